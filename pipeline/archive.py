@@ -1,0 +1,198 @@
+"""The archive: atomic no-clobber writes, the append-only manifest, and its lock.
+
+Layout: ``OUT/<case_id>/<case_id>-NN-<kind>[-<platform>][-vN].docx`` beside
+``OUT/<case_id>/manifest.json``. A letter's number NN is fixed the first time its kind (and
+platform) is drafted for the case and is never given to another letter; a changed letter is a new
+version (``-v2``) with a new manifest entry, and earlier files are never modified or deleted.
+
+Every write goes to a temporary file in the target folder first. A new letter is then linked into
+place (``os.link`` fails rather than replace an existing file); the manifest is replaced whole
+(``os.replace``) with the old entries plus the new ones. One lock per case folder (``fcntl``)
+serialises concurrent runs, so no entry is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ArchiveError
+
+MANIFEST = "manifest.json"
+LOCK = ".manifest.lock"
+TEMP_PREFIX = ".tmp-"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def case_folder(out_dir: Path, case_id: str) -> Path:
+    """OUT/<case_id>, checked to stay inside OUT whatever the id says."""
+    out = out_dir.resolve()
+    folder = (out / case_id).resolve()
+    if folder.parent != out:
+        raise ArchiveError(f"case id {case_id!r} would write outside {out_dir}; refusing")
+    return folder
+
+
+def _temp_in(folder: Path, data: bytes) -> Path:
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    return Path(name)
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Create `path` with `data` atomically; never replaces an existing file."""
+    temp = _temp_in(path.parent, data)
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise ArchiveError(f"{path} already exists and differs; it is never overwritten") from None
+    except OSError as exc:
+        raise ArchiveError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
+def replace_atomically(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all (used for the manifest and registers)."""
+    temp = _temp_in(path.parent, data)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Temporary files left by a run that was killed; they were never part of the archive."""
+    for temp in folder.glob(TEMP_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold the case folder's lock: one run at a time reads and extends its manifest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@dataclass
+class Manifest:
+    """The entries of one case's manifest.json, oldest first."""
+
+    path: Path
+    case_id: str
+    entries: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, folder: Path, case_id: str) -> Manifest:
+        path = folder / MANIFEST
+        if not path.exists():
+            return cls(path, case_id, [])
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = data["letters"]
+            if not isinstance(entries, list):
+                raise ValueError("letters is not a list")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ArchiveError(f"{path}: the manifest cannot be read ({exc}); it is needed to "
+                               "number letters, so nothing was written. Restore it from backup."
+                               ) from None
+        return cls(path, case_id, entries)
+
+    def letters(self) -> list[dict[str, Any]]:
+        return [e for e in self.entries if e.get("event", "letter") == "letter"]
+
+    def latest(self, key: str) -> dict[str, Any] | None:
+        found = [e for e in self.letters() if e["key"] == key]
+        return found[-1] if found else None
+
+    def first(self, key: str) -> dict[str, Any] | None:
+        return next((e for e in self.letters() if e["key"] == key), None)
+
+    def number_for(self, key: str) -> int:
+        known = self.first(key)
+        if known:
+            return known["number"]
+        return max((e["number"] for e in self.letters()), default=0) + 1
+
+    def save(self, new_entries: list[dict[str, Any]]) -> None:
+        if not new_entries:
+            return
+        self.entries = self.entries + new_entries
+        body = {"case_id": self.case_id, "format": 1, "letters": self.entries}
+        text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+        replace_atomically(self.path, text.encode("utf-8"))
+
+
+def letter_filename(case_id: str, number: int, key: str, version: int, ext: str = "docx") -> str:
+    suffix = f"-v{version}" if version > 1 else ""
+    return f"{case_id}-{number:02d}-{key}{suffix}.{ext}"
+
+
+@dataclass
+class Finding:
+    path: Path
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+def verify(out_dir: Path) -> tuple[int, list[Finding]]:
+    """Recompute every file hash in every manifest under `out_dir`: (files checked, problems)."""
+    findings: list[Finding] = []
+    checked = 0
+    for manifest_path in sorted(out_dir.glob(f"*/{MANIFEST}")):
+        folder = manifest_path.parent
+        try:
+            manifest = Manifest.read(folder, folder.name)
+        except ArchiveError as exc:
+            findings.append(Finding(manifest_path, str(exc)))
+            continue
+        for entry in manifest.entries:
+            for kind, name in entry.get("files", {}).items():
+                expected = entry.get("sha256", {}).get(kind)
+                path = folder / name
+                checked += 1
+                if not path.is_file():
+                    findings.append(Finding(path, f"missing (recorded for {entry['reference']})"))
+                elif expected and sha256_file(path) != expected:
+                    findings.append(Finding(path, f"altered since it was written (SHA-256 does "
+                                                  f"not match the manifest for "
+                                                  f"{entry['reference']})"))
+    return checked, findings

@@ -1,0 +1,223 @@
+"""Reading YAML case files safely, keeping the line of every value.
+
+PyYAML's own loader is not enough for files that office staff write by hand: it keeps the last of
+two duplicate keys without a word, expands aliases (and so alias bombs) and forgets where each value
+came from. Here the file is composed into PyYAML's node tree (safe: no Python objects are ever
+built), and the nodes are turned into plain data by our own walk, which refuses duplicate keys,
+aliases and merge keys and records the line of every value, so validation can say
+``FILE:LINE: field: message`` for each problem.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from pipeline.errors import InvalidInput, Problem
+
+# A case file is a few kilobytes; 5 MB leaves room for hundreds of long posts and refuses a
+# runaway paste or a wrong file before the parser spends any time on it.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# Case files nest four levels deep; anything far deeper is a mistake or an attack, and PyYAML's
+# composer is recursive, so the depth is checked on the raw text before it is parsed.
+MAX_DEPTH = 40
+
+Path_ = tuple  # a path into the data: ("posts", 0, "text")
+
+
+@dataclass
+class Located:
+    """Plain data read from a YAML file, with the line (1-based) of each value by its path."""
+
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+    raw: dict[Path_, str] = field(default_factory=dict)
+    source: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, path: Path_) -> int | None:
+        """The line of the value at `path`, or of its nearest enclosing value that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+
+_YAML_BOOL_WORDS = {"true", "false"}
+
+
+class _Walker:
+    """Turns a composed node tree into plain data, refusing what a case file must not hold."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.problems: list[Problem] = []
+        self.lines: dict[Path_, int] = {}
+        self.raw: dict[Path_, str] = {}
+        self._seen: set[int] = set()
+        self._constructor = SafeConstructor()
+
+    def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
+        self.problems.append(
+            Problem(self.filename, node.start_mark.line + 1, dotted(path), message)
+        )
+
+    def walk(self, node: yaml.Node, path: Path_ = (), depth: int = 0) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in self._seen:
+            # The composer hands back the anchored node again for every alias.
+            self.problem(node, path, "uses a YAML alias (*name) to repeat an earlier value; "
+                         "write the value out in full instead")
+            return None
+        self._seen.add(id(node))
+        if depth > MAX_DEPTH:
+            self.problem(node, path, "is nested too deeply to be part of a case file")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.walk(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict:
+        result: dict = {}
+        first_line: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.problem(key_node, path, "uses a YAML merge key (<<); write the fields out in full")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, path, "has a key that is not a plain name")
+                continue
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                self.problem(key_node, path + (key,),
+                             f"appears twice (first on line {first_line[key]}); keep only one")
+                continue
+            first_line[key] = line
+            self.lines[path + (key,)] = line
+            result[key] = self.walk(value_node, path + (key,), depth + 1)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        tag = node.tag
+        if tag == "tag:yaml.org,2002:str":
+            return node.value
+        if tag in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                   "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:null"):
+            self.raw[path] = node.value
+            try:
+                return self._constructor.construct_object(node, deep=True)
+            except (ValueError, OverflowError, yaml.YAMLError):
+                # e.g. a timestamp-shaped value that is not a real date: keep the text,
+                # validation then says what is wrong with it.
+                return node.value
+        self.problem(node, path, f"uses the YAML tag {tag!r}, which a case file cannot hold; "
+                     "remove the tag")
+        return None
+
+
+def dotted(path: Path_) -> str:
+    """A path as staff read it: posts[1].text (list positions counted from 1)."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _nesting_depth_exceeded(text: str) -> int | None:
+    """Line of the first place flow brackets nest deeper than MAX_DEPTH, else None.
+
+    PyYAML composes recursively, so `[[[[...]]]]` thousands deep would exhaust Python's stack
+    before our walk could refuse it. Block nesting is bounded by indentation and line count.
+    """
+    depth = 0
+    line = 1
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return None
+
+
+def read_text(path: Path) -> str:
+    """The file's text, or InvalidInput saying plainly why it cannot be read."""
+    name = str(path)
+    def refuse(message: str, line: int | None = None) -> InvalidInput:
+        return InvalidInput([Problem(name, line, "", message)])
+
+    if not path.exists():
+        raise refuse("no such file; check the name and folder")
+    if path.is_dir():
+        raise refuse("is a folder, not a case file; name a .yaml file inside it")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise refuse(f"is {size / 1024 / 1024:.1f} MB; a case file must be under "
+                         f"{MAX_FILE_BYTES // 1024 // 1024} MB (is this the right file?)")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except PermissionError:
+        raise refuse("cannot be read (permission denied); ask whoever manages the computer") from None
+    except OSError as exc:
+        raise refuse(f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise refuse("is not UTF-8 text; save it again as UTF-8 (in Notepad: Save As, "
+                     "Encoding: UTF-8)", line) from None
+
+
+def load_yaml(path: Path | str, text: str | None = None) -> Located:
+    """Read one YAML file into Located data.
+
+    A file that cannot be parsed at all raises InvalidInput; problems found while walking it
+    (duplicate keys, aliases) are kept in `problems` so validation can add its own to them.
+    """
+    path = Path(path)
+    name = os.fspath(path)
+    if text is None:
+        text = read_text(path)
+    deep_line = _nesting_depth_exceeded(text)
+    if deep_line is not None:
+        raise InvalidInput([Problem(name, deep_line, "", "brackets are nested too deeply to be "
+                                    "part of a case file")])
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        detail = exc.problem or "is not valid YAML"
+        if exc.context:
+            detail = f"{exc.context}, {detail}"
+        raise InvalidInput([Problem(name, line, "", f"not valid YAML: {detail} "
+                                    "(check indentation, colons and quotes)")]) from None
+    except yaml.YAMLError as exc:
+        raise InvalidInput([Problem(name, None, "", f"not valid YAML: {exc}")]) from None
+    except RecursionError:
+        raise InvalidInput([Problem(name, None, "", "is nested too deeply to be a case file")]) from None
+    if node is None:
+        raise InvalidInput([Problem(name, 1, "", "is empty; a case file needs at least case_id, "
+                                    "opened, poster and posts")])
+    walker = _Walker(name)
+    data = walker.walk(node)
+    # Duplicate keys and aliases are reported together with what validation finds next.
+    return Located(data=data, lines=walker.lines, raw=walker.raw, source=name,
+                   problems=walker.problems)

@@ -1,0 +1,224 @@
+"""The `letters` command: thin Click commands over pipeline.workflow.
+
+Each command parses its arguments, calls the library, prints, and turns a PipelineError into an
+exit status: 2 for invalid case files (as the contract says), 1 for anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from pipeline import __version__, workflow
+from pipeline.errors import InvalidInput, PipelineError
+from pipeline.workflow import Settings, relative
+
+EXIT_INVALID = 2
+
+
+def _fail_invalid(exc: InvalidInput) -> None:
+    for problem in exc.problems:
+        click.echo(str(problem), err=True)
+    sys.exit(EXIT_INVALID)
+
+
+def _iso_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+
+
+school_option = click.option(
+    "--school", "school_path", type=click.Path(path_type=Path), default=workflow.DEFAULT_SCHOOL,
+    show_default=True, help="The school profile (name, address, who signs).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="letters")
+def cli() -> None:
+    """Draft the letters Bexton Primary School's Social Media Policy calls for.
+
+    A case file (YAML) describes the posts and what has happened so far; the plan says which
+    letters the policy calls for now and why; draft writes them as Word documents you can edit.
+
+    \b
+    Example:
+      letters check data/cases/BPS-2026-014.yaml
+      letters plan data/cases/BPS-2026-014.yaml
+      letters draft data/cases/
+    """
+
+
+@cli.command()
+@click.argument("cases", nargs=-1, required=True, type=click.Path(path_type=Path))
+@school_option
+def check(cases: tuple[Path, ...], school_path: Path) -> None:
+    """Check case files and report every problem as FILE:LINE: field: message.
+
+    Exits 0 when every file is valid, 2 when any is not. Nothing is written.
+
+    \b
+    Example:
+      letters check data/cases/*.yaml
+    """
+    school = _school_or_none(school_path)
+    bad = False
+    for path in workflow.case_files(cases):
+        try:
+            loaded, plan = workflow.check_case(path, school)
+        except InvalidInput as exc:
+            bad = True
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            continue
+        kinds = ", ".join(l.kind for l in plan.letters) or "nothing due now"
+        posts = len(loaded.case.posts)
+        click.echo(f"{relative(path)}: ok ({posts} post{'s' if posts != 1 else ''}; "
+                   f"plan: {kinds})")
+    if bad:
+        sys.exit(EXIT_INVALID)
+
+
+def _school_or_none(path: Path):
+    try:
+        return workflow.load_school(path) if path.exists() else None
+    except InvalidInput as exc:
+        _fail_invalid(exc)
+
+
+@cli.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
+@school_option
+def plan(case: Path, as_json: bool, school_path: Path) -> None:
+    """Show the letters the policy calls for now, with reasons and the clauses quoted.
+
+    \b
+    Example:
+      letters plan data/cases/BPS-2026-014.yaml
+      letters plan data/cases/BPS-2026-014.yaml --json
+    """
+    try:
+        school = workflow.load_school(school_path)
+        loaded, the_plan = workflow.check_case(case, school)
+    except InvalidInput as exc:
+        _fail_invalid(exc)
+    if as_json:
+        click.echo(json.dumps(the_plan.as_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(format_plan(loaded.case, the_plan))
+    if not the_plan.letters:
+        for note in the_plan.notes:
+            click.echo(note, err=True)
+
+
+def format_plan(case, the_plan) -> str:
+    lines = [f"Case {case.case_id}: {case.poster.name} ({case.poster.relationship}), "
+             f"{len(case.posts)} post{'s' if len(case.posts) != 1 else ''}"]
+    if not the_plan.letters:
+        lines.append("No letter is due now.")
+        return "\n".join(lines)
+    count = len(the_plan.letters)
+    lines.append(f"{count} letter{'s' if count != 1 else ''} the policy calls for now:")
+    for i, letter in enumerate(the_plan.letters, 1):
+        platform = f" ({letter.platform})" if letter.platform else ""
+        lines.append("")
+        lines.append(f"{i}. {letter.kind}{platform} to {letter.to}, about {', '.join(letter.posts)}")
+        for reason in letter.reasons:
+            lines.append(f"   Why: {reason}")
+        for clause in letter.clauses:
+            lines.append(f"   Policy: \"{clause}\"")
+    if the_plan.notes:
+        lines.append("")
+        lines += [f"Note: {note}" for note in the_plan.notes]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("cases", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=workflow.DEFAULT_OUT,
+              show_default=True, help="Folder the letters are archived in.")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path),
+              default=workflow.DEFAULT_TEMPLATES, help="Use the templates in this folder "
+              "(try edited wording before it replaces the shipped templates).")
+@click.option("--date", "letter_date", callback=_iso_date, metavar="YYYY-MM-DD",
+              help="Date the letters (default: the day each letter is first drafted).")
+@school_option
+def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_date, 
+          school_path: Path) -> None:
+    """Draft the planned letters of each case as Word documents, and archive them.
+
+    Each letter is written once to OUT/<case_id>/ with its reference in the file name. Running
+    again with the same case says "unchanged"; a changed case gives a new version (-v2) and
+    never overwrites the first. Exits 2 if any case file is invalid (the others are drafted).
+
+    \b
+    Example:
+      letters draft data/cases/BPS-2026-014.yaml
+      letters draft data/cases/ --out output
+    """
+    settings = Settings(school_path=school_path, templates_dir=templates_dir, out_dir=out_dir,
+                        letter_date=letter_date)
+    paths = workflow.case_files(cases)
+    try:
+        outcomes = workflow.draft_many(paths, settings, progress=_report)
+    except InvalidInput as exc:
+        _fail_invalid(exc)
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from None
+    invalid = [o for o in outcomes if o.problems]
+    failed = [o for o in outcomes if o.error]
+    written = sum(1 for o in outcomes for l in o.letters if l.status != "unchanged")
+    unchanged = sum(1 for o in outcomes for l in o.letters if l.status == "unchanged")
+    click.echo(f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}: {written} letters "
+               f"written, {unchanged} unchanged, {len(invalid)} invalid, {len(failed)} failed.")
+    if invalid:
+        sys.exit(EXIT_INVALID)
+    if failed:
+        sys.exit(1)
+
+
+def _report(outcome: workflow.CaseOutcome) -> None:
+    for problem in outcome.problems:
+        click.echo(str(problem), err=True)
+    if outcome.error:
+        click.echo(f"{relative(outcome.source)}: not drafted: {outcome.error}", err=True)
+    for letter in outcome.letters:
+        click.echo(f"{letter.status:>11}  {relative(letter.path)}")
+    if outcome.ok and not outcome.letters:
+        click.echo(f"    nothing  {outcome.case_id}: " + " ".join(outcome.notes or
+                                                              ["no letter is due now"]))
+
+
+@cli.command()
+@click.argument("out_dir", required=False, default=workflow.DEFAULT_OUT,
+                type=click.Path(path_type=Path))
+def verify(out_dir: Path) -> None:
+    """Recompute every hash in every manifest and report missing or altered files.
+
+    Exits 0 when everything matches, 1 otherwise.
+
+    \b
+    Example:
+      letters verify output
+    """
+    from pipeline.archive import verify as verify_archive
+
+    checked, findings = verify_archive(out_dir)
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    click.echo(f"{checked} files checked, {len(findings)} problem"
+               f"{'s' if len(findings) != 1 else ''}.")
+    if findings:
+        sys.exit(1)
+
+
+def main() -> None:
+    cli(prog_name="letters")

@@ -1,0 +1,333 @@
+"""The policy's procedure as a rule table, and decide(case) -> Plan.
+
+Each rule row names a letter kind, whom it goes to, the condition under which the policy calls
+for it, a reason sentence, and the clause of the school's Social Media Policy it rests on, quoted
+verbatim (tests check every clause against data/policy/social-media-policy.md). The conditions are
+small pure functions over the case; `decide` applies the rows in order, then the staff's
+overrides. Nothing here reads files, the clock or the terminal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from pipeline.models import (
+    Case,
+    Excluded,
+    Override,
+    Plan,
+    PlannedLetter,
+    Post,
+    School,
+)
+from pipeline.platforms import platform_info
+
+# --- the policy's words ------------------------------------------------------------------------
+
+FIRST_STEP = ("Therefore, as a first step, the School will usually discuss the matter with the "
+              "parent to try and resolve the matter and to ask that the relevant information be "
+              "removed from the social networking site in question.")
+EXPRESS_CONCERN = ("The School reserves the right to contact individuals to express concern about "
+                   "social media posts that may affect the reputation of the school.")
+IF_REFUSED = ("If the parent refuses to do this and continues to use social networking sites in a "
+              "manner the School considers inappropriate, the School will consider taking the "
+              "following action:")
+WARNING = ("Set out the School's concerns to you in writing, giving you a warning and requesting "
+           "that the material in question is removed;")
+HOST = ("Contact the host/provider of the Social Networking site to complain about the content of "
+        "the site and ask for removal of the information;")
+POLICE = ("Contact the Police where the School feels it appropriate – for example, if it considers "
+          "a crime (such as harassment) has been committed; or in cases where the posting has a "
+          "racial element, is considered to be grossly obscene or is threatening violence;")
+LEGAL = ("Take legal advice and/or legal action where the information posted is defamatory in any "
+         "way or if the circumstances warrant this;")
+ACCESS = ("If the inappropriate comments have been made on a school website or online forum, the "
+          "School may take action to block or restrict that individual's access to that website "
+          "or forum;")
+
+# --- facts about a case that the rules are written in ----------------------------------------
+
+FIRST_STEPS = ("discussion", "concern_letter")
+REFUSING_OUTCOMES = ("refused", "no_response", "continued")
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def long_date(value: date | datetime) -> str:
+    """A date as the letters print it: 3 November 2026."""
+    value = _day(value)
+    return f"{value.day} {value:%B %Y}"
+
+
+def first_step_date(case: Case) -> date | None:
+    dates = [s.date for s in case.history if s.step in FIRST_STEPS]
+    return min(dates) if dates else None
+
+
+def refusal(case: Case) -> str | None:
+    """Why the poster counts as having refused, in words, or None if they have not."""
+    for step in case.history:
+        if step.step in (*FIRST_STEPS, "warning_letter") and step.outcome in REFUSING_OUTCOMES:
+            said = {"refused": "refused", "no_response": "did not respond",
+                    "continued": "continued to post"}[step.outcome]
+            return (f"after the {step.step.replace('_', ' ')} on {long_date(step.date)} the "
+                    f"poster {said}")
+    first = first_step_date(case)
+    if first is not None:
+        later = [p for p in case.posts if _day(p.posted) > first]
+        if later:
+            return (f"{_ids(later)} {'was' if len(later) == 1 else 'were'} posted after the "
+                    f"first step on {long_date(first)}")
+    return None
+
+
+def recorded(case: Case, step: str, post: Post | None = None) -> bool:
+    """Whether history already records `step` (for `post`, when given)."""
+    return any(s.step == step and (post is None or s.covers(post.id)) for s in case.history)
+
+
+def _ids(posts: list[Post]) -> str:
+    return ", ".join(p.id for p in posts)
+
+
+def _where(posts: list[Post]) -> str:
+    """'P1 (Facebook, 30 September 2026) and P2 (Instagram, 4 October 2026)'."""
+    parts = [f"{p.id} ({platform_info(p.platform, p.platform_name).label}, "
+             f"{long_date(p.posted)}{', removed' if not p.live else ''})" for p in posts]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# --- the rule table --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """One letter a rule calls for: its posts, its platform, and the facts for its reason."""
+
+    posts: list[Post]
+    platform: str | None = None
+    facts: str = ""
+    clauses: tuple[str, ...] | None = None  # when this match rests on other clauses than the row's
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    to: str  # "poster", "platform", "police" or "advisers"
+    condition: Callable[[Case], list[Match]]
+    reason: str  # formatted with {posts} {where} {facts} {poster}
+    clauses: tuple[str, ...]
+
+
+def _live(case: Case) -> list[Post]:
+    return [p for p in case.posts if p.live]
+
+
+def _concern(case: Case) -> list[Match]:
+    live = _live(case)
+    if live and first_step_date(case) is None:
+        return [Match(live)]
+    return []
+
+
+def _warning(case: Case) -> list[Match]:
+    live = _live(case)
+    why = refusal(case)
+    if live and first_step_date(case) is not None and why and not recorded(case, "warning_letter"):
+        return [Match(live, facts=why)]
+    return []
+
+
+def _host_takedown(case: Case) -> list[Match]:
+    why = refusal(case)
+    matches: dict[str, list[Post]] = {}
+    for post in _live(case):
+        if not post.external or recorded(case, "host_takedown", post):
+            continue
+        if why or post.serious:
+            matches.setdefault(post.platform_key, []).append(post)
+    # Without a refusal, only serious posts qualify: they rest on the police clause's examples.
+    return [Match(posts, platform=key, facts=why or "the content is serious enough to report at once",
+                  clauses=None if why else (HOST, POLICE))
+            for key, posts in matches.items()]
+
+
+def _police(case: Case) -> list[Match]:
+    posts = [p for p in case.posts if p.serious and not recorded(case, "police_referral", p)]
+    if not posts:
+        return []
+    kinds = sorted({c.replace("_", " ") for p in posts for c in p.concerns
+                    if c in ("threat_of_violence", "racist", "grossly_obscene", "harassment")})
+    return [Match(posts, facts=", ".join(kinds))]
+
+
+def _legal(case: Case) -> list[Match]:
+    why = refusal(case)
+    posts = [p for p in _live(case) if "defamatory" in p.concerns
+             and not recorded(case, "legal_referral", p)]
+    return [Match(posts, facts=why)] if posts and why else []
+
+
+def _access(case: Case) -> list[Match]:
+    why = refusal(case)
+    posts = [p for p in _live(case) if not p.external
+             and not recorded(case, "access_restriction", p)]
+    return [Match(posts, facts=why)] if posts and why else []
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("concern", "poster", _concern,
+         "{where} {is_are} live and the school has not yet discussed {it_them} with the poster or "
+         "written to them: the first step is to express concern and ask for removal.",
+         (FIRST_STEP, EXPRESS_CONCERN)),
+    Rule("warning", "poster", _warning,
+         "{where} {is_are} still live, and {facts}: the next step is to set out the school's "
+         "concerns in writing, with a warning and a request for removal.",
+         (IF_REFUSED, WARNING)),
+    Rule("host_takedown", "platform", _host_takedown,
+         "{where} {is_are} live on an outside platform, and {facts}: ask the platform to "
+         "remove {it_them}.",
+         (IF_REFUSED, HOST)),
+    Rule("police_referral", "police", _police,
+         "{where} {is_are} serious ({facts}): report to the police, who decide whether a crime "
+         "has been committed (a removed post remains evidence).",
+         (POLICE,)),
+    Rule("legal_referral", "advisers", _legal,
+         "{where} {is_are} live and said to be defamatory, and {facts}: take legal advice.",
+         (IF_REFUSED, LEGAL)),
+    Rule("access_restriction", "poster", _access,
+         "{where} {is_are} on the school's own site and {facts}: restrict the poster's access "
+         "to it.",
+         (IF_REFUSED, ACCESS)),
+)
+RULES_BY_KIND = {rule.kind: rule for rule in RULES}
+
+
+def rules_digest() -> str:
+    """SHA-256 of the rule table as data (kinds, reasons, clauses and condition names).
+
+    Recorded in the manifest so the school can show which version of the rules produced a letter.
+    """
+    table = [{"kind": r.kind, "to": r.to, "condition": r.condition.__name__,
+              "reason": r.reason, "clauses": list(r.clauses)} for r in RULES]
+    return hashlib.sha256(json.dumps(table, ensure_ascii=False).encode()).hexdigest()
+
+
+# --- deciding ----------------------------------------------------------------------------------
+
+
+def recipient(rule_to: str, case: Case, school: School | None, platform: str | None) -> str:
+    if rule_to == "poster":
+        return case.poster.name
+    if rule_to == "platform":
+        post = next(p for p in case.posts if p.platform_key == platform)
+        info = platform_info(post.platform, post.platform_name)
+        return f"{info.label} ({info.operator})"
+    if rule_to == "police":
+        if case.police and case.police.force:
+            return case.police.force
+        return school.police_force if school else "the police"
+    return f"{school.legal_advisers.firm}" if school else "the school's legal advisers"
+
+
+def _reason(rule: Rule, match: Match, case: Case) -> str:
+    plural = len(match.posts) > 1
+    text = rule.reason.format(where=_where(match.posts), posts=_ids(match.posts), facts=match.facts,
+                              is_are="are" if plural else "is", it_them="them" if plural else "it")
+    return text[0].upper() + text[1:]
+
+
+def decide(case: Case, school: School | None = None) -> Plan:
+    """The letters the policy calls for now, with reasons, clauses, overrides and notes."""
+    letters: list[PlannedLetter] = []
+    for rule in RULES:
+        for match in rule.condition(case):
+            letters.append(PlannedLetter(
+                kind=rule.kind, to=recipient(rule.to, case, school, match.platform),
+                posts=tuple(p.id for p in match.posts), reasons=(_reason(rule, match, case),),
+                clauses=match.clauses or rule.clauses, platform=match.platform))
+    excluded: list[Excluded] = []
+    for override in case.overrides:
+        if override.action == "include":
+            letters = _include(letters, override, case, school)
+        else:
+            kept = [l for l in letters if not _override_hits(override, l)]
+            if len(kept) == len(letters):
+                excluded.append(Excluded(override.letter, override.platform,
+                                         f"{override.reason} (nothing of this kind was planned)"))
+            else:
+                excluded += [Excluded(l.kind, l.platform, override.reason)
+                             for l in letters if _override_hits(override, l)]
+            letters = kept
+    order = {rule.kind: i for i, rule in enumerate(RULES)}
+    letters.sort(key=lambda l: order[l.kind])  # stable: platforms keep the order of the posts
+    return Plan(case.case_id, tuple(letters), tuple(_notes(case, letters, excluded)),
+                tuple(excluded))
+
+
+def _override_hits(override: Override, letter: PlannedLetter) -> bool:
+    if override.letter != letter.kind:
+        return False
+    return override.platform is None or letter.platform == override.platform
+
+
+def _include(letters: list[PlannedLetter], override: Override, case: Case,
+             school: School | None) -> list[PlannedLetter]:
+    rule = RULES_BY_KIND[override.letter]
+    reason = f"Included by the school's decision: {override.reason}"
+    hits = [l for l in letters if _override_hits(override, l)]
+    if hits:  # already planned: the decision is recorded on the letter all the same
+        return [l if l not in hits else
+                PlannedLetter(l.kind, l.to, l.posts, l.reasons + (reason,), l.clauses, l.platform,
+                              l.overrides + (override.reason,)) for l in letters]
+    posts = ([case.post(pid) for pid in override.posts] if override.posts
+             else _live(case) or list(case.posts))
+    if override.letter == "host_takedown":
+        groups: dict[str, list[Post]] = {}
+        for post in posts:
+            if post.external and (override.platform is None or post.platform == override.platform):
+                groups.setdefault(post.platform_key, []).append(post)
+        platforms = list(groups.items())
+    else:
+        platforms = [(None, posts)]
+    for key, chosen in platforms:
+        letters.append(PlannedLetter(
+            kind=rule.kind, to=recipient(rule.to, case, school, key),
+            posts=tuple(p.id for p in chosen), reasons=(reason,), clauses=rule.clauses,
+            platform=key, overrides=(override.reason,)))
+    return letters
+
+
+def _notes(case: Case, letters: list[PlannedLetter], excluded: list[Excluded]) -> list[str]:
+    """Why nothing (or nothing more) is planned, in words for the office."""
+    notes: list[str] = []
+    live = _live(case)
+    if not live:
+        notes.append("Every post in this case has been removed, so no letter asks for removal.")
+    elif first_step_date(case) is not None and refusal(case) is None:
+        agreed = [s for s in case.history if s.step in FIRST_STEPS and s.outcome in
+                  ("agreed", "pending", "removed")]
+        step = agreed[-1] if agreed else None
+        if step:
+            notes.append(
+                f"Waiting on {case.poster.name}: the {step.step.replace('_', ' ')} on "
+                f"{long_date(step.date)} ended '{step.outcome.replace('_', ' ')}', and "
+                f"{_ids(live)} {'is' if len(live) == 1 else 'are'} still live. If "
+                f"{'it is' if len(live) == 1 else 'they are'} not removed, record the outcome in "
+                "the case's history (refused or no_response) and plan again.")
+    if recorded(case, "warning_letter") and live and not letters:
+        notes.append("A warning letter is already recorded; the next steps (platform, police, "
+                     "legal advice) depend on the posts and the outcome recorded.")
+    for e in excluded:
+        what = e.kind + (f" ({e.platform})" if e.platform else "")
+        notes.append(f"Not drafted by the school's decision: {what}: {e.reason}")
+    if not letters and not notes:
+        notes.append("The policy calls for no new letter now: every step it calls for is already "
+                     "recorded in the case's history.")
+    return notes

@@ -1,0 +1,286 @@
+"""Strict, sandboxed docxtpl rendering: compile each template once, render many letters.
+
+A template is read once: its parts are kept as bytes, the parts that hold text (document, headers,
+footers, notes) are cleaned by docxtpl's own `patch_xml` (which mends tags that Word split across
+runs) and compiled by a Jinja `SandboxedEnvironment` with `StrictUndefined` and autoescape on.
+Rendering a letter is then one Jinja call per text part, docxtpl's line-break handling, a
+well-formedness check, and a deterministic zip: entries in the template's order with a fixed
+timestamp, each name written once (a template saved by LibreOffice and docxtpl can carry
+`docProps/core.xml` twice), and document properties set from the letter, not the clock. The same
+inputs therefore give the same bytes on every run.
+
+Case data is only ever a value in the context: it is escaped into the XML and never compiled,
+so `{{ school.name }}` typed into a post is printed as typed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import traceback
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from lxml import etree
+from markupsafe import Markup
+
+from pipeline.errors import TemplateProblem
+
+TEXT_PART = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml")
+CORE_PART = "docProps/core.xml"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# docxtpl's helpers are plain text transformations; they need no loaded document.
+_DOCXTPL = DocxTemplate.__new__(DocxTemplate)
+
+
+def make_environment() -> SandboxedEnvironment:
+    """The one Jinja environment letters are rendered with: sandboxed, strict, escaping."""
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True,
+                               keep_trailing_newline=True)
+    return env
+
+
+def paragraph_text(xml_line: str) -> str:
+    """What a reader sees of one paragraph of WordprocessingML (tags stripped)."""
+    return re.sub(r"<[^>]+>", "", xml_line).strip()
+
+
+def _prepare(xml: str) -> str:
+    xml = _DOCXTPL.patch_xml(xml)
+    # docxtpl marks only runs holding a tag as space-preserving; a template's own text needs it
+    # too once a value with leading spaces lands beside it.
+    xml = xml.replace("<w:t>", '<w:t xml:space="preserve">')
+    # docxtpl's escapes for a literal '{{' in a template. Resolved here, in the template, because
+    # docxtpl resolves them in the rendered output, where they would also change case data.
+    for escaped, literal in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
+        xml = xml.replace(escaped, "{{ %r }}" % literal)
+    # One paragraph a line, so a Jinja line number points at a paragraph.
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
+
+
+@dataclass
+class CompiledTemplate:
+    """A letter template read, patched and compiled once, ready to render many letters."""
+
+    path: Path
+    name: str
+    sha256: str
+    parts: list[tuple[str, bytes]]
+    sources: dict[str, str] = field(repr=False)
+    compiled: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def load(cls, path: Path | str, env: SandboxedEnvironment | None = None) -> CompiledTemplate:
+        path = Path(path)
+        env = env or make_environment()
+        if not path.is_file():
+            raise TemplateProblem(f"{path}: template not found (expected a Word .docx file at "
+                                  "this path)")
+        raw = path.read_bytes()
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                # A name may appear twice; like every zip reader, the last one wins.
+                by_name = {info.filename: zf.read(info) for info in zf.infolist()}
+        except (zipfile.BadZipFile, OSError, KeyError) as exc:
+            raise TemplateProblem(f"{path}: not a Word document that can be opened ({exc}); "
+                                  "save it again from Word as .docx") from None
+        if "word/document.xml" not in by_name:
+            raise TemplateProblem(f"{path}: not a Word document (no word/document.xml); "
+                                  "save it again from Word as .docx")
+        sources, compiled = {}, {}
+        for name, data in by_name.items():
+            if TEXT_PART.fullmatch(name):
+                source = _prepare(data.decode("utf-8"))
+                sources[name] = source
+                try:
+                    compiled[name] = env.from_string(source)
+                except TemplateSyntaxError as exc:
+                    raise TemplateProblem(
+                        f"{path.name}: {_part_label(name)}: template error: {exc.message}; near "
+                        f"the paragraph: {_paragraph_near(source, exc.lineno)!r}") from None
+        return cls(path=path, name=path.name, sha256=hashlib.sha256(raw).hexdigest(),
+                   parts=list(by_name.items()), sources=sources, compiled=compiled)
+
+    def render(self, context: dict, properties: DocumentProperties, kind: str = "") -> bytes:
+        """The letter as .docx bytes; TemplateProblem names the part and paragraph on failure."""
+        registry = ImageRegistry()
+        context = dict(context, _images=registry)
+        rendered: dict[str, bytes] = {}
+        for name, template in self.compiled.items():
+            try:
+                xml = template.render(context)
+            except SecurityError as exc:
+                raise TemplateProblem(
+                    f"{self.name}: the template tried something templates may not do ({exc}); "
+                    f"near the paragraph: {_paragraph_near(self.sources[name], _lineno(exc))!r}"
+                ) from None
+            except UndefinedError as exc:
+                raise TemplateProblem(
+                    f"{self.name} ({kind or 'letter'}): {_part_label(name)}: {_undefined(exc)}; "
+                    f"near the paragraph: {_paragraph_near(self.sources[name], _lineno(exc))!r}. "
+                    "Run 'letters templates fields' for the fields each letter provides."
+                ) from None
+            except TemplateError as exc:
+                raise TemplateProblem(
+                    f"{self.name} ({kind or 'letter'}): {_part_label(name)}: {exc}; near the "
+                    f"paragraph: {_paragraph_near(self.sources[name], _lineno(exc))!r}") from None
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+                raise TemplateProblem(
+                    f"{self.name} ({kind or 'letter'}): {_part_label(name)}: {exc}; near the "
+                    f"paragraph: {_paragraph_near(self.sources[name], _lineno(exc))!r}") from None
+            xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+            xml = _DOCXTPL.resolve_listing(xml)
+            data = xml.encode("utf-8")
+            try:
+                etree.fromstring(data)
+            except etree.XMLSyntaxError as exc:
+                raise TemplateProblem(
+                    f"{self.name} ({kind or 'letter'}): {_part_label(name)}: the rendered letter "
+                    f"would be a corrupt Word file ({exc}); check the tags around tables and "
+                    "{%p ...%} paragraphs") from None
+            rendered[name] = data
+        rendered[CORE_PART] = properties.core_xml()
+        parts = [(name, rendered.get(name, data)) for name, data in self.parts]
+        if CORE_PART not in dict(self.parts):
+            parts.append((CORE_PART, rendered[CORE_PART]))
+        return write_package(registry.add_to(parts))
+
+
+def _part_label(name: str) -> str:
+    stem = name.rsplit("/", 1)[-1].removesuffix(".xml")
+    return {"document": "body"}.get(re.sub(r"\d+$", "", stem), re.sub(r"\d+$", "", stem))
+
+
+def _lineno(exc: BaseException) -> int | None:
+    if getattr(exc, "lineno", None):
+        return exc.lineno
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == "<template>":
+            return frame.lineno
+    return None
+
+
+def _paragraph_near(source: str, lineno: int | None) -> str:
+    if not lineno:
+        return ""
+    lines = source.splitlines()
+    for offset in (0, -1, 1, -2, 2):
+        i = lineno - 1 + offset
+        if 0 <= i < len(lines):
+            text = paragraph_text(lines[i])
+            if text:
+                return text[:160]
+    return ""
+
+
+def _undefined(exc: UndefinedError) -> str:
+    match = re.search(r"'([^']+)' is undefined", str(exc))
+    if match:
+        return f"uses the field '{match.group(1)}', which this letter does not provide"
+    match = re.search(r"has no attribute '([^']+)'", str(exc))
+    if match:
+        return f"uses '.{match.group(1)}', which this letter does not provide ({exc})"
+    return str(exc)
+
+
+# --- document properties and the package -----------------------------------------------------
+
+_CORE_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+    'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/'
+    'dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/'
+    'XMLSchema-instance"><dc:title>{title}</dc:title><dc:subject>{subject}</dc:subject>'
+    '<dc:creator>{author}</dc:creator><cp:keywords>{keywords}</cp:keywords>'
+    '<cp:lastModifiedBy>{author}</cp:lastModifiedBy><cp:revision>1</cp:revision>'
+    '<dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created>'
+    '<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified>'
+    '</cp:coreProperties>')
+
+
+@dataclass(frozen=True)
+class DocumentProperties:
+    """Title, author and dates of a letter, from the letter itself rather than the clock."""
+
+    title: str
+    subject: str
+    author: str
+    keywords: str
+    letter_date: date
+
+    def core_xml(self) -> bytes:
+        esc = lambda s: str(Markup.escape(_xml_safe(s)))  # noqa: E731
+        return _CORE_XML.format(title=esc(self.title), subject=esc(self.subject),
+                                author=esc(self.author), keywords=esc(self.keywords),
+                                when=f"{self.letter_date.isoformat()}T00:00:00Z").encode("utf-8")
+
+
+def _xml_safe(text: str) -> str:
+    return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", text)
+
+
+def write_package(parts: list[tuple[str, bytes]]) -> bytes:
+    """A .docx (zip) whose bytes depend only on the parts: fixed times, order and attributes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        seen = set()
+        for name, data in parts:
+            if name in seen:
+                continue
+            seen.add(name)
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            info.external_attr = 0
+            zf.writestr(info, data, compresslevel=6)
+    return buffer.getvalue()
+
+
+# --- evidence images --------------------------------------------------------------------------
+
+
+class ImageRegistry:
+    """Collects the images a rendering places, to add them to the package afterwards."""
+
+    def __init__(self) -> None:
+        self.images: list[tuple[str, str, bytes]] = []  # (rId, part name, bytes)
+
+    def add(self, data: bytes, extension: str) -> tuple[str, int]:
+        number = len(self.images) + 1
+        rid = f"rIdEvidence{number}"
+        self.images.append((rid, f"word/media/evidence{number}.{extension}", data))
+        return rid, number
+
+    def add_to(self, parts: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        if not self.images:
+            return parts
+        out = []
+        for name, data in parts:
+            if name == "[Content_Types].xml":
+                data = _with_image_types(data, {p.rsplit(".", 1)[1] for _, p, _ in self.images})
+            elif name == "word/_rels/document.xml.rels":
+                rels = "".join(
+                    f'<Relationship Id="{rid}" Type="http://schemas.openxmlformats.org/'
+                    f'officeDocument/2006/relationships/image" Target="{p[len("word/"):]}"/>'
+                    for rid, p, _ in self.images)
+                data = data.replace(b"</Relationships>", rels.encode() + b"</Relationships>")
+            out.append((name, data))
+        out += [(p, data) for _, p, data in self.images]
+        return out
+
+
+def _with_image_types(data: bytes, extensions: set[str]) -> bytes:
+    text = data.decode("utf-8")
+    for ext in sorted(extensions):
+        if f'Extension="{ext}"' not in text.replace("'", '"'):
+            mime = {"png": "image/png", "jpeg": "image/jpeg"}[ext]
+            text = text.replace("</Types>",
+                                f'<Default Extension="{ext}" ContentType="{mime}"/></Types>')
+    return text.encode("utf-8")

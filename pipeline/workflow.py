@@ -1,0 +1,257 @@
+"""The whole path for one case or a batch: load → plan → render → archive.
+
+This is what cli.py, the make targets, the tests and the benchmark call. It never prints: it
+returns outcomes and reports progress through a callback, so the CLI decides how to show them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.archive import (
+    Manifest,
+    case_folder,
+    letter_filename,
+    locked,
+    remove_stale_temps,
+    sha256_bytes,
+    sha256_file,
+    write_new,
+)
+from pipeline.context import LetterMeta, build_context
+from pipeline.errors import InvalidInput, PipelineError, Problem, TemplateProblem
+from pipeline.models import LoadedCase, Plan, PlannedLetter, School, load_school, validate_case
+from pipeline.policy import decide, rules_digest
+from pipeline.render import CompiledTemplate, DocumentProperties, make_environment
+
+DEFAULT_SCHOOL = Path("data/school.yaml")
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "letter_templates"
+DEFAULT_OUT = Path("output")
+POSTER_KINDS = ("concern", "warning", "access_restriction")
+THIRD_PARTY_KINDS = ("host_takedown", "police_referral")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things are, and the choices of one run."""
+
+    school_path: Path = DEFAULT_SCHOOL
+    templates_dir: Path = DEFAULT_TEMPLATES
+    out_dir: Path = DEFAULT_OUT
+    letter_date: date | None = None  # --date: otherwise the day a letter is first drafted
+    today: date | None = None  # tests pin the clock here
+
+
+class Templates:
+    """Each template loaded and compiled once per process, then reused for every letter."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.env = make_environment()
+        self._cache: dict[str, CompiledTemplate] = {}
+
+    def path_for(self, kind: str) -> Path:
+        return self.folder / f"{kind}.docx"
+
+    def get(self, kind: str) -> CompiledTemplate:
+        if kind not in self._cache:
+            self._cache[kind] = CompiledTemplate.load(self.path_for(kind), self.env)
+        return self._cache[kind]
+
+
+@dataclass
+class LetterOutcome:
+    reference: str
+    kind: str
+    path: Path
+    status: str  # "written", "new version", "unchanged"
+
+
+@dataclass
+class CaseOutcome:
+    source: Path
+    case_id: str = ""
+    letters: list[LetterOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.error
+
+
+# --- check and plan ---------------------------------------------------------------------------
+
+
+def check_case(path: Path | str, school: School | None = None) -> tuple[LoadedCase, Plan]:
+    """Validate a case and the plan's own demands on it (an address for posted letters)."""
+    loaded = validate_case(path)
+    plan = decide(loaded.case, school)
+    poster = loaded.case.poster
+    needs_post = sorted({l.kind for l in plan.letters if l.kind in POSTER_KINDS})
+    if needs_post and not poster.address:
+        line = loaded.located.line_of(("poster",))
+        raise InvalidInput([Problem(str(path), line, "poster.address",
+                                    f"is required: a {needs_post[0]} letter goes to the poster "
+                                    "by post; add address: [street, town, postcode]")])
+    return loaded, plan
+
+
+def load_school_profile(settings: Settings) -> School:
+    return load_school(settings.school_path)
+
+
+# --- draft ------------------------------------------------------------------------------------
+
+
+def _properties(letter: PlannedLetter, context: dict, school: School, day: date,
+                case_id: str) -> DocumentProperties:
+    return DocumentProperties(title=context["letter"]["subject"],
+                              subject=f"{letter.kind.replace('_', ' ')} letter, case {case_id}",
+                              author=school.name, keywords=context["letter"]["reference"],
+                              letter_date=day)
+
+
+def _leaks_pupil(data: bytes, loaded: LoadedCase) -> str | None:
+    """A pupil's full name in a third-party letter's XML: the last guard before writing."""
+    import zipfile
+    from io import BytesIO
+
+    from markupsafe import escape
+
+    with zipfile.ZipFile(BytesIO(data)) as zf:
+        text = " ".join(zf.read(n).decode("utf-8") for n in zf.namelist() if n.endswith(".xml"))
+    folded = text.casefold()
+    for name in loaded.case.pupils:
+        if str(escape(name)).casefold() in folded:
+            return name
+    return None
+
+
+def draft_case(path: Path | str, settings: Settings, school: School, templates: Templates,
+               school_sha: str, now: Callable[[], datetime] | None = None) -> CaseOutcome:
+    """Render every planned letter of one case and archive the new ones.
+
+    All letters are rendered before anything is written, so a template error on the third
+    letter leaves the archive as it was.
+    """
+    outcome = CaseOutcome(source=Path(path))
+    loaded, plan = check_case(path, school)
+    case = loaded.case
+    outcome.case_id = case.case_id
+    outcome.notes = list(plan.notes)
+    today = settings.today or date.today()
+    folder = case_folder(settings.out_dir, case.case_id)
+    case_sha = sha256_bytes(loaded.text.encode("utf-8"))
+    rules_sha = rules_digest()
+    with locked(folder):
+        remove_stale_temps(folder)
+        manifest = Manifest.read(folder, case.case_id)
+        pending: list[tuple[Path, bytes, dict]] = []
+        for letter in plan.letters:
+            template = templates.get(letter.kind)
+            number = manifest.number_for(letter.key)
+            reference = f"{case.case_id}/{number:02d}"
+            first, latest = manifest.first(letter.key), manifest.latest(letter.key)
+            pinned = date.fromisoformat(first["letter_date"]) if first else today
+            day = settings.letter_date or pinned
+
+            def render(on: date) -> bytes:
+                meta = LetterMeta(reference=reference, letter_date=on)
+                context = build_context(letter, case, school, meta, loaded.path.parent)
+                props = _properties(letter, context, school, on, case.case_id)
+                return template.render(context, props, kind=letter.kind)
+
+            data = render(day)
+            if latest and latest["sha256"]["docx"] == sha256_bytes(data):
+                outcome.letters.append(LetterOutcome(reference, letter.kind,
+                                                     folder / latest["files"]["docx"],
+                                                     "unchanged"))
+                continue
+            if latest and settings.letter_date is None and day != today:
+                # The inputs changed: this is a new draft, dated the day it is drafted.
+                day = today
+                data = render(day)
+            if letter.kind in THIRD_PARTY_KINDS:
+                leaked = _leaks_pupil(data, loaded)
+                if leaked:
+                    raise TemplateProblem(
+                        f"{template.name}: the {letter.kind} letter would show the pupil name "
+                        f"{leaked!r}; pupils appear by initials only in letters to third "
+                        "parties. Check the template for a field that prints a name unredacted.")
+            version = (latest["version"] + 1) if latest else 1
+            target = folder / letter_filename(case.case_id, number, letter.key, version)
+            while target.exists() and sha256_file(target) != sha256_bytes(data):
+                # A file a killed run left without a manifest entry: keep it, use the next name.
+                version += 1
+                target = folder / letter_filename(case.case_id, number, letter.key, version)
+            entry = {
+                "event": "letter", "reference": reference, "number": number,
+                "version": version, "key": letter.key, "kind": letter.kind,
+                "recipient": letter.to, "platform": letter.platform,
+                "posts": list(letter.posts), "letter_date": day.isoformat(),
+                "files": {"docx": target.name},
+                "sha256": {"docx": sha256_bytes(data), "case": case_sha,
+                           "template": template.sha256, "school": school_sha,
+                           "rules": rules_sha},
+                "case_file": str(loaded.path), "template": template.name,
+                "reasons": list(letter.reasons), "clauses": list(letter.clauses),
+                "overrides": list(letter.overrides),
+                "pipeline_version": __version__,
+            }
+            pending.append((target, data, entry))
+            outcome.letters.append(LetterOutcome(reference, letter.kind, target,
+                                                 "new version" if version > 1 else "written"))
+        written_at = (now or (lambda: datetime.now(timezone.utc)))()
+        for target, data, entry in pending:
+            if not target.exists():
+                write_new(target, data)
+            entry["written_at"] = written_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        manifest.save([entry for _, _, entry in pending])
+    return outcome
+
+
+def draft_many(paths: Iterable[Path | str], settings: Settings,
+               progress: Callable[[CaseOutcome], None] | None = None) -> list[CaseOutcome]:
+    """Draft every case; an invalid case is reported and skipped, the rest go ahead."""
+    school = load_school_profile(settings)
+    school_sha = sha256_file(settings.school_path)
+    templates = Templates(settings.templates_dir)
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for path in paths:
+        try:
+            outcome = draft_case(path, settings, school, templates, school_sha)
+        except InvalidInput as exc:
+            outcome = CaseOutcome(source=Path(path), problems=exc.problems)
+        except PipelineError as exc:
+            outcome = CaseOutcome(source=Path(path), error=str(exc))
+        outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+    return outcomes
+
+
+def case_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Case files named on the command line; a folder stands for the .yaml files in it."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir() and any(path.glob("*.yaml")):
+            found += sorted(p for p in path.glob("*.yaml") if p.is_file())
+        else:
+            found.append(path)
+    return found
+
+
+def relative(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
