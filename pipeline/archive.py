@@ -144,11 +144,12 @@ class Manifest:
     def first(self, key: str) -> dict[str, Any] | None:
         return next((e for e in self.letters() if e["key"] == key), None)
 
-    def number_for(self, key: str) -> int:
-        known = self.first(key)
+    def number_for(self, key: str, pending: list[dict[str, Any]] = ()) -> int:
+        """The letter's number: the one it was first given, else the next never used."""
+        known = self.first(key) or next((e for e in pending if e["key"] == key), None)
         if known:
             return known["number"]
-        return max((e["number"] for e in self.letters()), default=0) + 1
+        return max((e["number"] for e in [*self.letters(), *pending]), default=0) + 1
 
     def save(self, new_entries: list[dict[str, Any]]) -> None:
         if not new_entries:

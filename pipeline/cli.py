@@ -150,8 +150,9 @@ def format_plan(case, the_plan) -> str:
               "(try edited wording before it replaces the shipped templates).")
 @click.option("--date", "letter_date", callback=_iso_date, metavar="YYYY-MM-DD",
               help="Date the letters (default: the day each letter is first drafted).")
+@click.option("--pdf", is_flag=True, help="Also write a PDF/A copy of each letter (LibreOffice).")
 @school_option
-def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_date, 
+def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_date, pdf: bool,
           school_path: Path) -> None:
     """Draft the planned letters of each case as Word documents, and archive them.
 
@@ -165,7 +166,7 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_da
       letters draft data/cases/ --out output
     """
     settings = Settings(school_path=school_path, templates_dir=templates_dir, out_dir=out_dir,
-                        letter_date=letter_date)
+                        letter_date=letter_date, pdf=pdf)
     paths = workflow.case_files(cases)
     try:
         outcomes = workflow.draft_many(paths, settings, progress=_report)

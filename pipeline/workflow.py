@@ -7,6 +7,8 @@ returns outcomes and reports progress through a callback, so the CLI decides how
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -26,6 +28,7 @@ from pipeline.archive import (
 from pipeline.context import LetterMeta, build_context
 from pipeline.errors import InvalidInput, PipelineError, Problem, TemplateProblem
 from pipeline.models import LoadedCase, Plan, PlannedLetter, School, load_school, validate_case
+from pipeline.pdf import convert as convert_to_pdf
 from pipeline.policy import decide, rules_digest
 from pipeline.render import CompiledTemplate, DocumentProperties, make_environment
 
@@ -45,6 +48,7 @@ class Settings:
     out_dir: Path = DEFAULT_OUT
     letter_date: date | None = None  # --date: otherwise the day a letter is first drafted
     today: date | None = None  # tests pin the clock here
+    pdf: bool = False  # also make a PDF/A copy of each letter (one LibreOffice run for all)
 
 
 class Templates:
@@ -156,7 +160,7 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
         pending: list[tuple[Path, bytes, dict]] = []
         for letter in plan.letters:
             template = templates.get(letter.kind)
-            number = manifest.number_for(letter.key)
+            number = manifest.number_for(letter.key, [entry for _, _, entry in pending])
             reference = f"{case.case_id}/{number:02d}"
             first, latest = manifest.first(letter.key), manifest.latest(letter.key)
             pinned = date.fromisoformat(first["letter_date"]) if first else today
@@ -235,7 +239,54 @@ def draft_many(paths: Iterable[Path | str], settings: Settings,
         outcomes.append(outcome)
         if progress:
             progress(outcome)
+    if settings.pdf:
+        add_pdf_copies(outcomes, settings)
     return outcomes
+
+
+def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings) -> list[Path]:
+    """PDF copies of every drafted letter that lacks one, made in one LibreOffice process.
+
+    Each PDF is linked in beside its letter (never replacing a file) and recorded in the case's
+    manifest as a `pdf` entry with its SHA-256.
+    """
+    wanted = [(o, l) for o in outcomes if o.ok for l in o.letters
+              if not l.path.with_suffix(".pdf").exists()]
+    if not wanted:
+        return []
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-pdf-", dir=settings.out_dir))
+    made: list[Path] = []
+    try:
+        pdfs = convert_to_pdf([l.path for _, l in wanted], staging)
+        by_case: dict[Path, list[tuple[LetterOutcome, Path]]] = {}
+        for (outcome, letter), pdf in zip(wanted, pdfs):
+            by_case.setdefault(letter.path.parent, []).append((letter, pdf))
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for folder, items in by_case.items():
+            with locked(folder):
+                manifest = Manifest.read(folder, folder.name)
+                entries = []
+                for letter, pdf in items:
+                    target = letter.path.with_suffix(".pdf")
+                    if target.exists():
+                        continue
+                    data = pdf.read_bytes()
+                    write_new(target, data)
+                    made.append(target)
+                    docx_entry = next(e for e in reversed(manifest.letters())
+                                      if e["files"]["docx"] == letter.path.name)
+                    entries.append({
+                        "event": "pdf", "reference": letter.reference,
+                        "version": docx_entry["version"], "kind": letter.kind,
+                        "files": {"pdf": target.name},
+                        "sha256": {"pdf": sha256_bytes(data), "docx": docx_entry["sha256"]["docx"]},
+                        "from": letter.path.name, "format": "PDF/A-2b",
+                        "written_at": stamp, "pipeline_version": __version__,
+                    })
+                manifest.save(entries)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return made
 
 
 def case_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -251,7 +302,9 @@ def case_files(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def relative(path: Path) -> str:
+    """A path as short as it can be shown: relative to here when inside, else as given."""
     try:
-        return os.path.relpath(path)
+        shown = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if shown.startswith("..") else shown
