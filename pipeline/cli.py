@@ -221,5 +221,73 @@ def verify(out_dir: Path) -> None:
         sys.exit(1)
 
 
+@cli.command("register")
+@click.argument("out_dir", required=False, default=workflow.DEFAULT_OUT,
+                type=click.Path(path_type=Path))
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path),
+              help="Also write the register as a spreadsheet (CSV) to this file.")
+def register_command(out_dir: Path, csv_path: Path | None) -> None:
+    """List every letter drafted, across every case, and whether it is recorded as sent.
+
+    A letter whose case file has no matching history entry yet shows "NO": those are the ones
+    the office must chase (send it, then record it in the case's history).
+
+    \b
+    Example:
+      letters register
+      letters register output --csv register.csv
+    """
+    from pipeline.record import register, write_register_csv
+
+    try:
+        rows = register(out_dir)
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not rows:
+        click.echo(f"No letters archived under {out_dir} yet.")
+    for row in rows:
+        click.echo(f"{row.date}  {row.reference:<18} {row.kind:<19} {row.recipient[:32]:<32} "
+                   f"{row.posts:<8} {row.recorded}")
+    pending = sum(1 for r in rows if r.recorded.startswith("NO"))
+    if rows:
+        click.echo(f"{len(rows)} letters; {pending} not yet recorded as sent.")
+    if csv_path:
+        write_register_csv(rows, csv_path)
+        click.echo(f"Wrote {relative(csv_path)}")
+
+
+@cli.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--out", "target", type=click.Path(path_type=Path),
+              help="The zip to write (default: OUT/<case_id>-bundle.zip).")
+@click.option("--archive", "out_dir", type=click.Path(path_type=Path),
+              default=workflow.DEFAULT_OUT, show_default=True,
+              help="The folder the case's letters were drafted into.")
+@school_option
+def bundle(case: Path, target: Path | None, out_dir: Path, school_path: Path) -> None:
+    """Make the zip for the school's legal advisers.
+
+    It holds the case's letters (.docx and .pdf), a chronology, the evidence log and
+    screenshots, the manifest, the case file, and an index page listing each file's SHA-256.
+
+    \b
+    Example:
+      letters bundle data/cases/BPS-2026-014.yaml
+      letters bundle data/cases/BPS-2026-014.yaml --out advisers.zip
+    """
+    from pipeline.record import write_bundle
+
+    try:
+        school = workflow.load_school(school_path)
+        loaded, _ = workflow.check_case(case, school)
+        target = target or out_dir / f"{loaded.case.case_id}-bundle.zip"
+        written = write_bundle(loaded, school, out_dir, target, date.today())
+    except InvalidInput as exc:
+        _fail_invalid(exc)
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {relative(written)}")
+
+
 def main() -> None:
     cli(prog_name="letters")

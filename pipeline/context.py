@@ -15,9 +15,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline.models import Case, HistoryStep, PlannedLetter, Post, School
+from pipeline.models import Case, HistoryStep, PlannedLetter, Post, School, evidence_path
 from pipeline.platforms import platform_info
 from pipeline.policy import RULES_BY_KIND, long_date
+from pipeline.render import EvidenceImage
 
 THIRD_PARTY_KINDS = frozenset({"host_takedown", "police_referral"})
 REMOVE_WITHIN_DAYS = 7
@@ -150,6 +151,14 @@ def _post(post: Post, redact, case_dir: Path | None) -> dict[str, Any]:
         "report_reference": post.report_reference or "", "serious": post.serious,
         "defamatory": "defamatory" in post.concerns,
     }
+
+
+def evidence_image(post: Post, case_dir: Path | None) -> EvidenceImage | str:
+    """The post's screenshot, ready to place in a letter, or "" when it has none."""
+    if not post.evidence or case_dir is None:
+        return ""
+    data = evidence_path(case_dir, post.evidence).read_bytes()
+    return EvidenceImage(data, f"Screenshot of {post.id} ({post.evidence})")
 
 
 def _history(step: HistoryStep) -> dict[str, str]:
@@ -351,8 +360,8 @@ def _police(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
         "captured": ", ".join(x for x in (pc["captured_by"], pc["captured_full"]) if x),
         "screenshot": pc["evidence"] or "none", "status": pc["status"],
         "report_reference": pc["report_reference"], "crime_reference": crime,
-        "image": "",
-    } for pc in ctx["posts"]]
+        "image": evidence_image(post, case_dir),
+    } for pc, post in zip(ctx["posts"], posts)]
 
 
 def _legal(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:

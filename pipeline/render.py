@@ -15,6 +15,7 @@ so `{{ school.name }}` typed into a post is printed as typed.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import re
@@ -111,7 +112,18 @@ class CompiledTemplate:
     def render(self, context: dict, properties: DocumentProperties, kind: str = "") -> bytes:
         """The letter as .docx bytes; TemplateProblem names the part and paragraph on failure."""
         registry = ImageRegistry()
-        context = dict(context, _images=registry)
+        token = _current_registry.set(registry)
+        try:
+            rendered = self._render_parts(context, kind)
+        finally:
+            _current_registry.reset(token)
+        rendered[CORE_PART] = properties.core_xml()
+        parts = [(name, rendered.get(name, data)) for name, data in self.parts]
+        if CORE_PART not in dict(self.parts):
+            parts.append((CORE_PART, rendered[CORE_PART]))
+        return write_package(registry.add_to(parts))
+
+    def _render_parts(self, context: dict, kind: str) -> dict[str, bytes]:
         rendered: dict[str, bytes] = {}
         for name, template in self.compiled.items():
             try:
@@ -146,11 +158,7 @@ class CompiledTemplate:
                     f"would be a corrupt Word file ({exc}); check the tags around tables and "
                     "{%p ...%} paragraphs") from None
             rendered[name] = data
-        rendered[CORE_PART] = properties.core_xml()
-        parts = [(name, rendered.get(name, data)) for name, data in self.parts]
-        if CORE_PART not in dict(self.parts):
-            parts.append((CORE_PART, rendered[CORE_PART]))
-        return write_package(registry.add_to(parts))
+        return rendered
 
 
 def _part_label(name: str) -> str:
@@ -284,3 +292,85 @@ def _with_image_types(data: bytes, extensions: set[str]) -> bytes:
             text = text.replace("</Types>",
                                 f'<Default Extension="{ext}" ContentType="{mime}"/></Types>')
     return text.encode("utf-8")
+
+
+# The registry of the rendering under way, so an image placed by `{{ row.image }}` can add itself
+# to the package without templates having to pass anything along.
+_current_registry: contextvars.ContextVar[ImageRegistry | None] = contextvars.ContextVar(
+    "image_registry", default=None)
+
+EMU_PER_CM = 360_000
+MAX_WIDTH_CM = 15.0
+MAX_HEIGHT_CM = 18.0
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) in pixels of a PNG or JPEG, read from its header."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data.startswith(b"\xff\xd8"):
+        i = 2
+        while i + 9 < len(data):
+            if data[i] != 0xFF:
+                i += 1
+                continue
+            marker = data[i + 1]
+            length = int.from_bytes(data[i + 2:i + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
+                          0xCE, 0xCF):
+                return (int.from_bytes(data[i + 7:i + 9], "big"),
+                        int.from_bytes(data[i + 5:i + 7], "big"))
+            i += 2 + length
+    raise ValueError("not a PNG or JPEG image, or its header is damaged")
+
+
+class EvidenceImage:
+    """A screenshot placed in a letter, scaled to fit the page width (and a page's height)."""
+
+    def __init__(self, data: bytes, description: str):
+        self.data = data
+        self.description = description
+        self.extension = "png" if data.startswith(b"\x89PNG") else "jpeg"
+        width, height = image_size(data)
+        if not width or not height:
+            raise ValueError("the image has no size")
+        scale = min(MAX_WIDTH_CM / (width / 96 * 2.54), MAX_HEIGHT_CM / (height / 96 * 2.54), 1.0)
+        self.cx = int(width / 96 * 2.54 * scale * EMU_PER_CM)
+        self.cy = int(height / 96 * 2.54 * scale * EMU_PER_CM)
+
+    def __str__(self) -> str:
+        return f"[screenshot: {self.description}]"
+
+    def __html__(self) -> str:
+        registry = _current_registry.get()
+        if registry is None:  # rendered outside a letter (e.g. `templates fields`)
+            return str(Markup.escape(str(self)))
+        rid, number = registry.add(self.data, self.extension)
+        descr = Markup.escape(self.description)
+        ns_a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+        ns_pic = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+        ns_wp = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+        ns_r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+        return (
+            '</w:t></w:r><w:r><w:drawing>'
+            f'<wp:inline xmlns:wp="{ns_wp}" distT="0" distB="0" distL="0" distR="0">'
+            f'<wp:extent cx="{self.cx}" cy="{self.cy}"/>'
+            f'<wp:docPr id="{4000 + number}" name="Evidence {number}" descr="{descr}"/>'
+            f'<wp:cNvGraphicFramePr><a:graphicFrameLocks xmlns:a="{ns_a}" noChangeAspect="1"/>'
+            f'</wp:cNvGraphicFramePr><a:graphic xmlns:a="{ns_a}">'
+            f'<a:graphicData uri="{ns_pic}"><pic:pic xmlns:pic="{ns_pic}">'
+            f'<pic:nvPicPr><pic:cNvPr id="{4000 + number}" name="evidence{number}.'
+            f'{self.extension}"/><pic:cNvPicPr/></pic:nvPicPr>'
+            f'<pic:blipFill><a:blip xmlns:r="{ns_r}" r:embed="{rid}"/><a:stretch><a:fillRect/>'
+            '</a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/>'
+            f'<a:ext cx="{self.cx}" cy="{self.cy}"/></a:xfrm><a:prstGeom prst="rect">'
+            '<a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
+            '</wp:inline></w:drawing></w:r><w:r><w:t xml:space="preserve">')
+
+
+def repack(docx_bytes: bytes, properties: DocumentProperties) -> bytes:
+    """A .docx made by other code (python-docx) re-packed with our fixed times and properties."""
+    with zipfile.ZipFile(io.BytesIO(docx_bytes)) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    parts[CORE_PART] = properties.core_xml()
+    return write_package(list(parts.items()))

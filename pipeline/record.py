@@ -1,0 +1,292 @@
+"""The record kept of a case: the register of letters, the chronology and the advisers' bundle.
+
+Everything here reads the manifests the archive wrote and the case files they name; nothing here
+changes the archive.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.shared import Cm, Pt
+
+from pipeline.archive import Manifest, case_folder, replace_atomically, sha256_bytes
+from pipeline.context import OUTCOME_WORDS, STEP_WORDS
+from pipeline.errors import InvalidInput, PipelineError
+from pipeline.models import Case, LoadedCase, School, evidence_path, validate_case
+from pipeline.platforms import platform_info
+from pipeline.policy import long_date
+from pipeline.render import DocumentProperties, repack, write_package
+
+# The history step that records each letter kind as sent.
+STEP_FOR_KIND = {"concern": "concern_letter", "warning": "warning_letter",
+                 "host_takedown": "host_takedown", "police_referral": "police_referral",
+                 "legal_referral": "legal_referral", "access_restriction": "access_restriction"}
+
+
+# --- register ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RegisterRow:
+    date: str
+    reference: str
+    case_id: str
+    kind: str
+    recipient: str
+    posts: str
+    version: int
+    files: str
+    recorded: str
+
+    HEADERS = ("date", "reference", "case", "kind", "recipient", "posts", "version", "files",
+               "recorded in history")
+
+    def values(self) -> list[str]:
+        return [self.date, self.reference, self.case_id, self.kind, self.recipient, self.posts,
+                str(self.version), self.files, self.recorded]
+
+
+def _recorded(case: Case | None, entry: dict) -> str:
+    if case is None:
+        return "case file not found"
+    step = STEP_FOR_KIND[entry["kind"]]
+    letter_day = date.fromisoformat(entry["letter_date"])
+    for item in case.history:
+        if item.step == step and item.date >= letter_day and \
+                all(item.covers(pid) for pid in entry["posts"]):
+            return f"yes, {item.date.isoformat()} ({item.outcome})"
+    return "NO: not yet recorded as sent"
+
+
+def register(out_dir: Path) -> list[RegisterRow]:
+    """One row per letter (its latest version) across every case under `out_dir`."""
+    rows: list[RegisterRow] = []
+    for manifest_path in sorted(out_dir.glob("*/manifest.json")):
+        folder = manifest_path.parent
+        manifest = Manifest.read(folder, folder.name)
+        pdfs = {(e["reference"], e["version"]): e["files"]["pdf"]
+                for e in manifest.entries if e.get("event") == "pdf"}
+        latest: dict[str, dict] = {}
+        for entry in manifest.letters():
+            latest[entry["reference"]] = entry
+        cases: dict[str, Case | None] = {}
+        for entry in latest.values():
+            source = entry.get("case_file", "")
+            if source not in cases:
+                try:
+                    cases[source] = validate_case(source).case if source else None
+                except (InvalidInput, PipelineError, OSError):
+                    cases[source] = None
+            files = [entry["files"]["docx"]]
+            if (entry["reference"], entry["version"]) in pdfs:
+                files.append(pdfs[(entry["reference"], entry["version"])])
+            rows.append(RegisterRow(
+                date=entry["letter_date"], reference=entry["reference"], case_id=folder.name,
+                kind=entry["kind"], recipient=entry["recipient"], posts=" ".join(entry["posts"]),
+                version=entry["version"], files=" ".join(files),
+                recorded=_recorded(cases[source], entry)))
+    rows.sort(key=lambda r: (r.date, r.reference))
+    return rows
+
+
+def register_csv(rows: list[RegisterRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(RegisterRow.HEADERS)
+    for row in rows:
+        writer.writerow(row.values())
+    return buffer.getvalue()
+
+
+def write_register_csv(rows: list[RegisterRow], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    replace_atomically(path, register_csv(rows).encode("utf-8-sig"))  # BOM: Excel reads UTF-8
+
+
+# --- chronology and evidence log ---------------------------------------------------------------
+
+
+def _sort_key(value: date | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+
+
+def chronology(case: Case, manifest: Manifest) -> list[tuple[datetime, str, str]]:
+    """(when, what, detail) for every post, history step and letter drafted, in date order."""
+    events: list[tuple[datetime, str, str]] = []
+    for post in case.posts:
+        info = platform_info(post.platform, post.platform_name)
+        status = "" if post.live else " (since removed)"
+        events.append((_sort_key(post.posted), f"{post.id} posted on {info.label}{status}",
+                       post.text))
+        if post.captured:
+            events.append((_sort_key(post.captured), f"{post.id} captured as evidence",
+                           f"by {post.captured_by or 'the school'}"))
+    for step in case.history:
+        posts = f" ({', '.join(step.posts)})" if step.posts else ""
+        events.append((_sort_key(step.date), f"{STEP_WORDS[step.step].capitalize()}{posts}",
+                       f"{step.by or 'The school'}: {OUTCOME_WORDS[step.outcome]}."
+                       + (f" {step.notes}" if step.notes else "")))
+    for entry in manifest.letters():
+        events.append((_sort_key(date.fromisoformat(entry["letter_date"])),
+                       f"Letter {entry['reference']} drafted ({entry['kind']}, "
+                       f"version {entry['version']})", f"To {entry['recipient']}"))
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+EVIDENCE_COLUMNS = ("Post", "Date and time posted", "Platform", "Full URL", "Account",
+                    "Content as posted", "Captured by and when", "Screenshot", "Status",
+                    "Platform report ref.", "Police crime ref.")
+
+
+def evidence_rows(case: Case) -> list[list[str]]:
+    crime = case.police.crime_reference if case.police and case.police.crime_reference else ""
+    rows = []
+    for post in case.posts:
+        when = long_date(post.posted) + (f" at {post.posted:%H:%M}"
+                                         if isinstance(post.posted, datetime) else "")
+        captured = ""
+        if post.captured:
+            captured = long_date(post.captured) + (f" at {post.captured:%H:%M}" if isinstance(
+                post.captured, datetime) else "")
+        rows.append([post.id, when, platform_info(post.platform, post.platform_name).label,
+                     post.url or "(none: private messaging)", post.handle or "", post.text,
+                     ", ".join(x for x in (post.captured_by or "", captured) if x),
+                     post.evidence or "none", post.status, post.report_reference or "", crime])
+    return rows
+
+
+def _document(title: str, school: School, landscape: bool = False) -> Document:
+    doc = Document()
+    section = doc.sections[0]
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    else:
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(2.0))
+    style = doc.styles["Normal"]
+    style.font.name = "Arial"
+    style.font.size = Pt(10)
+    section.header.paragraphs[0].text = f"{school.name}: {title}"
+    doc.add_heading(title, level=1)
+    return doc
+
+
+def chronology_docx(loaded: LoadedCase, manifest: Manifest, school: School, on: date) -> bytes:
+    case = loaded.case
+    doc = _document(f"Chronology of case {case.case_id}", school)
+    doc.add_paragraph(f"Poster: {case.poster.name} ({case.poster.relationship}). Case opened "
+                      f"{long_date(case.opened)}. Prepared {long_date(on)}.")
+    table = doc.add_table(rows=1, cols=3)
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, ("When", "What", "Detail")):
+        cell.text = text
+    for when, what, detail in chronology(case, manifest):
+        cells = table.add_row().cells
+        shown = long_date(when) + (f" {when:%H:%M}" if (when.hour, when.minute) != (0, 0) else "")
+        cells[0].text, cells[1].text, cells[2].text = shown, what, detail
+    return repack(_save(doc), DocumentProperties(
+        f"Chronology {case.case_id}", "chronology", school.name, case.case_id, on))
+
+
+def evidence_log_docx(loaded: LoadedCase, school: School, on: date) -> bytes:
+    case = loaded.case
+    doc = _document(f"Evidence log, case {case.case_id}", school, landscape=True)
+    table = doc.add_table(rows=1, cols=len(EVIDENCE_COLUMNS))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, EVIDENCE_COLUMNS):
+        cell.text = text
+    for row in evidence_rows(case):
+        for cell, text in zip(table.add_row().cells, row):
+            cell.text = text
+    for post in case.posts:
+        if post.evidence:
+            doc.add_paragraph(f"Screenshot of {post.id} ({post.evidence})")
+            doc.add_picture(str(evidence_path(loaded.path.parent, post.evidence)), width=Cm(15))
+    return repack(_save(doc), DocumentProperties(
+        f"Evidence log {case.case_id}", "evidence log", school.name, case.case_id, on))
+
+
+def _save(doc: Document) -> bytes:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+# --- the bundle -------------------------------------------------------------------------------
+
+
+def build_bundle(loaded: LoadedCase, school: School, out_dir: Path, on: date) -> bytes:
+    """The zip for the school's legal advisers: letters, chronology, evidence, manifest, index."""
+    case = loaded.case
+    folder = case_folder(out_dir, case.case_id)
+    manifest = Manifest.read(folder, case.case_id)
+    members: list[tuple[str, bytes, str]] = []  # (name in zip, bytes, description)
+    for entry in manifest.entries:
+        for kind, name in entry["files"].items():
+            path = folder / name
+            if path.is_file():
+                what = (f"Letter {entry['reference']} ({entry['kind']}, version "
+                        f"{entry['version']}, {kind.upper()})")
+                members.append((f"letters/{name}", path.read_bytes(), what))
+    members.append((f"{case.case_id}-chronology.docx",
+                    chronology_docx(loaded, manifest, school, on), "Chronology"))
+    members.append((f"{case.case_id}-evidence-log.docx",
+                    evidence_log_docx(loaded, school, on), "Evidence log"))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EVIDENCE_COLUMNS)
+    writer.writerows(evidence_rows(case))
+    members.append((f"{case.case_id}-evidence-log.csv", buffer.getvalue().encode("utf-8-sig"),
+                    "Evidence log (spreadsheet)"))
+    for post in case.posts:
+        if post.evidence:
+            path = evidence_path(loaded.path.parent, post.evidence)
+            members.append((f"evidence/{post.id}-{path.name}", path.read_bytes(),
+                            f"Screenshot of {post.id}"))
+    if manifest.path.exists():
+        members.append(("manifest.json", manifest.path.read_bytes(), "Manifest of letters"))
+    members.append((f"case/{loaded.path.name}", loaded.text.encode("utf-8"), "The case file"))
+    index = _index_html(case, school, members, on)
+    parts = [("index.html", index)] + [(name, data) for name, data, _ in members]
+    return write_package(parts)
+
+
+def _index_html(case: Case, school: School, members: list[tuple[str, bytes, str]],
+                on: date) -> bytes:
+    rows = "\n".join(
+        f"<tr><td><a href=\"{html.escape(name)}\">{html.escape(name)}</a></td>"
+        f"<td>{html.escape(what)}</td><td>{len(data):,}</td><td><code>{sha256_bytes(data)}"
+        "</code></td></tr>" for name, data, what in members)
+    page = f"""<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8">
+<title>Bundle for case {html.escape(case.case_id)}</title>
+<style>body{{font-family:Arial,sans-serif;margin:2em}}td,th{{border:1px solid #999;padding:4px;
+text-align:left}}table{{border-collapse:collapse}}code{{font-size:85%}}</style></head>
+<body><h1>{html.escape(school.name)}: bundle for case {html.escape(case.case_id)}</h1>
+<p>Prepared {long_date(on)} for {html.escape(school.legal_advisers.firm)}. Poster:
+{html.escape(case.poster.name)}. Each file's SHA-256 lets you confirm it is the copy the school
+holds (the manifest records the same for every letter).</p>
+<table><tr><th>File</th><th>What it is</th><th>Bytes</th><th>SHA-256</th></tr>
+{rows}
+</table></body></html>
+"""
+    return page.encode("utf-8")
+
+
+def write_bundle(loaded: LoadedCase, school: School, out_dir: Path, target: Path,
+                 on: date) -> Path:
+    data = build_bundle(loaded, school, out_dir, on)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    replace_atomically(target, data)
+    return target
