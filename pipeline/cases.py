@@ -53,6 +53,20 @@ class Located:
 _YAML_BOOL_WORDS = {"true", "false"}
 
 
+class _AliasNode(yaml.ScalarNode):
+    """Stands where the file says `*name`, so aliases are never expanded (no alias bombs)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, composing an alias as an _AliasNode at the alias's own line."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()
+            return _AliasNode("alias", event.anchor, event.start_mark, event.end_mark)
+        return super().compose_node(parent, index)
+
+
 class _Walker:
     """Turns a composed node tree into plain data, refusing what a case file must not hold."""
 
@@ -61,7 +75,6 @@ class _Walker:
         self.problems: list[Problem] = []
         self.lines: dict[Path_, int] = {}
         self.raw: dict[Path_, str] = {}
-        self._seen: set[int] = set()
         self._constructor = SafeConstructor()
 
     def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
@@ -71,12 +84,10 @@ class _Walker:
 
     def walk(self, node: yaml.Node, path: Path_ = (), depth: int = 0) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
-        if id(node) in self._seen:
-            # The composer hands back the anchored node again for every alias.
-            self.problem(node, path, "uses a YAML alias (*name) to repeat an earlier value; "
-                         "write the value out in full instead")
+        if isinstance(node, _AliasNode):
+            self.problem(node, path, f"uses a YAML alias (*{node.value}) to repeat an earlier "
+                         "value; write the value out in full instead")
             return None
-        self._seen.add(id(node))
         if depth > MAX_DEPTH:
             self.problem(node, path, "is nested too deeply to be part of a case file")
             return None
@@ -200,9 +211,12 @@ def load_yaml(path: Path | str, text: str | None = None) -> Located:
         raise InvalidInput([Problem(name, deep_line, "", "brackets are nested too deeply to be "
                                     "part of a case file")])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and "end of stream" in (exc.problem or ""):
+            # An unclosed quote or bracket: the line where it opened is the one to fix.
+            mark = exc.context_mark
         line = mark.line + 1 if mark else None
         detail = exc.problem or "is not valid YAML"
         if exc.context:

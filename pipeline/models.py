@@ -191,6 +191,19 @@ Flag = Annotated[bool, PlainValidator(_flag), WithJsonSchema({"type": "boolean"}
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_lists_are_empty(cls, data: Any) -> Any:
+        # `history:` with nothing after it is YAML's null; the contract says it may be empty.
+        if isinstance(data, dict):
+            blank = [k for k, v in data.items() if v is None and k in _LIST_FIELDS]
+            if blank:
+                data = {k: v for k, v in data.items() if k not in blank}
+        return data
+
+
+_LIST_FIELDS = frozenset({"history", "overrides", "children", "about"})
+
 
 # --- the case ----------------------------------------------------------------------------------
 

@@ -24,7 +24,9 @@ from pipeline.models import (
     Post,
     School,
 )
-from pipeline.platforms import platform_info
+from pipeline.platforms import PLATFORMS, platform_info
+
+PLATFORM_WORDS = frozenset(PLATFORMS)
 
 # --- the policy's words ------------------------------------------------------------------------
 
@@ -253,9 +255,15 @@ def decide(case: Case, school: School | None = None) -> Plan:
                 posts=tuple(p.id for p in match.posts), reasons=(_reason(rule, match, case),),
                 clauses=match.clauses or rule.clauses, platform=match.platform))
     excluded: list[Excluded] = []
+    unmet: list[str] = []
     for override in case.overrides:
         if override.action == "include":
+            before = len(letters)
             letters = _include(letters, override, case, school)
+            if len(letters) == before and not any(_override_hits(override, l) for l in letters):
+                unmet.append(f"The school's decision to include a {override.letter} letter "
+                             f"({override.reason}) cannot apply: no post in the case fits it "
+                             "(a platform letter needs a post on an outside platform).")
         else:
             kept = [l for l in letters if not _override_hits(override, l)]
             if len(kept) == len(letters):
@@ -267,14 +275,17 @@ def decide(case: Case, school: School | None = None) -> Plan:
             letters = kept
     order = {rule.kind: i for i, rule in enumerate(RULES)}
     letters.sort(key=lambda l: order[l.kind])  # stable: platforms keep the order of the posts
-    return Plan(case.case_id, tuple(letters), tuple(_notes(case, letters, excluded)),
+    return Plan(case.case_id, tuple(letters), tuple(_notes(case, letters, excluded) + unmet),
                 tuple(excluded))
 
 
 def _override_hits(override: Override, letter: PlannedLetter) -> bool:
     if override.letter != letter.kind:
         return False
-    return override.platform is None or letter.platform == override.platform
+    if override.platform is None or letter.platform == override.platform:
+        return True
+    # `platform: other` names every site outside the vocabulary (whose letters carry its slug).
+    return override.platform == "other" and letter.platform not in PLATFORM_WORDS
 
 
 def _include(letters: list[PlannedLetter], override: Override, case: Case,
@@ -291,7 +302,7 @@ def _include(letters: list[PlannedLetter], override: Override, case: Case,
     if override.letter == "host_takedown":
         groups: dict[str, list[Post]] = {}
         for post in posts:
-            if post.external and (override.platform is None or post.platform == override.platform):
+            if post.external and override.platform in (None, post.platform):
                 groups.setdefault(post.platform_key, []).append(post)
         platforms = list(groups.items())
     else:

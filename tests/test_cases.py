@@ -1,0 +1,333 @@
+"""Bad case files: `letters check` names the file, the line and the field, and exits 2.
+
+The contract (CASE_FORMAT.md): "Bad input gets a clear error naming the file, the line and the
+field, and no output is written". Each test starts from the minimal valid case in conftest.py
+and breaks one thing in it by replacing text, so the expected line is counted from the text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+# A history entry for the base case; tests that break a history field edit this text further.
+HISTORY = """\
+history:
+  - date: 2026-11-03
+    step: discussion
+    outcome: refused
+    by: Headteacher
+    posts: [P1]
+    notes: Declined to remove the post.
+"""
+WITH_HISTORY = ("history: []\n", HISTORY)
+
+
+def edit(text: str, *replacements: tuple[str, str]) -> str:
+    """Apply (old, new) replacements in order; each `old` must occur exactly once."""
+    for old, new in replacements:
+        assert text.count(old) == 1, f"{old!r} should occur once in the case text"
+        text = text.replace(old, new)
+    return text
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based number of the one line of `text` that contains `needle`."""
+    found = [n for n, line in enumerate(text.splitlines(), 1) if needle in line]
+    assert len(found) == 1, f"{needle!r} should be on exactly one line, found on {found}"
+    return found[0]
+
+
+def problem_lines(stderr: str, path: Path) -> list[str]:
+    """The lines of stderr that report a problem in `path`."""
+    return [line for line in stderr.splitlines() if line.startswith(f"{path}:")]
+
+
+def assert_refused(result, path: Path) -> list[str]:
+    """The common shape of a refusal: exit 2, problems on stderr, no traceback, no 'ok'."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert ": ok (" not in result.stdout
+    lines = problem_lines(result.stderr, path)
+    assert lines, f"no problem reported for {path}:\n{result.stderr}"
+    return lines
+
+
+def assert_problem(lines: list[str], path: Path, line: int, field: str, message: str) -> None:
+    """One of `lines` is exactly `FILE:LINE: field: ...` and contains `message`."""
+    prefix = f"{path}:{line}: {field}: "
+    matching = [entry for entry in lines if entry.startswith(prefix)]
+    assert matching, f"expected a line starting {prefix!r}, got:\n" + "\n".join(lines)
+    assert any(message in entry for entry in matching), (
+        f"expected {message!r} in:\n" + "\n".join(matching))
+
+
+# --- one problem, reported at its line with its field ----------------------------------------
+
+BAD_FIELDS = [
+    # id, edits, text on the expected line, field, words the message must contain
+    pytest.param([("platform: facebook", "platfrom: facebook")], "platfrom:",
+                 "posts[1].platfrom", "did you mean 'platform'?", id="unknown-key-misspelt"),
+    pytest.param([("history: []", "histroy: []")], "histroy:",
+                 "histroy", "is not a field a case file can have", id="unknown-key-top-level"),
+    pytest.param([WITH_HISTORY, ("notes: Declined", "note: Declined")], "note: Declined",
+                 "history[1].note", "did you mean 'notes'?", id="unknown-key-in-history"),
+    pytest.param([("case_id: T-001\n", "case_id: T-001\ncase_id: T-002\n")], "case_id: T-002",
+                 "case_id", "appears twice (first on line 1)", id="duplicate-key"),
+    pytest.param([("opened: 2026-11-02\n", "")], "case_id:",
+                 "opened", "is required but missing", id="missing-opened"),
+    pytest.param([("    text: The teachers at this school are a joke.\n", "")], "- id: P1",
+                 "posts[1].text", "is required but missing", id="missing-post-text"),
+    pytest.param([("platform: facebook", "platform: myspace")], "platform: myspace",
+                 "posts[1].platform", "'myspace' is not one of:", id="platform-myspace"),
+    pytest.param([("[negative_comment]", "[rude]")], "concerns: [rude]",
+                 "posts[1].concerns[1]", "'rude' is not one of:", id="concern-rude"),
+    pytest.param([WITH_HISTORY, ("step: discussion", "step: meeting")], "step: meeting",
+                 "history[1].step", "'meeting' is not one of:", id="step-meeting"),
+    pytest.param([WITH_HISTORY, ("outcome: refused", "outcome: maybe")], "outcome: maybe",
+                 "history[1].outcome", "'maybe' is not one of:", id="outcome-maybe"),
+    pytest.param([("opened: 2026-11-02", "opened: 03/11/2026")], "opened:",
+                 "opened", "'03/11/2026' is not a date in ISO form", id="opened-not-iso"),
+    pytest.param([WITH_HISTORY, ("date: 2026-11-03", "date: 03/11/2026")], "date: 03/11/2026",
+                 "history[1].date", "'03/11/2026' is not a date in ISO form",
+                 id="history-date-not-iso"),
+    pytest.param([("text: The teachers at this school are a joke.", "text: no")], "text: no",
+                 "posts[1].text", "put the text in quotes", id="text-no"),
+    pytest.param([WITH_HISTORY, ("notes: Declined to remove the post.", "notes: off")],
+                 "notes: off", "history[1].notes", "put the text in quotes", id="notes-off"),
+    pytest.param([("name: Mrs Jane Doe", "name: yes")], "name: yes",
+                 "poster.name", "put the text in quotes", id="name-yes"),
+    pytest.param([("case_id: T-001", "case_id: ../evil")], "case_id:",
+                 "case_id", "'../evil' cannot name a file", id="case-id-dotdot"),
+    pytest.param([("case_id: T-001", "case_id: a b")], "case_id:",
+                 "case_id", "'a b' cannot name a file", id="case-id-space"),
+    pytest.param([("case_id: T-001", "case_id: BPS/1")], "case_id:",
+                 "case_id", "'BPS/1' cannot name a file", id="case-id-slash"),
+    # A field required by another field's value is reported at the post that lacks it.
+    pytest.param([("platform: facebook", "platform: other")], "- id: P1",
+                 "posts[1].platform_name", "is required when platform is other",
+                 id="other-without-platform-name"),
+    pytest.param([("    url: https://www.facebook.com/groups/123/posts/456\n", "")], "- id: P1",
+                 "posts[1].url", "is required", id="facebook-without-url"),
+    pytest.param([WITH_HISTORY, ("posts: [P1]", "posts: [P9]")], "posts: [P9]",
+                 "history[1].posts", "'P9' is not the id of a post in this case",
+                 id="history-names-unknown-post"),
+    # The plan's own demand: a concern letter goes to the poster by post.
+    pytest.param([("  address: [12 Example Road, Bexton, WA16 0XX]\n", "")], "poster:",
+                 "poster.address", "a concern letter goes to the poster by post",
+                 id="poster-letter-without-address"),
+]
+
+
+@pytest.mark.parametrize("edits, at, field, message", BAD_FIELDS)
+def test_check_reports_file_line_and_field(tmp_path, base_case, write_case, letters,
+                                           edits, at, field, message):
+    text = edit(base_case, *edits)
+    path = write_case(tmp_path, text)
+
+    result = letters("check", path)
+
+    lines = assert_refused(result, path)
+    assert_problem(lines, path, line_of(text, at), field, message)
+
+
+def test_duplicate_key_names_the_line_of_the_first(tmp_path, base_case, write_case, letters):
+    text = edit(base_case, ("    status: live\n", "    status: live\n    text: again\n"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    first = line_of(text, "text: The teachers")
+    assert_problem(lines, path, line_of(text, "text: again"), "posts[1].text",
+                   f"appears twice (first on line {first}); keep only one")
+
+
+def test_misspelt_key_lists_the_fields_allowed_there(tmp_path, base_case, write_case, letters):
+    text = edit(base_case, ("platform: facebook", "platfrom: facebook"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert_problem(lines, path, line_of(text, "platfrom:"), "posts[1].platfrom",
+                   "(allowed here: id, platform, platform_name, url,")
+
+
+def test_alias_is_refused(tmp_path, base_case, write_case, letters):
+    text = edit(base_case, ("name: Mrs Jane Doe", "name: &a Mrs Jane Doe\n  salutation: *a"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert any("poster.salutation: uses a YAML alias" in line for line in lines), lines
+
+
+def test_alias_is_reported_at_the_alias_line(tmp_path, base_case, write_case, letters):
+    text = edit(base_case, ("name: Mrs Jane Doe",
+                            "name: &a Mrs Jane Doe\n  salutation: Mrs Doe\n  email: *a"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert_problem(lines, path, line_of(text, "*a"), "poster.email", "uses a YAML alias")
+
+
+def test_every_problem_in_a_file_is_reported_at_once(tmp_path, base_case, write_case, letters):
+    text = edit(base_case,
+                ("opened: 2026-11-02", "opened: 03/11/2026"),
+                ("text: The teachers at this school are a joke.", "text: no"),
+                ("[negative_comment]", "[rude]"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert len(lines) == 3, lines
+    assert_problem(lines, path, line_of(text, "opened:"), "opened", "not a date in ISO form")
+    assert_problem(lines, path, line_of(text, "text: no"), "posts[1].text", "in quotes")
+    assert_problem(lines, path, line_of(text, "[rude]"), "posts[1].concerns[1]", "'rude'")
+
+
+# --- files that are not YAML, or not there ----------------------------------------------------
+
+
+def test_bad_indentation_is_reported_at_the_parsers_line(tmp_path, base_case, write_case,
+                                                         letters):
+    text = edit(base_case, ("    url:", "      url:"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    line = line_of(text, "      url:")
+    message = "mapping values are not allowed here (check indentation, colons and quotes)"
+    assert lines == [f"{path}:{line}: not valid YAML: {message}"]
+
+
+def test_unclosed_quote_is_reported_as_invalid_yaml(tmp_path, base_case, write_case, letters):
+    text = edit(base_case, ("name: Mrs Jane Doe", "name: 'Mrs Jane Doe"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert len(lines) == 1
+    assert "not valid YAML: while scanning a quoted scalar" in lines[0]
+
+
+def test_unclosed_quote_is_reported_where_the_quote_opens(tmp_path, base_case, write_case,
+                                                         letters):
+    text = edit(base_case, ("name: Mrs Jane Doe", "name: 'Mrs Jane Doe"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert lines[0].startswith(f"{path}:{line_of(text, 'name:')}: not valid YAML")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n# nothing but a comment\n"], ids=["empty", "comment"])
+def test_empty_file_is_refused(tmp_path, write_case, letters, text):
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    message = "is empty; a case file needs at least case_id, opened, poster and posts"
+    assert lines == [f"{path}:1: {message}"]
+
+
+def test_a_list_instead_of_a_case_is_refused(tmp_path, write_case, letters):
+    path = write_case(tmp_path, "- case_id\n- opened\n")
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert lines[0].startswith(f"{path}:1: must be a set of fields")
+
+
+def test_folder_without_cases_is_refused(tmp_path, letters):
+    folder = tmp_path / "cases"
+    folder.mkdir()
+
+    lines = assert_refused(letters("check", folder), folder)
+
+    assert lines == [f"{folder}: is a folder, not a case file; name a .yaml file inside it"]
+
+
+def test_missing_file_is_refused(tmp_path, letters):
+    path = tmp_path / "no-such-case.yaml"
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert lines == [f"{path}: no such file; check the name and folder"]
+
+
+def test_one_bad_file_does_not_hide_a_good_one(tmp_path, base_case, letters):
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(base_case, encoding="utf-8")
+    bad.write_text(edit(base_case, ("platform: facebook", "platform: myspace")),
+                   encoding="utf-8")
+
+    result = letters("check", good, bad)
+
+    assert result.exit_code == 2
+    assert problem_lines(result.stderr, bad)
+    assert not problem_lines(result.stderr, good)
+    assert "ok (1 post; plan: concern)" in result.stdout
+
+
+# --- draft writes nothing for an invalid case -------------------------------------------------
+
+
+def test_draft_of_an_invalid_case_exits_2_and_writes_nothing(tmp_path, base_case, write_case,
+                                                             letters):
+    text = edit(base_case, ("opened: 2026-11-02", "opened: 03/11/2026"))
+    path = write_case(tmp_path, text)
+    out = tmp_path / "out"
+
+    result = letters("draft", path, "--out", out)
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert_problem(problem_lines(result.stderr, path), path, line_of(text, "opened:"), "opened",
+                   "not a date in ISO form")
+    assert not (out / "T-001").exists()
+    assert not out.exists() or not any(out.rglob("*"))
+
+
+# --- valid edge cases -------------------------------------------------------------------------
+
+
+def assert_valid(result) -> None:
+    """Exit 0, nothing on stderr, and the one-line 'ok' summary with the plan."""
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert result.stdout.strip().endswith("ok (1 post; plan: concern)")
+
+
+def test_whatsapp_post_needs_no_url(tmp_path, base_case, write_case, letters):
+    text = edit(base_case, ("platform: facebook", "platform: whatsapp"),
+                ("    url: https://www.facebook.com/groups/123/posts/456\n", ""))
+    path = write_case(tmp_path, text)
+
+    assert_valid(letters("check", path))
+
+
+@pytest.mark.parametrize("posted", ["2026-10-30T18:45", "2026-10-30T18:45:12", "2026-10-30 18:45"])
+def test_posted_may_be_a_date_time_with_or_without_seconds(tmp_path, base_case, write_case,
+                                                           letters, posted):
+    path = write_case(tmp_path, edit(base_case, ("posted: 2026-10-30", f"posted: {posted}")))
+
+    assert_valid(letters("check", path))
+
+
+def test_byte_order_mark_and_crlf_line_endings_are_fine(tmp_path, base_case, letters):
+    path = tmp_path / "case.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + base_case.replace("\n", "\r\n").encode("utf-8"))
+
+    assert_valid(letters("check", path))
+
+
+def test_crlf_file_reports_the_same_line_numbers(tmp_path, base_case, letters):
+    text = edit(base_case, ("[negative_comment]", "[rude]"))
+    path = tmp_path / "case.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert_problem(lines, path, line_of(text, "[rude]"), "posts[1].concerns[1]", "'rude'")
