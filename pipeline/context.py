@@ -146,7 +146,8 @@ def _post(post: Post, redact, case_dir: Path | None) -> dict[str, Any]:
         "captured_full": captured_full, "captured_by": post.captured_by or "",
         "visibility": {"public": "public", "group": "a group",
                        "private": "private"}[post.visibility],
-        "text": redact(post.text), "concerns": concerns, "concerns_text": _join(concerns),
+        # The block scalar's closing line break is YAML's, not the poster's.
+        "text": redact(post.text.rstrip("\n")), "concerns": concerns, "concerns_text": _join(concerns),
         "about": about, "status": post.status, "evidence": post.evidence or "",
         "report_reference": post.report_reference or "", "serious": post.serious,
         "defamatory": "defamatory" in post.concerns,
@@ -340,9 +341,9 @@ def _police(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
     if "harassment" in concerns:
         count = NUMBER_WORDS[occasions] if occasions < len(NUMBER_WORDS) else str(occasions)
         if occasions >= 2:
-            offences.append(f"The posts, made on {count} separate occasions, appear to form a "
-                            "course of conduct amounting to harassment (Protection from "
-                            "Harassment Act 1997 s2).")
+            offences.append("Harassment: the posts repeatedly target identifiable people "
+                            f"({count} occasions so far), which may be a course of conduct "
+                            "under the Protection from Harassment Act 1997 s2.")
         else:
             offences.append("The post is part of what the school considers harassment; so far it "
                             "has recorded one occasion, and a course of conduct under the "
