@@ -9,11 +9,11 @@ STAMP  := $(VENV)/.installed
 CASES  ?= data/cases
 OUT    ?= output
 
-.PHONY: help letters check test system-deps clean-venv
+.PHONY: help letters check pdf register bundle verify new-case test system-deps lint clean-venv
 
 help: ## Show this list of commands
 	@echo "Bexton letters: what you can run (type 'make NAME'):"
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z_-]+):.*## (.*)/  \1|\2/' \
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z_-]+):.*## (.*)/\1|\2/' \
 	  | awk -F'|' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
@@ -25,14 +25,35 @@ $(STAMP): pyproject.toml
 letters: $(STAMP) ## Draft the letters for every case in data/cases/ into output/
 	$(BIN)/letters draft $(CASES) --out $(OUT)
 
-check: $(STAMP) ## Check every case file in data/cases/ (and the letter templates)
+check: $(STAMP) ## Check every case file in data/cases/ and every letter template
 	$(BIN)/letters check $(CASES)
+	$(BIN)/letters templates check
+
+pdf: $(STAMP) system-deps ## Draft every case as in 'letters', with PDF copies too
+	$(BIN)/letters draft $(CASES) --out $(OUT) --pdf
+
+register: $(STAMP) ## List every letter drafted and whether it is recorded as sent (register.csv)
+	$(BIN)/letters register $(OUT) --csv $(OUT)/register.csv
+
+bundle: $(STAMP) ## Make the legal advisers' zip for one case: make bundle CASE=BPS-2026-014
+	@test -n "$(CASE)" || { echo "Say which case: make bundle CASE=BPS-2026-014"; exit 2; }
+	$(BIN)/letters bundle $(if $(wildcard $(CASE)),$(CASE),$(CASES)/$(CASE).yaml) --archive $(OUT)
+
+verify: $(STAMP) ## Check that no archived letter is missing or altered
+	$(BIN)/letters verify $(OUT)
+
+new-case: $(STAMP) ## Start a new case file to fill in: make new-case ID=BPS-2026-030
+	@test -n "$(ID)" || { echo "Say the case id: make new-case ID=BPS-2026-030"; exit 2; }
+	$(BIN)/letters new-case $(ID)
 
 system-deps: ## Install LibreOffice and poppler-utils if missing (needs root or sudo)
 	@./scripts/install-system-deps.sh
 
 test: $(STAMP) system-deps ## Run all the tests (installs what they need first)
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## Check the code style (ruff)
+	$(BIN)/ruff check pipeline tests tools
 
 clean-venv: ## Remove the virtual environment (the next command rebuilds it)
 	rm -rf $(VENV)

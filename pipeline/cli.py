@@ -7,6 +7,7 @@ exit status: 2 for invalid case files (as the contract says), 1 for anything els
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 
 from pipeline import __version__, workflow
 from pipeline.errors import InvalidInput, PipelineError
+from pipeline.models import LETTER_KINDS
 from pipeline.workflow import Settings, relative
 
 EXIT_INVALID = 2
@@ -110,6 +112,7 @@ def plan(case: Path, as_json: bool, school_path: Path) -> None:
         loaded, the_plan = workflow.check_case(case, school)
     except InvalidInput as exc:
         _fail_invalid(exc)
+    _warn_review(school)
     if as_json:
         click.echo(json.dumps(the_plan.as_json(), indent=2, ensure_ascii=False))
         return
@@ -117,6 +120,12 @@ def plan(case: Path, as_json: bool, school_path: Path) -> None:
     if not the_plan.letters:
         for note in the_plan.notes:
             click.echo(note, err=True)
+
+
+def _warn_review(school) -> None:
+    warning = workflow.review_warning(school)
+    if warning:
+        click.echo(warning, err=True)
 
 
 def format_plan(case, the_plan) -> str:
@@ -169,6 +178,7 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_da
                         letter_date=letter_date, pdf=pdf)
     paths = workflow.case_files(cases)
     try:
+        _warn_review(workflow.load_school(school_path))
         outcomes = workflow.draft_many(paths, settings, progress=_report)
     except InvalidInput as exc:
         _fail_invalid(exc)
@@ -287,6 +297,124 @@ def bundle(case: Path, target: Path | None, out_dir: Path, school_path: Path) ->
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {relative(written)}")
+
+
+@cli.group()
+def templates() -> None:
+    """Check edited letter templates, and list the fields they can use."""
+
+
+@templates.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@school_option
+def templates_check(paths: tuple[Path, ...], school_path: Path) -> None:
+    """Lint the letter templates (default: letter_templates/), or the folders/files given.
+
+    Reports template syntax errors with the paragraph around them, every field a template uses
+    that its letter does not provide (with the closest valid one), and anything the sandbox
+    refuses; then renders each template once with example data. Exits 0 clean, 1 with problems.
+
+    \b
+    Example:
+      letters templates check
+      letters templates check my-edited-templates/
+    """
+    from pipeline.template_check import check_templates
+
+    try:
+        school = workflow.load_school(school_path)
+    except InvalidInput as exc:
+        _fail_invalid(exc)
+    findings = check_templates(list(paths), workflow.DEFAULT_TEMPLATES, school)
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    where = ", ".join(str(p) for p in paths) or relative(workflow.DEFAULT_TEMPLATES)
+    if findings:
+        click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''} in {where}.")
+        sys.exit(1)
+    click.echo(f"Templates in {where}: ok.")
+
+
+@templates.command("fields")
+@click.argument("kind", required=False, type=click.Choice(LETTER_KINDS))
+@school_option
+def templates_fields(kind: str | None, school_path: Path) -> None:
+    """List every field a letter template can use, with an example value.
+
+    Generated from the code that builds each letter's context, so it is always current.
+    In a template, write a field as {{ school.name }}; a list such as posts is used in a loop:
+    {%p for post in posts %} ... {{ post.text }} ... {%p endfor %}.
+
+    \b
+    Example:
+      letters templates fields
+      letters templates fields warning
+    """
+    from pipeline.template_check import fields_for
+
+    try:
+        school = workflow.load_school(school_path)
+    except InvalidInput as exc:
+        _fail_invalid(exc)
+    for each in [kind] if kind else LETTER_KINDS:
+        click.echo(f"{each} letter:")
+        for path, example in fields_for(each, school).items():
+            if isinstance(example, (dict, list)):
+                shown = "(a list: use it in a for loop)" if isinstance(example, list) else ""
+                if isinstance(example, dict):
+                    continue
+            else:
+                shown = repr(example) if not isinstance(example, str) else \
+                    json.dumps(example[:70] + ("..." if len(example) > 70 else ""),
+                               ensure_ascii=False)
+            click.echo(f"  {path:<38} {shown}")
+        click.echo("")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the case file's JSON Schema (for editors that check YAML as you type).
+
+    \b
+    Example:
+      letters schema > docs/case.schema.json
+    """
+    from pipeline.models import case_schema
+
+    click.echo(json.dumps(case_schema(), indent=2, ensure_ascii=False))
+
+
+@cli.command("new-case")
+@click.argument("case_id")
+@click.option("--out", "target", type=click.Path(path_type=Path),
+              help="Where to write it (default: data/cases/CASE_ID.yaml).")
+def new_case(case_id: str, target: Path | None) -> None:
+    """Write a commented skeleton case file to fill in.
+
+    `letters check` reports it as not finished until every FILL IN is replaced.
+
+    \b
+    Example:
+      letters new-case BPS-2026-030
+    """
+    from pipeline.archive import write_new
+    from pipeline.models import SAFE_ID
+    from pipeline.skeleton import skeleton
+
+    if not SAFE_ID.fullmatch(case_id):
+        raise click.BadParameter("use only letters, digits, '-' and '_' (e.g. BPS-2026-030)",
+                                 param_hint="CASE_ID")
+    target = target or Path("data/cases") / f"{case_id}.yaml"
+    if target.exists():
+        raise click.ClickException(f"{target} already exists; choose another case id or file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    schema_ref = os.path.relpath(workflow.SCHEMA_FILE, target.parent.resolve())
+    try:
+        write_new(target, skeleton(case_id, date.today(), str(target), schema_ref)
+                  .encode("utf-8"))
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {relative(target)}: fill in every FILL IN, then run 'make check'.")
 
 
 def main() -> None:

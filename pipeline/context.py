@@ -209,6 +209,7 @@ def build_context(letter: PlannedLetter, case: Case, school: School, meta: Lette
         },
         "recipient": {"name": letter.to, "lines": [], "dear": "Sir or Madam"},
         "poster": {"name": case.poster.name, "dear": case.poster.dear,
+                   "salutation": case.poster.dear,
                    "relationship": case.poster.relationship, "email": case.poster.email or ""},
         "case": {"case_id": case.case_id, "opened": long_date(case.opened)},
         "posts": post_ctx,

@@ -510,6 +510,36 @@ def evidence_problem(case_dir: Path, evidence: str) -> str | None:
     return None
 
 
+PLACEHOLDER = "FILL IN"
+
+
+def _placeholders(located: Located) -> list[Problem]:
+    """Values a `letters new-case` skeleton left as FILL IN: the case is not finished."""
+    found: list[Problem] = []
+
+    def walk(value: Any, path: tuple) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, path + (i,))
+        elif isinstance(value, str) and PLACEHOLDER in value:
+            found.append(Problem(located.source, located.line_of(path), dotted(path),
+                                 f"still says {PLACEHOLDER}; replace it with the real "
+                                 "details (the case is not finished)"))
+
+    walk(located.data, ())
+    return found
+
+
+def case_schema() -> dict[str, Any]:
+    """The case file's JSON Schema, for editors (yaml-language-server) and other tools."""
+    schema = Case.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "Bexton case file", **schema}
+
+
 @dataclass
 class LoadedCase:
     """A validated case with where it came from (for line numbers, hashes and evidence)."""
@@ -528,7 +558,7 @@ def validate_case(path: Path | str, text: str | None = None) -> LoadedCase:
     if text is None:
         text = read_text(path)
     located = load_yaml(path, text)
-    problems = list(located.problems)
+    problems = list(located.problems) + _placeholders(located)
     case = None
     if not isinstance(located.data, dict):
         problems.append(Problem(located.source, 1, "", "must be a set of fields (case_id: ..., "

@@ -35,6 +35,7 @@ from pipeline.render import CompiledTemplate, DocumentProperties, make_environme
 DEFAULT_SCHOOL = Path("data/school.yaml")
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "letter_templates"
 DEFAULT_OUT = Path("output")
+SCHEMA_FILE = DEFAULT_TEMPLATES.parent / "docs" / "case.schema.json"
 POSTER_KINDS = ("concern", "warning", "access_restriction")
 THIRD_PARTY_KINDS = ("host_takedown", "police_referral")
 
@@ -109,6 +110,17 @@ def check_case(path: Path | str, school: School | None = None) -> tuple[LoadedCa
 
 def load_school_profile(settings: Settings) -> School:
     return load_school(settings.school_path)
+
+
+def review_warning(school: School, today: date | None = None) -> str | None:
+    """A warning when the policy every letter quotes is past its review date, else None."""
+    today = today or date.today()
+    policy = school.policy
+    if today <= policy.next_review_date:
+        return None
+    return (f"Warning: the school's {policy.title} was due for review in {policy.next_review} "
+            f"(by {policy.next_review_date.isoformat()}), and every letter quotes it. Check the "
+            "policy is still current, then update policy.next_review_date in the school profile.")
 
 
 # --- draft ------------------------------------------------------------------------------------
