@@ -19,8 +19,10 @@ import contextvars
 import hashlib
 import io
 import re
+import struct
 import traceback
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -76,6 +78,14 @@ class CompiledTemplate:
     parts: list[tuple[str, bytes]]
     sources: dict[str, str] = field(repr=False)
     compiled: dict[str, Any] = field(repr=False)
+    part_bytes: dict[str, bytes] = field(repr=False, default_factory=dict)
+    packed: dict[str, PackedEntry] = field(repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.part_bytes = dict(self.parts)
+        # The parts no letter changes, compressed once for every letter made from this template.
+        self.packed = {name: PackedEntry.pack(name, data) for name, data in self.parts
+                       if name not in self.compiled and name != CORE_PART}
 
     @classmethod
     def load(cls, path: Path | str, env: SandboxedEnvironment | None = None) -> CompiledTemplate:
@@ -121,7 +131,10 @@ class CompiledTemplate:
         parts = [(name, rendered.get(name, data)) for name, data in self.parts]
         if CORE_PART not in dict(self.parts):
             parts.append((CORE_PART, rendered[CORE_PART]))
-        return write_package(registry.add_to(parts))
+        parts = registry.add_to(parts)
+        return write_entries([
+            self.packed[name] if name in self.packed and data is self.part_bytes[name]
+            else PackedEntry.pack(name, data) for name, data in parts])
 
     def _render_parts(self, context: dict, kind: str) -> dict[str, bytes]:
         rendered: dict[str, bytes] = {}
@@ -234,21 +247,60 @@ def _xml_safe(text: str) -> str:
     return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", text)
 
 
+@dataclass(frozen=True)
+class PackedEntry:
+    """One zip member, compressed once: a template's unchanged parts are packed at load."""
+
+    name: bytes
+    crc: int
+    size: int
+    compressed: bytes
+
+    @classmethod
+    def pack(cls, name: str, data: bytes) -> PackedEntry:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return cls(name.encode("utf-8"), zlib.crc32(data), len(data),
+                   compressor.compress(data) + compressor.flush())
+
+
+_DOS_TIME, _DOS_DATE = 0, (ZIP_TIME[0] - 1980) << 9 | ZIP_TIME[1] << 5 | ZIP_TIME[2]
+
+
+def write_entries(entries: list[PackedEntry]) -> bytes:
+    """A zip of already-compressed entries, every byte fixed by the entries themselves.
+
+    Written by hand rather than through zipfile so that parts compressed when a template is
+    loaded are reused for every letter (compression is most of the cost of a letter), and so
+    the bytes depend on nothing but the content: fixed timestamps, no extra fields.
+    """
+    out = bytearray()
+    central = bytearray()
+    seen: set[bytes] = set()
+    count = 0
+    for entry in entries:
+        if entry.name in seen:  # one part of each name, whatever the template carried
+            continue
+        seen.add(entry.name)
+        count += 1
+        offset = len(out)
+        flags = 0x800 if not entry.name.isascii() else 0
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, 8, _DOS_TIME, _DOS_DATE,
+                           entry.crc, len(entry.compressed), entry.size, len(entry.name), 0)
+        out += entry.name
+        out += entry.compressed
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 8, _DOS_TIME,
+                               _DOS_DATE, entry.crc, len(entry.compressed), entry.size,
+                               len(entry.name), 0, 0, 0, 0, 0, offset)
+        central += entry.name
+    start = len(out)
+    out += central
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(central), start, 0)
+    return bytes(out)
+
+
 def write_package(parts: list[tuple[str, bytes]]) -> bytes:
-    """A .docx (zip) whose bytes depend only on the parts: fixed times, order and attributes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        seen = set()
-        for name, data in parts:
-            if name in seen:
-                continue
-            seen.add(name)
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            info.external_attr = 0
-            zf.writestr(info, data, compresslevel=6)
-    return buffer.getvalue()
+    """A zip (.docx) whose bytes depend only on the parts: fixed times, order and attributes."""
+    return write_entries([PackedEntry.pack(name, data) for name, data in parts])
 
 
 # --- evidence images --------------------------------------------------------------------------
