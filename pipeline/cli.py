@@ -160,9 +160,11 @@ def format_plan(case, the_plan) -> str:
 @click.option("--date", "letter_date", callback=_iso_date, metavar="YYYY-MM-DD",
               help="Date the letters (default: the day each letter is first drafted).")
 @click.option("--pdf", is_flag=True, help="Also write a PDF/A copy of each letter (LibreOffice).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Cases drafted at once (default: one per processor core).")
 @school_option
 def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_date, pdf: bool,
-          school_path: Path) -> None:
+          jobs: int | None, school_path: Path) -> None:
     """Draft the planned letters of each case as Word documents, and archive them.
 
     Each letter is written once to OUT/<case_id>/ with its reference in the file name. Running
@@ -177,13 +179,17 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_da
     settings = Settings(school_path=school_path, templates_dir=templates_dir, out_dir=out_dir,
                         letter_date=letter_date, pdf=pdf)
     paths = workflow.case_files(cases)
+    report = _Progress(len(paths))
     try:
         _warn_review(workflow.load_school(school_path))
-        outcomes = workflow.draft_many(paths, settings, progress=_report)
+        outcomes = workflow.draft_many(paths, settings, progress=report,
+                                       jobs=jobs or workflow.default_jobs())
     except InvalidInput as exc:
         _fail_invalid(exc)
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        report.done()
     invalid = [o for o in outcomes if o.problems]
     failed = [o for o in outcomes if o.error]
     written = sum(1 for o in outcomes for l in o.letters if l.status != "unchanged")
@@ -196,16 +202,35 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_da
         sys.exit(1)
 
 
-def _report(outcome: workflow.CaseOutcome) -> None:
-    for problem in outcome.problems:
-        click.echo(str(problem), err=True)
-    if outcome.error:
-        click.echo(f"{relative(outcome.source)}: not drafted: {outcome.error}", err=True)
-    for letter in outcome.letters:
-        click.echo(f"{letter.status:>11}  {relative(letter.path)}")
-    if outcome.ok and not outcome.letters:
-        click.echo(f"    nothing  {outcome.case_id}: " + " ".join(outcome.notes or
-                                                              ["no letter is due now"]))
+class _Progress:
+    """Prints what each case wrote; on a terminal, keeps a progress bar on the last line."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.count = 0
+        self.bar = total > 1 and sys.stderr.isatty()
+
+    def __call__(self, outcome: workflow.CaseOutcome) -> None:
+        self.count += 1
+        if self.bar:
+            click.echo("\r\033[K", nl=False, err=True)
+        for problem in outcome.problems:
+            click.echo(str(problem), err=True)
+        if outcome.error:
+            click.echo(f"{relative(outcome.source)}: not drafted: {outcome.error}", err=True)
+        for letter in outcome.letters:
+            click.echo(f"{letter.status:>11}  {relative(letter.path)}")
+        if outcome.ok and not outcome.letters:
+            click.echo(f"    nothing  {outcome.case_id}: " + " ".join(
+                outcome.notes or ["no letter is due now"]))
+        if self.bar:
+            done = int(30 * self.count / self.total)
+            click.echo(f"[{'#' * done}{'.' * (30 - done)}] {self.count}/{self.total} cases",
+                       nl=False, err=True)
+
+    def done(self) -> None:
+        if self.bar and self.count:
+            click.echo("\r\033[K", nl=False, err=True)
 
 
 @cli.command()

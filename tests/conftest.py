@@ -109,3 +109,99 @@ def letters(runner: CliRunner, school_path: Path) -> Callable[..., Result]:
         return runner.invoke(cli, argv, catch_exceptions=False)
 
     return run
+
+
+# --- the archive and the record (test_archive.py, test_record.py) ------------------------------
+
+
+@pytest.fixture(scope="session")
+def sample_cases(repo: Path) -> list[Path]:
+    """The shipped sample cases, data/cases/*.yaml, in name order."""
+    return sorted((repo / "data" / "cases").glob("*.yaml"))
+
+
+@pytest.fixture
+def invoke(runner: CliRunner) -> Callable[..., Result]:
+    """invoke(command, *args) runs `letters COMMAND ARGS` exactly as given (no --school added).
+
+    For the commands that take no school profile: verify and register. Exceptions are not
+    caught, as with the `letters` fixture.
+    """
+
+    def run(command: str, *args: object) -> Result:
+        return runner.invoke(cli, [command, *(str(a) for a in args)], catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def draft_into(school_path: Path) -> Callable[..., list]:
+    """draft_into(out_dir, *case_paths, today=..., letter_date=None, pdf=False) -> outcomes.
+
+    Runs pipeline.workflow.draft_many with the shipped school and templates and the clock pinned
+    to `today` (a datetime.date; required, so no test depends on the day it runs).
+    """
+    from pipeline.workflow import Settings, draft_many
+
+    def run(out_dir: Path, *cases: Path, today, letter_date=None, pdf: bool = False) -> list:
+        settings = Settings(school_path=school_path, out_dir=out_dir, today=today,
+                            letter_date=letter_date, pdf=pdf)
+        return draft_many(list(cases), settings)
+
+    return run
+
+
+# --- drafting letters --------------------------------------------------------------------------
+
+# Every letter the tests draft is dated this day, so the expected dates can be written out.
+LETTER_DATE = "2026-11-03"
+
+# A post that tries every way case text could be taken for markup or lose characters: XML
+# specials, Jinja and docxtpl tags, an emoji ZWJ sequence, right-to-left text, and a line whose
+# leading spaces Word drops unless the run says xml:space="preserve". No line may begin with a
+# space but the indented one (a YAML block scalar takes its indentation from the first line).
+HOSTILE_POST = (
+    "Fish & chips < cake > \"soup\" 'tea' &amp; more\n"
+    "Hello {{ school.name }}, {% if x %}yes{% endif %} {# note #}\n"
+    "{%p if y %} a paragraph tag {%tr endfor %} end}} %}\n"
+    "Family \U0001F469\u200d\U0001F469\u200d\U0001F467 \u0645\u0631\u062d\u0628\u0627 "
+    "\u0628\u0627\u0644\u0645\u062f\u0631\u0633\u0629\n"
+    "    indented line\n"
+    "{_{ docxtpl escape }_} last line\n"
+)
+
+
+@pytest.fixture
+def hostile_case_text(base_case: str) -> str:
+    """BASE_CASE (salutation "Mrs Doe") whose one post is HOSTILE_POST, as a YAML block scalar.
+
+    The plan is one concern letter; tests vary the concerns line for other letter kinds.
+    """
+    block = "    text: |\n" + textwrap.indent(HOSTILE_POST, " " * 6)
+    text = base_case.replace("    text: The teachers at this school are a joke.\n", block)
+    return text.replace("  name: Mrs Jane Doe\n", "  name: Mrs Jane Doe\n  salutation: Mrs Doe\n")
+
+
+@pytest.fixture
+def draft(letters: Callable[..., Result]) -> Callable[..., Result]:
+    """draft(case, out, *more) runs `letters draft CASE --out OUT --date 2026-11-03 ...`."""
+
+    def run(case: Path, out: Path, *more: object) -> Result:
+        return letters("draft", case, "--out", out, "--date", LETTER_DATE, *more)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory, repo: Path,
+               school_path: Path) -> Result:
+    """`letters draft data/cases/ --out OUT --date 2026-11-03`, run once for the whole session.
+
+    result.out is the OUT folder. Tests only read it: it is shared.
+    """
+    out = tmp_path_factory.mktemp("samples") / "out"
+    argv = ["draft", str(repo / "data" / "cases"), "--out", str(out), "--date", LETTER_DATE,
+            "--school", str(school_path)]
+    result = CliRunner().invoke(cli, argv, catch_exceptions=False)
+    result.out = out
+    return result

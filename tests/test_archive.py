@@ -1,0 +1,506 @@
+"""The archive: reproducible letters, stable references, the append-only manifest, verify, PDFs.
+
+The contract ("The record"): the same case, school and templates give byte-identical .docx on
+every run, dated by the letter date pinned in OUT/<case_id>/manifest.json; references
+<case_id>/<NN> are fixed the first time and never reused; a changed input gives a -v2 file and a
+new manifest entry while earlier files and entries are never touched; concurrent runs lose
+nothing; `letters verify` finds missing and altered files; `draft --pdf` adds PDF copies made by
+one LibreOffice process. Every test pins the clock (Settings(today=...) or --date).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+import pipeline.pdf
+import pipeline.workflow
+from pipeline.workflow import Settings, draft_many
+
+PINNED = date(2026, 11, 20)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+CORE_NS = {
+    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+# A history step that moves the base case (a first incident: a concern letter) on to a warning
+# and a takedown request to Facebook.
+REFUSED = """\
+history:
+  - date: 2026-11-05
+    step: discussion
+    outcome: refused
+    by: Headteacher
+    posts: [P1]
+"""
+
+needs_pdf_tools = pytest.mark.skipif(
+    not (shutil.which("soffice") or shutil.which("libreoffice")) or not shutil.which("pdftotext"),
+    reason="PDF tests need LibreOffice (soffice) and pdftotext (poppler-utils) installed")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def manifest_of(out: Path, case_id: str) -> dict:
+    return json.loads((out / case_id / "manifest.json").read_text(encoding="utf-8"))
+
+
+def letter_entries(out: Path, case_id: str) -> list[dict]:
+    return [e for e in manifest_of(out, case_id)["letters"] if e["event"] == "letter"]
+
+
+def docx_files(out: Path) -> dict[str, bytes]:
+    """Every archived .docx under `out`, by its path relative to `out`."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.glob("*/*.docx"))}
+
+
+def statuses(outcomes) -> list[str]:
+    return [letter.status for outcome in outcomes for letter in outcome.letters]
+
+
+def write_at(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def edit(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, f"{old!r} should occur once in the case text"
+    return text.replace(old, new)
+
+
+# --- reproducible bytes ------------------------------------------------------------------------
+
+
+def test_same_inputs_give_byte_identical_letters_in_any_folder(tmp_path, draft_into,
+                                                               sample_cases):
+    first = draft_into(tmp_path / "a", *sample_cases, today=PINNED)
+    second = draft_into(tmp_path / "b", *sample_cases, today=PINNED)
+
+    assert all(o.ok for o in first + second)
+    a, b = docx_files(tmp_path / "a"), docx_files(tmp_path / "b")
+    assert len(a) >= 10, "the sample cases should give a letter set worth comparing"
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name] == b[name], f"{name} differs between two runs with the same inputs"
+
+
+def test_manifest_hashes_are_the_hashes_of_the_files_written(tmp_path, draft_into, sample_cases):
+    out = tmp_path / "out"
+    draft_into(out, *sample_cases, today=PINNED)
+
+    for manifest_path in out.glob("*/manifest.json"):
+        for entry in letter_entries(out, manifest_path.parent.name):
+            assert entry["sha256"]["docx"] == sha256(manifest_path.parent / entry["files"]["docx"])
+
+
+@pytest.mark.parametrize("how", ["today", "letter_date"])
+def test_docx_properties_and_zip_times_come_from_the_letter_not_the_clock(
+        tmp_path, draft_into, sample_cases, school, how):
+    # Pinned either as the day of drafting or by --date (with the clock on a different day).
+    pinning = ({"today": PINNED} if how == "today"
+               else {"today": date(2026, 12, 24), "letter_date": PINNED})
+    out = tmp_path / "out"
+    draft_into(out, *sample_cases, **pinning)
+
+    letters = sorted(out.glob("*/*.docx"))
+    assert letters
+    for path in letters:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                assert info.date_time == ZIP_TIME, f"{path.name}: {info.filename} is time-stamped"
+            core = etree.fromstring(zf.read("docProps/core.xml"))
+        assert core.findtext("dcterms:created", namespaces=CORE_NS) == "2026-11-20T00:00:00Z"
+        assert core.findtext("dcterms:modified", namespaces=CORE_NS) == "2026-11-20T00:00:00Z"
+        assert core.findtext("dc:creator", namespaces=CORE_NS) == school.name
+    for manifest_path in out.glob("*/manifest.json"):
+        for entry in letter_entries(out, manifest_path.parent.name):
+            assert entry["letter_date"] == "2026-11-20"
+
+
+# --- the letter date is pinned -----------------------------------------------------------------
+
+
+def test_rerun_on_a_later_day_is_unchanged_and_keeps_the_letter_date(tmp_path, draft_into,
+                                                                      base_case):
+    case = write_at(tmp_path / "case.yaml", base_case)
+    out = tmp_path / "out"
+    first = draft_into(out, case, today=date(2026, 11, 3))
+    assert statuses(first) == ["written"]
+    manifest_before = (out / "T-001" / "manifest.json").read_bytes()
+    files_before = sorted(p.name for p in (out / "T-001").iterdir())
+
+    again = draft_into(out, case, today=date(2026, 11, 10))
+
+    assert statuses(again) == ["unchanged"]
+    assert (out / "T-001" / "manifest.json").read_bytes() == manifest_before
+    assert sorted(p.name for p in (out / "T-001").iterdir()) == files_before
+    [entry] = letter_entries(out, "T-001")
+    assert entry["letter_date"] == "2026-11-03"
+
+
+def test_cli_rerun_reports_unchanged_and_adds_nothing(tmp_path, letters, sample_cases):
+    case = next(p for p in sample_cases if p.stem == "BPS-2026-014")
+    out = tmp_path / "out"
+    first = letters("draft", case, "--out", out, "--date", "2026-11-20")
+    assert first.exit_code == 0, first.output
+    manifest_before = (out / "BPS-2026-014" / "manifest.json").read_bytes()
+
+    # Without --date, the dates pinned in the manifest are used, whatever day it is.
+    again = letters("draft", case, "--out", out)
+
+    assert again.exit_code == 0, again.output
+    assert "0 letters written, 4 unchanged" in again.stdout
+    assert again.stdout.count("unchanged  ") == 4
+    assert (out / "BPS-2026-014" / "manifest.json").read_bytes() == manifest_before
+
+
+# --- changed inputs: a new version, nothing earlier touched --------------------------------------
+
+
+def test_changed_case_gives_a_v2_and_leaves_v1_and_its_entry_alone(tmp_path, draft_into,
+                                                                    base_case):
+    case = write_at(tmp_path / "case.yaml", base_case)
+    out = tmp_path / "out"
+    draft_into(out, case, today=date(2026, 11, 3))
+    v1 = out / "T-001" / "T-001-01-concern.docx"
+    v1_hash = sha256(v1)
+    entries_before = manifest_of(out, "T-001")["letters"]
+
+    write_at(case, edit(base_case, "are a joke.", "are a disgrace."))
+    outcomes = draft_into(out, case, today=date(2026, 11, 10))
+
+    [letter] = outcomes[0].letters
+    assert letter.status == "new version"
+    assert letter.path.name == "T-001-01-concern-v2.docx"
+    assert sha256(v1) == v1_hash
+    entries = manifest_of(out, "T-001")["letters"]
+    assert entries[:len(entries_before)] == entries_before  # append-only
+    [new] = entries[len(entries_before):]
+    assert (new["reference"], new["number"], new["version"]) == ("T-001/01", 1, 2)
+    assert new["files"]["docx"] == "T-001-01-concern-v2.docx"
+    assert new["sha256"]["docx"] == sha256(letter.path)
+    assert new["sha256"]["case"] != entries_before[0]["sha256"]["case"]
+    assert new["letter_date"] == "2026-11-10"  # a new draft is dated the day it is drafted
+
+
+def test_manifest_entry_records_what_the_contract_lists(tmp_path, draft_into, sample_cases):
+    case = next(p for p in sample_cases if p.stem == "BPS-2026-016")  # has an override
+    out = tmp_path / "out"
+    draft_into(out, case, today=PINNED)
+
+    entries = letter_entries(out, "BPS-2026-016")
+    assert [e["kind"] for e in entries] == ["concern", "police_referral"]
+    for entry in entries:
+        assert {"reference", "kind", "recipient", "posts", "letter_date", "files", "sha256",
+                "reasons", "clauses", "overrides", "written_at",
+                "pipeline_version"} <= entry.keys()
+        assert set(entry["sha256"]) == {"docx", "case", "template", "school", "rules"}
+        assert entry["sha256"]["case"] == sha256(case)
+        assert entry["posts"] == ["P1"]
+        assert entry["reasons"]
+    assert entries[1]["overrides"], "the police referral was added by override"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: after a -v2 dated later than v1, every re-run with unchanged inputs writes another "
+    "byte-identical version. draft_case re-renders at manifest.first(key)['letter_date'] (v1's "
+    "date) instead of the latest version's, so the bytes never match v2; it then re-renders "
+    "at today and writes without comparing with the latest version again."))
+def test_rerun_after_a_new_version_is_unchanged(tmp_path, draft_into, base_case):
+    case = write_at(tmp_path / "case.yaml", base_case)
+    out = tmp_path / "out"
+    draft_into(out, case, today=date(2026, 11, 3))
+    write_at(case, edit(base_case, "are a joke.", "are a disgrace."))
+    draft_into(out, case, today=date(2026, 11, 10))
+
+    same_day = draft_into(out, case, today=date(2026, 11, 10))
+    later = draft_into(out, case, today=date(2026, 11, 12))
+
+    assert statuses(same_day) == ["unchanged"]
+    assert statuses(later) == ["unchanged"]
+    assert [e["version"] for e in letter_entries(out, "T-001")] == [1, 2]
+    assert not (out / "T-001" / "T-001-01-concern-v3.docx").exists()
+
+
+# --- references --------------------------------------------------------------------------------
+
+
+def test_reference_numbers_run_from_01_without_gaps(tmp_path, draft_into, sample_cases):
+    out = tmp_path / "out"
+    draft_into(out, *sample_cases, today=PINNED)
+
+    for manifest_path in sorted(out.glob("*/manifest.json")):
+        case_id = manifest_path.parent.name
+        entries = letter_entries(out, case_id)
+        numbers = [e["number"] for e in entries]
+        assert sorted(numbers) == list(range(1, len(entries) + 1)), case_id
+        for entry in entries:
+            assert entry["reference"] == f"{case_id}/{entry['number']:02d}"
+            assert entry["files"]["docx"].startswith(f"{case_id}-{entry['number']:02d}-")
+
+
+def test_a_later_letter_gets_the_next_number_never_an_old_one(tmp_path, draft_into, base_case):
+    case = write_at(tmp_path / "case.yaml", base_case)
+    out = tmp_path / "out"
+    first = draft_into(out, case, today=date(2026, 11, 3))
+    assert [(l.reference, l.kind) for l in first[0].letters] == [("T-001/01", "concern")]
+
+    write_at(case, edit(base_case, "history: []\n", REFUSED))
+    later = draft_into(out, case, today=date(2026, 11, 6))
+
+    assert [(l.reference, l.kind) for l in later[0].letters] == [
+        ("T-001/02", "warning"), ("T-001/03", "host_takedown")]
+    entries = letter_entries(out, "T-001")
+    assert [(e["number"], e["key"]) for e in entries] == [
+        (1, "concern"), (2, "warning"), (3, "host_takedown-facebook")]
+
+    # Back to the first plan: the concern letter keeps its number and is unchanged.
+    write_at(case, base_case)
+    back = draft_into(out, case, today=date(2026, 11, 7))
+    assert [(l.reference, l.status) for l in back[0].letters] == [("T-001/01", "unchanged")]
+    assert len(letter_entries(out, "T-001")) == 3
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def archive(tmp_path, draft_into, sample_cases) -> Path:
+    """An archive holding the letters of two sample cases, drafted on PINNED."""
+    out = tmp_path / "out"
+    chosen = [p for p in sample_cases if p.stem in ("BPS-2026-009", "BPS-2026-014")]
+    draft_into(out, *chosen, today=PINNED)
+    return out
+
+
+def test_verify_passes_a_clean_archive(archive, invoke):
+    result = invoke("verify", archive)
+
+    assert result.exit_code == 0, result.output
+    assert "7 files checked, 0 problems." in result.stdout
+    assert result.stderr == ""
+
+
+def test_verify_reports_an_altered_letter(archive, invoke):
+    target = archive / "BPS-2026-014" / "BPS-2026-014-02-host_takedown-facebook.docx"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit, same size
+    target.write_bytes(bytes(data))
+
+    result = invoke("verify", archive)
+
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert target.name in line and "altered" in line and "BPS-2026-014/02" in line
+    assert "1 problem." in result.stdout
+
+
+def test_verify_reports_a_missing_letter(archive, invoke):
+    target = archive / "BPS-2026-009" / "BPS-2026-009-03-police_referral.docx"
+    target.unlink()
+
+    result = invoke("verify", archive)
+
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert target.name in line and "missing" in line and "BPS-2026-009/03" in line
+
+
+def test_verify_reports_each_problem(archive, invoke):
+    missing = archive / "BPS-2026-009" / "BPS-2026-009-01-warning.docx"
+    altered = archive / "BPS-2026-014" / "BPS-2026-014-04-legal_referral.docx"
+    missing.unlink()
+    altered.write_bytes(altered.read_bytes() + b"\0")
+
+    result = invoke("verify", archive)
+
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert any(missing.name in line and "missing" in line for line in lines)
+    assert any(altered.name in line and "altered" in line for line in lines)
+
+
+def test_verify_reports_a_manifest_that_cannot_be_read(archive, invoke):
+    manifest = archive / "BPS-2026-014" / "manifest.json"
+    manifest.write_text(manifest.read_text()[:-40], encoding="utf-8")  # truncated
+
+    result = invoke("verify", archive)
+
+    assert result.exit_code == 1
+    assert "manifest.json" in result.stderr and "cannot be read" in result.stderr
+
+
+# --- concurrent runs ---------------------------------------------------------------------------
+
+
+def assert_each_letter_once(out: Path, case_id: str, expected: int) -> None:
+    text = (out / case_id / "manifest.json").read_text(encoding="utf-8")
+    entries = json.loads(text)["letters"]  # valid JSON, whole
+    references = [e["reference"] for e in entries]
+    assert len(references) == expected, references
+    assert len(set(references)) == expected, f"a letter was recorded twice: {references}"
+    assert all(e["version"] == 1 for e in entries)
+    assert not list((out / case_id).glob("*-v2.*"))
+    assert not list((out / case_id).glob(".tmp-*")), "temporary files were left behind"
+
+
+def test_two_processes_drafting_one_case_at_once(tmp_path, sample_cases, school_path, invoke):
+    case = next(p for p in sample_cases if p.stem == "BPS-2026-014")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pipeline", "draft", str(case), "--out", str(out),
+               "--date", "2026-11-20", "--school", str(school_path)]
+
+    runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(run.communicate(timeout=120), run.returncode) for run in runs]
+
+    for (stdout, stderr), code in results:
+        assert code == 0, stderr
+    combined = "".join(stdout for (stdout, _), _ in results)
+    assert combined.count("written  ") == 4  # each letter written by exactly one of them
+    assert combined.count("unchanged  ") == 4
+    assert_each_letter_once(out, "BPS-2026-014", 4)
+    assert invoke("verify", out).exit_code == 0
+
+
+def _draft_after_barrier(barrier, case: str, out: str, school: str) -> None:
+    """A worker process: wait until every worker is ready, then draft at the same moment."""
+    settings = Settings(school_path=Path(school), out_dir=Path(out), today=PINNED)
+    barrier.wait(timeout=60)
+    [outcome] = draft_many([case], settings)
+    if not outcome.ok:
+        raise SystemExit(f"{case}: {outcome.error or outcome.problems}")
+
+
+def test_four_processes_on_two_cases_sharing_an_out_folder(tmp_path, sample_cases, school_path,
+                                                           invoke):
+    cases = {p.stem: p for p in sample_cases}
+    chosen = [cases["BPS-2026-009"], cases["BPS-2026-014"]] * 2
+    out = tmp_path / "out"
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(len(chosen))
+    workers = [spawn.Process(target=_draft_after_barrier,
+                             args=(barrier, str(case), str(out), str(school_path)))
+               for case in chosen]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    assert_each_letter_once(out, "BPS-2026-009", 3)
+    assert_each_letter_once(out, "BPS-2026-014", 4)
+    result = invoke("verify", out)
+    assert result.exit_code == 0, result.output
+    assert "7 files checked, 0 problems." in result.stdout
+
+
+# --- PDF copies --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def conversions(monkeypatch) -> dict[str, list]:
+    """Counts calls to the PDF converter and to LibreOffice, passing them on to the real ones."""
+    calls: dict[str, list] = {"convert": [], "soffice": []}
+    real_convert, real_run = pipeline.workflow.convert_to_pdf, pipeline.pdf.subprocess.run
+
+    def convert(files, *args, **kwargs):
+        calls["convert"].append(list(files))
+        return real_convert(files, *args, **kwargs)
+
+    def run(command, *args, **kwargs):
+        if "--convert-to" in command:
+            calls["soffice"].append(command)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.workflow, "convert_to_pdf", convert)
+    monkeypatch.setattr(pipeline.pdf.subprocess, "run", run)
+    return calls
+
+
+def pdf_text(path: Path) -> str:
+    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True, timeout=60)
+    return done.stdout
+
+
+@pytest.mark.slow
+@needs_pdf_tools
+def test_draft_pdf_adds_one_pdf_per_letter_in_one_libreoffice_run(tmp_path, letters, invoke,
+                                                                  sample_cases, conversions):
+    cases = {p.stem: p for p in sample_cases}
+    out = tmp_path / "out"
+
+    result = letters("draft", cases["BPS-2026-004"], cases["BPS-2026-007"], "--out", out,
+                     "--date", "2026-11-20", "--pdf")
+
+    assert result.exit_code == 0, result.output
+    docx = sorted(out.glob("*/*.docx"))
+    pdfs = sorted(out.glob("*/*.pdf"))
+    assert len(docx) == 3
+    assert [p.with_suffix(".docx") for p in pdfs] == docx
+    assert len(conversions["convert"]) == 1 and len(conversions["convert"][0]) == 3
+    assert len(conversions["soffice"]) == 1, "one LibreOffice process for all the letters"
+
+    for case_id in ("BPS-2026-004", "BPS-2026-007"):
+        entries = manifest_of(out, case_id)["letters"]
+        letter_by_file = {e["files"]["docx"]: e for e in entries if e["event"] == "letter"}
+        pdf_entries = [e for e in entries if e["event"] == "pdf"]
+        assert len(pdf_entries) == len(letter_by_file)
+        for entry in pdf_entries:
+            letter = letter_by_file[entry["from"]]
+            pdf = out / case_id / entry["files"]["pdf"]
+            assert entry["sha256"]["pdf"] == sha256(pdf)
+            assert entry["sha256"]["docx"] == letter["sha256"]["docx"]
+            assert entry["reference"] == letter["reference"]
+            text = pdf_text(pdf)
+            assert letter["reference"] in text
+            assert letter["recipient"] in text
+    assert invoke("verify", out).exit_code == 0
+
+    # Again: every letter is unchanged and already has its PDF, so nothing is made.
+    manifests = {p: p.read_bytes() for p in out.glob("*/manifest.json")}
+    again = letters("draft", cases["BPS-2026-004"], cases["BPS-2026-007"], "--out", out,
+                    "--pdf")
+
+    assert again.exit_code == 0, again.output
+    assert "0 letters written, 3 unchanged" in again.stdout
+    assert sorted(out.glob("*/*.pdf")) == pdfs
+    assert {p: p.read_bytes() for p in out.glob("*/manifest.json")} == manifests
+    assert len(conversions["soffice"]) == 1, "no LibreOffice run when there is nothing to do"
+
+
+def test_draft_pdf_without_libreoffice_is_a_clear_error_and_keeps_the_letters(
+        tmp_path, letters, invoke, sample_cases, monkeypatch):
+    monkeypatch.setattr(pipeline.pdf.shutil, "which", lambda name: None)
+    case = next(p for p in sample_cases if p.stem == "BPS-2026-007")
+    out = tmp_path / "out"
+
+    result = letters("draft", case, "--out", out, "--date", "2026-11-20", "--pdf")
+
+    assert result.exit_code == 1
+    assert "LibreOffice" in result.stderr
+    assert "Traceback" not in result.output
+    assert len(list(out.glob("*/*.docx"))) == 2
+    assert not list(out.glob("*/*.pdf"))
+    assert len(letter_entries(out, "BPS-2026-007")) == 2
+    assert not list(out.glob(".tmp-*")), "the PDF staging folder was left behind"
+    assert invoke("verify", out).exit_code == 0
