@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CASES  ?= data/cases
 OUT    ?= output
 
-.PHONY: help letters check pdf register bundle verify new-case test system-deps lint clean-venv
+.PHONY: help letters check pdf register bundle verify new-case test system-deps lint clean-venv bench
 
 help: ## Show this list of commands
 	@echo "Bexton letters: what you can run (type 'make NAME'):"
@@ -57,3 +57,6 @@ lint: $(STAMP) ## Check the code style (ruff)
 
 clean-venv: ## Remove the virtual environment (the next command rebuilds it)
 	rm -rf $(VENV)
+
+bench: $(STAMP) system-deps ## Measure speed and memory against bare docxtpl (writes output/bench.json)
+	$(BIN)/python bench/bench.py

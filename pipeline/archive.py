@@ -52,13 +52,14 @@ def case_folder(out_dir: Path, case_id: str) -> Path:
     return folder
 
 
-def _temp_in(folder: Path, data: bytes) -> Path:
+def _temp_in(folder: Path, data: bytes, sync: bool = True) -> Path:
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(name)
@@ -66,9 +67,12 @@ def _temp_in(folder: Path, data: bytes) -> Path:
     return Path(name)
 
 
-def write_new(path: Path, data: bytes) -> None:
-    """Create `path` with `data` atomically; never replaces an existing file."""
-    temp = _temp_in(path.parent, data)
+def write_new(path: Path, data: bytes, sync: bool = True) -> None:
+    """Create `path` with `data` atomically; never replaces an existing file.
+
+    sync=False leaves flushing to disk to the caller (a batch syncs once at its end).
+    """
+    temp = _temp_in(path.parent, data, sync)
     try:
         os.link(temp, path)
     except FileExistsError:
@@ -80,9 +84,9 @@ def write_new(path: Path, data: bytes) -> None:
             os.unlink(temp)
 
 
-def replace_atomically(path: Path, data: bytes) -> None:
+def replace_atomically(path: Path, data: bytes, sync: bool = True) -> None:
     """Write `path` whole or not at all (used for the manifest and registers)."""
-    temp = _temp_in(path.parent, data)
+    temp = _temp_in(path.parent, data, sync)
     try:
         os.replace(temp, path)
     except BaseException:
@@ -151,13 +155,13 @@ class Manifest:
             return known["number"]
         return max((e["number"] for e in [*self.letters(), *pending]), default=0) + 1
 
-    def save(self, new_entries: list[dict[str, Any]]) -> None:
+    def save(self, new_entries: list[dict[str, Any]], sync: bool = True) -> None:
         if not new_entries:
             return
         self.entries = self.entries + new_entries
         body = {"case_id": self.case_id, "format": 1, "letters": self.entries}
         text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-        replace_atomically(self.path, text.encode("utf-8"))
+        replace_atomically(self.path, text.encode("utf-8"), sync)
 
 
 def letter_filename(case_id: str, number: int, key: str, version: int, ext: str = "docx") -> str:

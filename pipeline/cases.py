@@ -75,6 +75,8 @@ class _Walker:
         self.problems: list[Problem] = []
         self.lines: dict[Path_, int] = {}
         self.raw: dict[Path_, str] = {}
+        self._seen: set[int] = set()
+        self.repeated = False  # a node met twice: libyaml's form of an alias
         self._constructor = SafeConstructor()
 
     def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
@@ -84,6 +86,10 @@ class _Walker:
 
     def walk(self, node: yaml.Node, path: Path_ = (), depth: int = 0) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in self._seen:
+            self.repeated = True
+            return None
+        self._seen.add(id(node))
         if isinstance(node, _AliasNode):
             self.problem(node, path, f"uses a YAML alias (*{node.value}) to repeat an earlier "
                          "value; write the value out in full instead")
@@ -196,22 +202,19 @@ def read_text(path: Path) -> str:
                      "Encoding: UTF-8)", line) from None
 
 
-def load_yaml(path: Path | str, text: str | None = None) -> Located:
-    """Read one YAML file into Located data.
-
-    A file that cannot be parsed at all raises InvalidInput; problems found while walking it
-    (duplicate keys, aliases) are kept in `problems` so validation can add its own to them.
-    """
-    path = Path(path)
-    name = os.fspath(path)
-    if text is None:
-        text = read_text(path)
-    deep_line = _nesting_depth_exceeded(text)
-    if deep_line is not None:
-        raise InvalidInput([Problem(name, deep_line, "", "brackets are nested too deeply to be "
-                                    "part of a case file")])
+def _compose_fast(text: str) -> yaml.Node | None:
+    """libyaml's composer (C, several times faster); None when the text needs a closer look."""
+    if not yaml.__with_libyaml__:
+        return None
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        return yaml.compose(text, Loader=yaml.CSafeLoader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None  # the pure-Python composer below gives PyYAML's usual, clearer messages
+
+
+def _compose(name: str, text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and "end of stream" in (exc.problem or ""):
@@ -226,12 +229,37 @@ def load_yaml(path: Path | str, text: str | None = None) -> Located:
     except yaml.YAMLError as exc:
         raise InvalidInput([Problem(name, None, "", f"not valid YAML: {exc}")]) from None
     except RecursionError:
-        raise InvalidInput([Problem(name, None, "", "is nested too deeply to be a case file")]) from None
+        raise InvalidInput([Problem(name, None, "", "is nested too deeply to be a case file")]
+                           ) from None
+
+
+def load_yaml(path: Path | str, text: str | None = None) -> Located:
+    """Read one YAML file into Located data.
+
+    A file that cannot be parsed at all raises InvalidInput; problems found while walking it
+    (duplicate keys, aliases) are kept in `problems` so validation can add its own to them.
+    """
+    path = Path(path)
+    name = os.fspath(path)
+    if text is None:
+        text = read_text(path)
+    deep_line = _nesting_depth_exceeded(text)
+    if deep_line is not None:
+        raise InvalidInput([Problem(name, deep_line, "", "brackets are nested too deeply to be "
+                                    "part of a case file")])
+    node = _compose_fast(text)
+    if node is None:
+        node = _compose(name, text)
     if node is None:
         raise InvalidInput([Problem(name, 1, "", "is empty; a case file needs at least case_id, "
                                     "opened, poster and posts")])
     walker = _Walker(name)
     data = walker.walk(node)
+    if walker.repeated:
+        # libyaml composed an alias as the anchored node itself; compose again in Python,
+        # where each alias keeps its own line, so the problem points at the `*name`.
+        walker = _Walker(name)
+        data = walker.walk(_compose(name, text))
     # Duplicate keys and aliases are reported together with what validation finds next.
     return Located(data=data, lines=walker.lines, raw=walker.raw, source=name,
                    problems=walker.problems)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -192,16 +193,22 @@ def draft(letters: Callable[..., Result]) -> Callable[..., Result]:
     return run
 
 
+@dataclass(frozen=True)
+class SampleRun:
+    """The letters drafted for every sample case: the OUT folder and the command's result."""
+
+    out: Path
+    result: Result
+
+
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory: pytest.TempPathFactory, repo: Path,
-               school_path: Path) -> Result:
+               school_path: Path) -> SampleRun:
     """`letters draft data/cases/ --out OUT --date 2026-11-03`, run once for the whole session.
 
-    result.out is the OUT folder. Tests only read it: it is shared.
+    Tests only read what it wrote: the folder is shared by every test that uses it.
     """
     out = tmp_path_factory.mktemp("samples") / "out"
     argv = ["draft", str(repo / "data" / "cases"), "--out", str(out), "--date", LETTER_DATE,
             "--school", str(school_path)]
-    result = CliRunner().invoke(cli, argv, catch_exceptions=False)
-    result.out = out
-    return result
+    return SampleRun(out, CliRunner().invoke(cli, argv, catch_exceptions=False))

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Benchmark: bare docxtpl against the pipeline's batch path, memory, and PDF batching.
+
+    .venv/bin/python bench/bench.py [--cases 300] [--pdf-letters 20] [--out output/bench.json]
+
+Everything is measured in one run on this machine, on the shipped `concern` template:
+  bare_ms               bare docxtpl a letter: DocxTemplate(path), render(ctx, autoescape=True)
+                        in the same sandboxed environment, save to a file
+  pipeline_ms           the pipeline's public batch path (workflow.draft_many) with one process,
+                        per letter, for N generated first-incident cases (load, validate, plan,
+                        render, archive with manifest and fsync)
+  pipeline_parallel_ms  the same with one worker per core
+  peak_rss_mb_100/1000  peak resident memory of a fresh process drafting 100 / 1000 cases
+  pdf_per_letter_s      one `soffice` started per letter (pipeline.pdf.convert of one file)
+  pdf_batch_s           per letter, when the same letters go through one LibreOffice process
+Targets (issue 6): speedup_1core >= 3; speedup_all_cores >= 1.7 x speedup_1core on 2 cores;
+peak RSS for 1000 cases within 20% of 100; pdf batch >= 10x faster per letter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline import workflow  # noqa: E402
+from pipeline.context import LetterMeta, build_context  # noqa: E402
+from pipeline.models import load_school, validate_case  # noqa: E402
+from pipeline.policy import decide  # noqa: E402
+
+LETTER_DATE = date(2026, 11, 3)
+CASE = """\
+case_id: BENCH-{n:05d}
+opened: 2026-11-02
+poster:
+  name: Mrs Jane Doe{n}
+  salutation: Mrs Doe{n}
+  relationship: parent
+  address: [{n} Example Road, Bexton, WA16 0XX]
+posts:
+  - platform: facebook
+    url: https://www.facebook.com/groups/123/posts/{n}
+    posted: 2026-10-30T18:45
+    captured: 2026-10-31T09:12
+    captured_by: Office Manager
+    text: |
+      Case {n}: Mr Teacher in Year 4 can't keep order & the Head won't listen.
+      "Disgraceful" <again> - {{{{ not a tag }}}} - is anyone else fed up?
+    concerns: [complaint, names_staff]
+    about:
+      - {{role: staff, name: Mr A Teacher}}
+"""
+
+
+def make_cases(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(count):
+        path = folder / f"BENCH-{n:05d}.yaml"
+        path.write_text(CASE.format(n=n), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def settings_for(out: Path) -> workflow.Settings:
+    return workflow.Settings(school_path=ROOT / "data/school.yaml",
+                             templates_dir=ROOT / "letter_templates", out_dir=out,
+                             letter_date=LETTER_DATE)
+
+
+def bare_docxtpl_ms(case_path: Path, count: int, scratch: Path) -> float:
+    from docxtpl import DocxTemplate
+
+    from pipeline.render import make_environment
+
+    school = load_school(ROOT / "data/school.yaml")
+    loaded = validate_case(case_path)
+    letter = decide(loaded.case, school).letters[0]
+    context = build_context(letter, loaded.case, school,
+                            LetterMeta(f"{loaded.case.case_id}/01", LETTER_DATE))
+    template = ROOT / "letter_templates/concern.docx"
+    scratch.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for i in range(count):
+        tpl = DocxTemplate(template)
+        tpl.render(context, make_environment(), autoescape=True)
+        tpl.save(scratch / f"bare-{i}.docx")
+    return (time.perf_counter() - start) * 1000 / count
+
+
+def pipeline_ms(paths: list[Path], out: Path, jobs: int) -> float:
+    start = time.perf_counter()
+    outcomes = workflow.draft_many(paths, settings_for(out), jobs=jobs)
+    elapsed = time.perf_counter() - start
+    letters = sum(len(o.letters) for o in outcomes)
+    assert letters == len(paths) and all(o.ok for o in outcomes), "bench cases must all draft"
+    return elapsed * 1000 / letters
+
+
+def peak_rss_mb(count: int, scratch: Path) -> float:
+    """Peak RSS of a fresh process drafting `count` cases with one process."""
+    code = (
+        "import resource, sys; from pathlib import Path;"
+        f"sys.path.insert(0, {str(ROOT)!r});"
+        "from bench.bench import make_cases, settings_for;"
+        "from pipeline import workflow;"
+        f"paths = make_cases(Path({str(scratch / 'cases')!r}), {count});"
+        f"workflow.draft_many(paths, settings_for(Path({str(scratch / 'out')!r})), jobs=1);"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=ROOT)
+    return int(result.stdout.strip().splitlines()[-1]) / 1024
+
+
+def pdf_times(docx: list[Path], scratch: Path) -> tuple[float, float]:
+    from pipeline.pdf import convert
+
+    one_dir, batch_dir = scratch / "one", scratch / "batch"
+    start = time.perf_counter()
+    for path in docx:
+        convert([path], one_dir)
+    per_letter = (time.perf_counter() - start) / len(docx)
+    start = time.perf_counter()
+    convert(docx, batch_dir)
+    batch = (time.perf_counter() - start) / len(docx)
+    return per_letter, batch
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--pdf-letters", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=ROOT / "output/bench.json")
+    args = parser.parse_args()
+    cores = workflow.default_jobs()
+    with tempfile.TemporaryDirectory(prefix="letters-bench-") as tmp:
+        scratch = Path(tmp)
+        paths = make_cases(scratch / "cases", args.cases)
+        print(f"{args.cases} cases, {cores} cores; measuring...", flush=True)
+        bare = bare_docxtpl_ms(paths[0], min(args.cases, 100), scratch / "bare")
+        print(f"  bare docxtpl            {bare:7.2f} ms/letter", flush=True)
+        serial = pipeline_ms(paths, scratch / "out1", jobs=1)
+        print(f"  pipeline, 1 process     {serial:7.2f} ms/letter", flush=True)
+        parallel = pipeline_ms(paths, scratch / "outN", jobs=cores)
+        print(f"  pipeline, {cores} processes   {parallel:7.2f} ms/letter", flush=True)
+        rss_100 = peak_rss_mb(100, scratch / "rss100")
+        rss_1000 = peak_rss_mb(1000, scratch / "rss1000")
+        print(f"  peak RSS 100 cases      {rss_100:7.1f} MB", flush=True)
+        print(f"  peak RSS 1000 cases     {rss_1000:7.1f} MB", flush=True)
+        results = {
+            "cases": args.cases, "cores": cores,
+            "bare_ms": round(bare, 3), "pipeline_ms": round(serial, 3),
+            "pipeline_parallel_ms": round(parallel, 3),
+            "speedup_1core": round(bare / serial, 2),
+            "speedup_all_cores": round(bare / parallel, 2),
+            "peak_rss_mb_100": round(rss_100, 1), "peak_rss_mb_1000": round(rss_1000, 1),
+            "pdf_per_letter_s": None, "pdf_batch_s": None,
+        }
+        if shutil.which("soffice") and args.pdf_letters > 0:
+            docx = sorted((scratch / "out1").glob("*/*.docx"))[: args.pdf_letters]
+            per_letter, batch = pdf_times(docx, scratch / "pdf")
+            results["pdf_per_letter_s"] = round(per_letter, 3)
+            results["pdf_batch_s"] = round(batch, 3)
+            results["pdf_speedup"] = round(per_letter / batch, 1)
+            print(f"  PDF, one soffice each   {per_letter:7.3f} s/letter ({len(docx)} letters)")
+            print(f"  PDF, one batch process  {batch:7.3f} s/letter")
+        else:
+            print("  PDF: LibreOffice not installed (make system-deps); not measured")
+    speed_1, speed_n = results["speedup_1core"], results["speedup_all_cores"]
+    print(f"speedup 1 core {speed_1}x (target >= 3); all cores {speed_n}x "
+          f"= {speed_n / speed_1:.2f} x 1-core (target >= 1.7 on 2 cores); "
+          f"RSS 1000/100 = {rss_1000 / rss_100:.2f} (target <= 1.2)")
+    if results["pdf_batch_s"]:
+        print(f"PDF batch {results['pdf_speedup']}x faster per letter (target >= 10)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {os.path.relpath(args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

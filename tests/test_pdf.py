@@ -1,0 +1,38 @@
+"""The PDF copy (`letters draft --pdf`) shows a hostile post as the .docx does.
+
+A real-client test: LibreOffice converts the letter and poppler's `pdftotext` reads the PDF back,
+so the test proves what a reader of the PDF sees. It is skipped only when those programs are
+missing (`make system-deps` installs them). One letter, one LibreOffice run: `pipeline.pdf`
+bounds the run with its own time limit (90 s plus 10 s a letter) and `pdftotext` gets 60 s.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+
+def test_pdf_copy_shows_the_hostile_post_intact(tmp_path, write_case, hostile_case_text, draft):
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        pytest.skip("LibreOffice not installed: run make system-deps")
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) not installed: run make system-deps")
+    out = tmp_path / "out"
+
+    result = draft(write_case(tmp_path, hostile_case_text), out, "--pdf")
+
+    assert result.exit_code == 0, result.output
+    pdf = out / "T-001" / "T-001-01-concern.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                          text=True, check=True, timeout=60).stdout
+    assert "Fish & chips < cake > \"soup\" 'tea' &amp; more" in text
+    assert "Hello {{ school.name }}, {% if x %}yes{% endif %} {# note #}" in text
+    assert "{%p if y %} a paragraph tag {%tr endfor %} end}} %}" in text
+    assert "\u0645\u0631\u062d\u0628\u0627 \u0628\u0627\u0644\u0645\u062f\u0631\u0633\u0629" in text
+    assert "indented line" in text
+    assert "{_{ docxtpl escape }_} last line" in text
+    assert "Hello Bexton Primary School" not in text
+    assert "Dear Mrs Doe" in text and "3 November 2026" in text

@@ -1,0 +1,691 @@
+"""What a reader sees in the drafted letters: each .docx is read back with python-docx.
+
+Letters are drafted through the command line (`letters draft CASE --out OUT --date 2026-11-03`),
+so the whole path is exercised: case file, plan, context, template, archive. `docx_text` gathers
+everything a reader of a letter sees (header, body paragraphs and tables in order, footer);
+python-docx gives a line break (`<w:br/>`) in a paragraph as "\\n".
+
+Sections: a hostile post, the parts every letter has, each kind for the sample cases, privacy in
+letters to third parties, evidence images, package validity, and what re-drafting does to files
+already written. Tests marked xfail(strict=True) pin down bugs found in pipeline/ and
+letter_templates/: each reason names the cause; remove the mark when the bug is fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import docx
+import pytest
+import yaml
+from conftest import HOSTILE_POST
+from docx.document import Document as DocxDocument
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from lxml import etree
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+QUOTED_POST = HOSTILE_POST.removesuffix("\n")  # the block scalar's last line break is YAML's
+TEMPLATE_MARKS = ("{{", "}}", "{%", "%}", "{#", "#}")
+KINDS = ("concern", "warning", "host_takedown", "police_referral", "legal_referral",
+         "access_restriction")
+FILE_NAME = re.compile(r"(?P<case>[A-Za-z0-9_-]+?)-(?P<number>\d{2})-(?P<kind>"
+                       + "|".join(KINDS) + r")(?:-(?P<platform>[a-z_]+))?\.docx")
+SAMPLE_CASES = sorted((Path(__file__).resolve().parent.parent / "data" / "cases").glob("*.yaml"))
+EVIDENCE_LOG_COLUMNS = ["Post", "Date and time posted", "Platform", "Full URL", "Account",
+                        "Content", "Captured by and when", "Screenshot", "Status"]
+
+
+# --- reading a letter back ---------------------------------------------------------------------
+
+
+def _blocks(container) -> list[str]:
+    """The text of each paragraph and table cell of a body, header, footer or cell, in order."""
+    texts: list[str] = []
+    for block in container.iter_inner_content():
+        if isinstance(block, Paragraph):
+            texts.append(block.text)
+        elif isinstance(block, Table):
+            for row in block.rows:
+                seen = set()
+                for cell in row.cells:
+                    if cell._tc in seen:  # a merged cell is listed once per grid column
+                        continue
+                    seen.add(cell._tc)
+                    texts += _blocks(cell)
+    return texts
+
+
+def _headers_and_footers(doc: DocxDocument, which: str) -> list[str]:
+    """The text of every header (or footer) the letter defines, in any section."""
+    texts: list[str] = []
+    for section in doc.sections:
+        for part in (f"{which}", f"first_page_{which}", f"even_page_{which}"):
+            story = getattr(section, part)
+            if not story.is_linked_to_previous:  # linked: defined elsewhere, or not at all
+                texts += _blocks(story)
+    return texts
+
+
+def header_text(path: Path) -> str:
+    return "\n".join(_headers_and_footers(docx.Document(path), "header"))
+
+
+def footer_text(path: Path) -> str:
+    return "\n".join(_headers_and_footers(docx.Document(path), "footer"))
+
+
+def body_paragraphs(path: Path) -> list[str]:
+    """The text of each top-level paragraph of the body, in order (tables left out)."""
+    return [p.text for p in docx.Document(path).paragraphs]
+
+
+def docx_text(path: Path) -> str:
+    """Everything a reader sees: headers, body paragraphs and table cells in order, footers."""
+    doc = docx.Document(path)
+    return "\n".join(_headers_and_footers(doc, "header") + _blocks(doc)
+                     + _headers_and_footers(doc, "footer"))
+
+
+def tables(path: Path) -> list[list[list[str]]]:
+    """Each table of the body as rows of cell texts."""
+    return [[[cell.text for cell in row.cells] for row in table.rows]
+            for table in docx.Document(path).tables]
+
+
+def xml_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()
+                if name.endswith((".xml", ".rels"))}
+
+
+def xml_strings(path: Path) -> str:
+    """Every text node and attribute value of every XML part, hidden ones included, a line each.
+
+    For searching names: document properties and image descriptions are read too.
+    """
+    pieces = []
+    for data in xml_parts(path).values():
+        for element in etree.fromstring(data).iter():
+            pieces += [element.text or "", element.tail or "", *element.attrib.values()]
+    return "\n".join(pieces)
+
+
+def part_texts(path: Path) -> list[str]:
+    """The text of each XML part run together, as a template engine would have seen it."""
+    return ["".join(etree.fromstring(data).itertext()) for data in xml_parts(path).values()]
+
+
+def follows(paragraphs: list[str], expected: list[str]) -> bool:
+    """Whether `expected` occurs as consecutive paragraphs."""
+    n = len(expected)
+    return any(paragraphs[i:i + n] == expected for i in range(len(paragraphs) - n + 1))
+
+
+def has_word(word: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def one_letter(out: Path, case_id: str, kind: str, platform: str = "") -> Path:
+    """The one letter of `kind` (and platform) drafted for `case_id` under `out`."""
+    suffix = f"-{platform}" if platform else ""
+    found = sorted((out / case_id).glob(f"{case_id}-[0-9][0-9]-{kind}{suffix}.docx"))
+    assert len(found) == 1, f"expected one {kind}{suffix} letter for {case_id}, found {found}"
+    return found[0]
+
+
+def drafted(result, out: Path) -> list[Path]:
+    """The letters a successful `letters draft` run wrote, checked for exit status 0."""
+    assert result.exit_code == 0, result.output
+    return sorted(out.rglob("*.docx"))
+
+
+def sample_post_text(repo: Path, case_id: str, post_id: str) -> str:
+    """A sample case's post text as the poster wrote it (the block scalar's last newline off)."""
+    case = yaml.safe_load((repo / "data" / "cases" / f"{case_id}.yaml").read_text("utf-8"))
+    post = next(p for p in case["posts"] if p["id"] == post_id)
+    return post["text"].removesuffix("\n")
+
+
+# --- a hostile post is printed exactly as typed --------------------------------------------------
+
+
+@pytest.fixture
+def hostile_letter(tmp_path, write_case, hostile_case_text, draft) -> Path:
+    """The concern letter for the base case whose post is HOSTILE_POST."""
+    out = tmp_path / "out"
+    letters = drafted(draft(write_case(tmp_path, hostile_case_text), out), out)
+    assert [p.name for p in letters] == ["T-001-01-concern.docx"]
+    return letters[0]
+
+
+def test_hostile_post_is_one_quote_paragraph_exactly_as_typed(hostile_letter):
+    assert QUOTED_POST in body_paragraphs(hostile_letter)
+    assert QUOTED_POST in docx_text(hostile_letter)
+
+
+def test_line_breaks_in_the_post_are_real_line_breaks(hostile_letter):
+    doc = docx.Document(hostile_letter)
+    quote = next(p for p in doc.paragraphs if p.text == QUOTED_POST)
+    assert quote.style.name == "Quote"
+    breaks = quote._p.findall(f".//{{{W_NS}}}br")
+    assert len(breaks) == QUOTED_POST.count("\n") == 5
+    assert "\n" not in "".join(t.text for t in quote._p.iter(f"{{{W_NS}}}t"))
+
+
+def test_template_syntax_in_a_post_is_printed_not_evaluated(hostile_letter):
+    text = docx_text(hostile_letter)
+    assert "Hello {{ school.name }}, {% if x %}yes{% endif %} {# note #}" in text
+    assert "Hello Bexton Primary School" not in text
+    assert "{_{ docxtpl escape }_}" in text
+    assert "&amp; more" in text  # printed as typed, not unescaped to "& more"
+
+
+def test_no_template_tags_remain_outside_the_post(hostile_letter):
+    outside = docx_text(hostile_letter).replace(QUOTED_POST, "")
+    assert [mark for mark in TEMPLATE_MARKS if mark in outside] == []
+    # Hidden parts too (document properties, relationships, styles): <w:br/> holds no text, so
+    # the post's lines run together there.
+    for text in part_texts(hostile_letter):
+        hidden = text.replace(QUOTED_POST.replace("\n", ""), "")
+        assert [mark for mark in TEMPLATE_MARKS if mark in hidden] == []
+
+
+def test_leading_spaces_of_a_post_line_are_preserved(hostile_letter):
+    root = etree.fromstring(xml_parts(hostile_letter)["word/document.xml"])
+    runs = [t for t in root.iter(f"{{{W_NS}}}t") if t.text == "    indented line"]
+    assert len(runs) == 1
+    assert runs[0].get(XML_SPACE) == "preserve"
+
+
+@pytest.mark.parametrize("kind", ["concern", "host_takedown", "police_referral"])
+def test_hostile_post_survives_in_each_letter_it_is_quoted_in(tmp_path, write_case,
+                                                             hostile_case_text, draft, kind):
+    serious = hostile_case_text.replace(
+        "    concerns: [negative_comment]\n",
+        "    concerns: [defamatory, threat_of_violence]\n"
+        "    about:\n      - {role: staff, name: Mr A Teacher}\n")
+    out = tmp_path / "out"
+    drafted(draft(write_case(tmp_path, serious), out), out)
+    letter = one_letter(out, "T-001", kind, "facebook" if kind == "host_takedown" else "")
+    text = docx_text(letter)
+    assert QUOTED_POST in text
+    outside = text.replace(QUOTED_POST, "")
+    assert [mark for mark in TEMPLATE_MARKS if mark in outside] == []
+
+
+def test_hostile_post_fills_its_evidence_log_cell_exactly(tmp_path, write_case,
+                                                         hostile_case_text, draft):
+    serious = hostile_case_text.replace("concerns: [negative_comment]",
+                                        "concerns: [threat_of_violence]")
+    out = tmp_path / "out"
+    drafted(draft(write_case(tmp_path, serious), out), out)
+    (log,) = tables(one_letter(out, "T-001", "police_referral"))
+    content = dict(zip(log[0], log[1]))["Content"]
+    assert content == QUOTED_POST
+
+
+# --- the parts of every letter -------------------------------------------------------------------
+
+
+@pytest.fixture
+def concern_letter(tmp_path, write_case, base_case, draft) -> Path:
+    """The concern letter for the base case, with the salutation "Mrs Doe"."""
+    text = base_case.replace("  name: Mrs Jane Doe\n",
+                             "  name: Mrs Jane Doe\n  salutation: Mrs Doe\n")
+    out = tmp_path / "out"
+    (letter,) = drafted(draft(write_case(tmp_path, text), out), out)
+    return letter
+
+
+def test_recipient_block_is_the_posters_name_and_address(concern_letter):
+    assert follows(body_paragraphs(concern_letter),
+                   ["Private and confidential", "Mrs Jane Doe", "12 Example Road", "Bexton",
+                    "WA16 0XX"])
+
+
+def test_salutation_and_closing(concern_letter):
+    paragraphs = body_paragraphs(concern_letter)
+    assert "Dear Mrs Doe" in paragraphs
+    assert "Yours sincerely" in paragraphs
+    assert "Yours faithfully" not in paragraphs
+
+
+def test_salutation_defaults_to_the_posters_name(tmp_path, write_case, base_case, draft):
+    out = tmp_path / "out"
+    (letter,) = drafted(draft(write_case(tmp_path, base_case), out), out)
+    assert "Dear Mrs Jane Doe" in body_paragraphs(letter)
+
+
+def test_date_reference_and_subject(concern_letter):
+    paragraphs = body_paragraphs(concern_letter)
+    assert paragraphs[:2] == ["Our reference: T-001/01", "3 November 2026"]
+    assert "Social media post about the school" in paragraphs
+    assert footer_text(concern_letter) == "Private and confidential\nReference T-001/01"
+
+
+def test_signature_is_the_signatory_from_the_school_profile(concern_letter, school):
+    assert follows(body_paragraphs(concern_letter),
+                   ["Yours sincerely", school.signatory.name, school.signatory.role,
+                    school.name])
+    assert school.signatory.name == "Mrs Helen Carter"  # a real name: the match above means something
+
+
+def test_letterhead_is_in_the_header(concern_letter, school):
+    assert header_text(concern_letter).splitlines() == [
+        school.name,
+        f"\u2018{school.motto}\u2019",
+        ", ".join(school.address),
+        f"Telephone {school.telephone} \u00b7 Email {school.email} \u00b7 {school.website}",
+    ]
+    assert school.motto not in "\n".join(body_paragraphs(concern_letter))
+
+
+# --- every kind, for the sample cases ------------------------------------------------------------
+
+EXPECTED_SAMPLE_LETTERS = {
+    "BPS-2026-004": ["BPS-2026-004-01-concern.docx"],
+    "BPS-2026-007": ["BPS-2026-007-01-warning.docx",
+                     "BPS-2026-007-02-access_restriction.docx"],
+    "BPS-2026-009": ["BPS-2026-009-01-warning.docx",
+                     "BPS-2026-009-02-host_takedown-facebook.docx",
+                     "BPS-2026-009-03-police_referral.docx"],
+    "BPS-2026-011": ["BPS-2026-011-01-concern.docx",
+                     "BPS-2026-011-02-host_takedown-x.docx",
+                     "BPS-2026-011-03-police_referral.docx"],
+    "BPS-2026-012": ["BPS-2026-012-01-police_referral.docx"],
+    "BPS-2026-014": ["BPS-2026-014-01-warning.docx",
+                     "BPS-2026-014-02-host_takedown-facebook.docx",
+                     "BPS-2026-014-03-host_takedown-instagram.docx",
+                     "BPS-2026-014-04-legal_referral.docx"],
+    "BPS-2026-016": ["BPS-2026-016-01-concern.docx",
+                     "BPS-2026-016-02-police_referral.docx"],
+    "BPS-2026-018": ["BPS-2026-018-01-warning.docx"],
+    "BPS-2026-020": [],  # the poster agreed to remove the posts: nothing is due
+}
+
+
+def test_sample_cases_draft_cleanly(sample_run):
+    result = sample_run.result
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[-1] == (
+        "9 cases: 17 letters written, 0 unchanged, 0 invalid, 0 failed.")
+
+
+def test_sample_cases_give_the_expected_letter_files(sample_run):
+    found = {case.stem: sorted(p.name for p in (sample_run.out / case.stem).glob("*.docx"))
+             for case in SAMPLE_CASES}
+    assert found == EXPECTED_SAMPLE_LETTERS
+
+
+def test_every_kind_is_drafted_for_some_sample(sample_run):
+    kinds = {FILE_NAME.fullmatch(p.name)["kind"] for p in sample_run.out.rglob("*.docx")}
+    assert kinds == set(KINDS)
+
+
+def test_letter_file_names_follow_the_contract(sample_run):
+    for path in sample_run.out.rglob("*.docx"):
+        match = FILE_NAME.fullmatch(path.name)
+        assert match, f"{path.name} is not <case_id>-NN-<kind>[-<platform>].docx"
+        assert match["case"] == path.parent.name
+        assert (match["platform"] is not None) == (match["kind"] == "host_takedown"), path.name
+
+
+@pytest.mark.parametrize("case_id, kind", [
+    ("BPS-2026-004", "concern"), ("BPS-2026-007", "warning"),
+    ("BPS-2026-007", "access_restriction"), ("BPS-2026-014", "warning"),
+    ("BPS-2026-014", "legal_referral")])
+def test_letters_to_the_poster_and_advisers_quote_each_post_as_written(sample_run, repo,
+                                                                      case_id, kind):
+    letter = one_letter(sample_run.out, case_id, kind)
+    manifest = json.loads((letter.parent / "manifest.json").read_text("utf-8"))
+    (entry,) = [e for e in manifest["letters"] if e["files"]["docx"] == letter.name]
+    paragraphs = body_paragraphs(letter)
+    for post_id in entry["posts"]:
+        assert sample_post_text(repo, case_id, post_id) in paragraphs, post_id
+
+
+def test_concern_letter_asks_for_removal_and_offers_the_complaints_procedure(sample_run):
+    text = docx_text(one_letter(sample_run.out, "BPS-2026-004", "concern"))
+    assert ("I am asking you to remove the material quoted above, and I would be grateful if "
+            "you could do so by 10 November 2026.") in text
+    assert "the school\u2019s complaints procedure is available" in text
+    assert ("Bexton Primary School is committed to ensuring that all of its staff, parents, "
+            "governors, parents /carers and pupils are treated with dignity and respect.") in text
+
+
+def test_warning_letter_sets_out_the_history_and_a_remove_by_date(sample_run):
+    paragraphs = body_paragraphs(one_letter(sample_run.out, "BPS-2026-009", "warning"))
+    history = paragraphs[paragraphs.index("What has happened so far") + 1]
+    assert history.startswith("On 5 October 2026, ")
+    assert history.endswith("discussed the matter with you; you declined to remove it.")
+    assert "Formal warning" in paragraphs
+    assert "Please treat this letter as a formal warning." in "\n".join(paragraphs)
+    assert any(p.startswith("I ask you to remove the material quoted above by 10 November "
+                            "2026,") for p in paragraphs)
+
+
+def test_host_takedown_gives_the_url_and_a_defamation_notice(sample_run, school):
+    text = docx_text(one_letter(sample_run.out, "BPS-2026-014", "host_takedown", "facebook"))
+    assert ("Web address (URL): https://www.facebook.com/darren.kettley.9/posts/"
+            "1187654321098765") in text
+    assert ("Notice of complaint under section 5 of the Defamation Act 2013 and regulation 2 of "
+            "the Defamation (Operators of Websites) Regulations 2013") in text
+    assert "Name of the complainant: Mr P Hargreaves" in text
+    assert ("Mr P Hargreaves does not consent to your giving the poster their name or email "
+            "address.") in text
+    assert f"Email address of the complainant: {school.notices_email}" in text
+    assert "Dear Sir or Madam" in text and "Yours faithfully" in text
+
+
+def test_host_takedown_for_a_post_that_is_not_defamatory_has_no_notice(sample_run):
+    text = docx_text(one_letter(sample_run.out, "BPS-2026-014", "host_takedown", "instagram"))
+    assert "Web address (URL): https://www.instagram.com/p/DA7kLm2sQx9/" in text
+    assert "Defamation Act 2013" not in text
+    assert "Name of the complainant" not in text
+
+
+def test_police_referral_has_the_evidence_log_and_the_crime_reference(sample_run):
+    letter = one_letter(sample_run.out, "BPS-2026-011", "police_referral")
+    (log,) = tables(letter)
+    assert log[0] == EVIDENCE_LOG_COLUMNS
+    row = dict(zip(log[0], log[1]))
+    assert row["Post"] == "P1"
+    assert row["Date and time posted"] == "8 October 2026 at 21:47"
+    assert row["Platform"] == "X"
+    assert row["Full URL"] == "https://x.com/leebrann88/status/1843920571264820736"
+    assert row["Status"] == "live; crime reference CR-0457/26"
+    assert len(log) == 2  # one post, one row
+    assert ("This matter has already been reported to Cheshire Constabulary under crime "
+            "reference CR-0457/26.") in docx_text(letter)
+
+
+def test_police_referral_without_a_crime_reference_asks_for_one(sample_run):
+    letter = one_letter(sample_run.out, "BPS-2026-012", "police_referral")
+    text = docx_text(letter)
+    assert "No crime reference has been issued yet." in text
+    assert "crime reference CR-" not in text
+    assert "It has since been removed." in text
+    (log,) = tables(letter)
+    assert dict(zip(log[0], log[1]))["Status"] == "removed"
+
+
+def test_police_referral_for_a_whatsapp_message_says_it_has_no_url(sample_run):
+    (log,) = tables(one_letter(sample_run.out, "BPS-2026-016", "police_referral"))
+    assert dict(zip(log[0], log[1]))["Full URL"] == "(no web address: private messaging)"
+
+
+def test_legal_referral_names_the_firm_and_asks_about_a_letter_before_claim(sample_run, school):
+    letter = one_letter(sample_run.out, "BPS-2026-014", "legal_referral")
+    paragraphs = body_paragraphs(letter)
+    advisers = school.legal_advisers
+    assert follows(paragraphs, [f"{advisers.name}, {advisers.firm}", *advisers.address])
+    assert advisers.firm == "Shah & Whitfield LLP"
+    assert ("Whether the school or the member of staff should send a letter before claim to the "
+            "poster, and in what terms.") in paragraphs
+
+
+def test_access_restriction_names_the_forum_and_how_to_ask_for_a_review(sample_run, school):
+    text = docx_text(one_letter(sample_run.out, "BPS-2026-007", "access_restriction"))
+    assert school.forum_name == "the Bexton parents' forum"
+    assert ("the school has decided to restrict your access to the Bexton parents' forum from "
+            "3 November 2026 for one school term.") in text
+    assert "Asking for a review" in text
+    assert (f"If you would like the restriction reviewed, please write to the Headteacher at "
+            f"{school.email} or at the school's address") in text
+    assert "Please make any request for a review by 1 December 2026." in text
+
+
+# --- pupils appear by initials only in letters to third parties ----------------------------------
+
+PUPIL_WORDS_009 = ("Sam Fenwick", "Fenwick", "Sam", "Jack Dutton", "Jack")
+
+
+@pytest.mark.parametrize("kind", ["host_takedown", "police_referral"])
+def test_third_party_letters_name_pupils_by_initials_only(sample_run, kind):
+    letter = one_letter(sample_run.out, "BPS-2026-009", kind,
+                        "facebook" if kind == "host_takedown" else "")
+    text = docx_text(letter)
+    assert "S.F." in text
+    assert [w for w in PUPIL_WORDS_009 if has_word(w, text)] == []
+    hidden = xml_strings(letter)  # document properties and image descriptions as well
+    assert [w for w in PUPIL_WORDS_009 if has_word(w, hidden)] == []
+
+
+def test_warning_to_the_poster_quotes_the_post_as_written(sample_run):
+    text = docx_text(one_letter(sample_run.out, "BPS-2026-009", "warning"))
+    assert "Sam Fenwick has been hitting and kicking my Jack at" in text
+    assert "S.F." not in text
+
+
+# A pupil named only in `about` (not one of the poster's children), in several spellings.
+PUPIL_IN_ABOUT = (
+    ("    text: The teachers at this school are a joke.\n"
+     "    concerns: [negative_comment]\n"),
+    ("    text: Ellie Marsh in Year 2 hits other kids. I'll sort ELLIE out myself. Ellie's mum "
+     "knows.\n"
+     "    concerns: [names_pupil, threat_of_violence]\n"
+     "    about:\n      - {role: pupil, name: Ellie Marsh}\n"),
+)
+
+
+@pytest.fixture
+def pupil_case_out(tmp_path, write_case, base_case, draft) -> Path:
+    out = tmp_path / "out"
+    drafted(draft(write_case(tmp_path, base_case.replace(*PUPIL_IN_ABOUT)), out), out)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["host_takedown", "police_referral"])
+def test_a_pupil_named_only_in_about_is_redacted_for_third_parties(pupil_case_out, kind):
+    letter = one_letter(pupil_case_out, "T-001", kind,
+                        "facebook" if kind == "host_takedown" else "")
+    text = docx_text(letter)
+    assert "E.M. in Year 2 hits other kids. I'll sort E.M. out myself. E.M.'s mum knows." in text
+    assert [w for w in ("Ellie", "Marsh") if has_word(w, text)] == []
+
+
+def test_a_pupil_named_only_in_about_is_quoted_to_the_poster(pupil_case_out):
+    text = docx_text(one_letter(pupil_case_out, "T-001", "concern"))
+    assert "Ellie Marsh in Year 2 hits other kids. I'll sort ELLIE out myself." in text
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (pipeline/context.py pupil_redactor): a pupil's first name is matched case-"
+    "insensitively as a bare word, so an ordinary word that is also a name is replaced too: "
+    "for pupil 'Will Barker' the police are sent 'I W.B. keep posting' for 'I will keep "
+    "posting', altering the evidence quoted 'as posted'."))
+def test_redaction_leaves_ordinary_words_that_match_a_first_name(tmp_path, write_case,
+                                                                base_case, draft):
+    text = base_case.replace(
+        PUPIL_IN_ABOUT[0],
+        "    text: Will Barker pushed my son. I will keep posting until the school acts.\n"
+        "    concerns: [names_pupil, threat_of_violence]\n"
+        "    about:\n      - {role: pupil, name: Will Barker}\n")
+    out = tmp_path / "out"
+    drafted(draft(write_case(tmp_path, text), out), out)
+    seen = docx_text(one_letter(out, "T-001", "police_referral"))
+    assert "Will Barker" not in seen
+    assert "W.B. pushed my son. I will keep posting until the school acts." in seen
+
+
+# --- evidence screenshots ------------------------------------------------------------------------
+
+
+def test_police_referral_embeds_the_evidence_screenshots(sample_run, repo):
+    letter = one_letter(sample_run.out, "BPS-2026-009", "police_referral")
+    with zipfile.ZipFile(letter) as zf:
+        media = sorted(n for n in zf.namelist() if re.fullmatch(r"word/media/.+\.png", n))
+        images = [zf.read(n) for n in media]
+        document = zf.read("word/document.xml").decode("utf-8")
+        rels = zf.read("word/_rels/document.xml.rels").decode("utf-8")
+        types = zf.read("[Content_Types].xml").decode("utf-8")
+    evidence = repo / "data" / "cases" / "evidence"
+    assert images == [(evidence / f"BPS-2026-009-{p}.png").read_bytes() for p in ("P1", "P2")]
+    assert document.count("<w:drawing>") == 2
+    for name in media:  # each image is referenced from the body through a relationship
+        rid = re.search(rf'Id="([^"]+)"[^>]*Target="{name.removeprefix("word/")}"', rels)[1]
+        assert f'r:embed="{rid}"' in document
+    assert 'Extension="png" ContentType="image/png"' in types
+
+
+def test_letter_with_screenshots_opens_in_python_docx(sample_run):
+    doc = docx.Document(one_letter(sample_run.out, "BPS-2026-009", "police_referral"))
+    assert len(doc.inline_shapes) == 2
+    assert all(shape.width > 0 and shape.height > 0 for shape in doc.inline_shapes)
+
+
+def test_each_screenshot_is_captioned_with_its_file(sample_run):
+    paragraphs = body_paragraphs(one_letter(sample_run.out, "BPS-2026-009", "police_referral"))
+    assert "Screenshot of P1 (evidence/BPS-2026-009-P1.png)" in paragraphs
+    assert "Screenshot of P2 (evidence/BPS-2026-009-P2.png)" in paragraphs
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (pipeline/context.py _police vs letter_templates/police_referral.docx): the context "
+    "gives evidence row 'screenshot' as the string 'none' when a post has no screenshot, so the "
+    "template's '{% else %}: no screenshot held' branch never runs and the letter prints "
+    "'Screenshot of P1 (none)', as if a file called 'none' were enclosed."))
+def test_a_post_without_a_screenshot_says_none_is_held(sample_run):
+    letter = one_letter(sample_run.out, "BPS-2026-011", "police_referral")
+    paragraphs = body_paragraphs(letter)
+    assert "Screenshot of P1: no screenshot held" in paragraphs
+    assert "Screenshot of P1 (none)" not in paragraphs
+
+
+# --- every letter is a sound Word package --------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", [c.stem for c in SAMPLE_CASES])
+def test_every_drafted_letter_is_a_valid_package(sample_run, case):
+    for letter in sorted((sample_run.out / case).glob("*.docx")):
+        with zipfile.ZipFile(letter) as zf:
+            assert zf.testzip() is None, letter.name
+            names = [info.filename for info in zf.infolist()]
+            parts = {n: zf.read(n) for n in names}
+        duplicates = [n for n, count in Counter(names).items() if count > 1]
+        assert duplicates == [], f"{letter.name}: duplicate entries {duplicates}"
+        for name, data in parts.items():
+            if name.endswith((".xml", ".rels")):
+                etree.fromstring(data)  # raises XMLSyntaxError if not well-formed
+        docx.Document(letter)
+
+
+def test_hostile_letter_is_a_valid_package(hostile_letter):
+    with zipfile.ZipFile(hostile_letter) as zf:
+        names = zf.namelist()
+        assert zf.testzip() is None
+    assert len(names) == len(set(names))
+    for data in xml_parts(hostile_letter).values():
+        etree.fromstring(data)
+
+
+# --- the notice of complaint quotes the statement exactly ----------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (pipeline/context.py _host_takedown): the notice's 'statement' is redact(p.text) "
+    "without the rstrip('\\n') that _post applies, so the statement quoted under 'The "
+    "statement concerned:' ends with YAML's closing line break: a stray <w:br/> and a blank "
+    "line in the notice, and the statement is not the post as written."))
+def test_notice_of_complaint_quotes_the_statement_as_posted(sample_run, repo):
+    letter = one_letter(sample_run.out, "BPS-2026-014", "host_takedown", "facebook")
+    paragraphs = body_paragraphs(letter)
+    statement = paragraphs[paragraphs.index("The statement concerned:") + 1]
+    assert statement == sample_post_text(repo, "BPS-2026-014", "P1")
+
+
+# --- the school's name comes from the school profile ---------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (pipeline/context.py SUBJECTS): the police referral's subject line hard-codes "
+    "'Referral: online posts about Bexton Primary School' instead of using school.name, so a "
+    "letter drafted with another profile (--school) is headed with the wrong school."))
+def test_police_subject_names_the_school_in_the_profile(tmp_path, runner, school_path,
+                                                        write_case, base_case):
+    from pipeline.cli import cli
+
+    profile = tmp_path / "school.yaml"
+    profile.write_text(school_path.read_text("utf-8").replace(
+        "name: Bexton Primary School", "name: Alderley Primary School"), encoding="utf-8")
+    case = write_case(tmp_path, base_case.replace("[negative_comment]", "[threat_of_violence]"))
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["draft", str(case), "--out", str(out), "--date", "2026-11-03",
+                                 "--school", str(profile)], catch_exceptions=False)
+    drafted(result, out)
+    letter = one_letter(out, "T-001", "police_referral")
+    assert header_text(letter).startswith("Alderley Primary School\n")  # the profile is used
+    assert "Referral: online posts about Alderley Primary School" in body_paragraphs(letter)
+
+
+# --- re-drafting never changes a letter already written (the PDF copy: test_pdf.py) --------------
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `folder` (hidden ones too): its bytes and modification time."""
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def status_lines(result) -> list[tuple[str, str]]:
+    """(status, file name) for each letter line `letters draft` printed."""
+    lines = [line.rsplit(None, 1) for line in result.stdout.splitlines()[:-1]]
+    return [(status.strip(), Path(path).name) for status, path in lines]
+
+
+def test_drafting_the_same_case_again_says_unchanged_and_writes_nothing(tmp_path, write_case,
+                                                                         base_case, draft):
+    case, out = write_case(tmp_path, base_case), tmp_path / "out"
+    first = draft(case, out)
+    assert first.exit_code == 0, first.output
+    assert status_lines(first) == [("written", "T-001-01-concern.docx")]
+    before = snapshot(out)
+
+    again = draft(case, out)
+
+    assert again.exit_code == 0, again.output
+    assert status_lines(again) == [("unchanged", "T-001-01-concern.docx")]
+    assert again.stdout.splitlines()[-1] == (
+        "1 case: 0 letters written, 1 unchanged, 0 invalid, 0 failed.")
+    assert snapshot(out) == before
+
+
+def test_a_changed_case_gives_a_v2_and_leaves_the_first_letter_alone(tmp_path, write_case,
+                                                                     base_case, draft):
+    case, out = write_case(tmp_path, base_case), tmp_path / "out"
+    drafted(draft(case, out), out)
+    first = out / "T-001" / "T-001-01-concern.docx"
+    original = first.read_bytes()
+
+    write_case(tmp_path, base_case.replace("are a joke.", "are a total disgrace."))
+    result = draft(case, out)
+
+    assert result.exit_code == 0, result.output
+    assert status_lines(result) == [("new version", "T-001-01-concern-v2.docx")]
+    assert first.read_bytes() == original
+    second = out / "T-001" / "T-001-01-concern-v2.docx"
+    assert "The teachers at this school are a joke." in body_paragraphs(first)
+    assert "The teachers at this school are a total disgrace." in body_paragraphs(second)
+    assert "Our reference: T-001/01" in body_paragraphs(second)  # same letter, new version
+
+
+def test_a_file_already_at_the_target_name_is_never_overwritten(tmp_path, write_case,
+                                                                base_case, draft):
+    folder = tmp_path / "out" / "T-001"
+    folder.mkdir(parents=True)
+    stray = folder / "T-001-01-concern.docx"
+    stray.write_bytes(b"a letter edited by hand")
+
+    result = draft(write_case(tmp_path, base_case), tmp_path / "out")
+
+    assert result.exit_code == 0, result.output
+    assert stray.read_bytes() == b"a letter edited by hand"
+    assert status_lines(result) == [("new version", "T-001-01-concern-v2.docx")]
+    assert "Dear Mrs Jane Doe" in body_paragraphs(folder / "T-001-01-concern-v2.docx")
