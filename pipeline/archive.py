@@ -53,16 +53,22 @@ def case_folder(out_dir: Path, case_id: str) -> Path:
 
 
 def _temp_in(folder: Path, data: bytes, sync: bool = True) -> Path:
-    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    try:
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    except OSError as exc:
+        raise ArchiveError(f"cannot write in {folder}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             if sync:
                 os.fsync(handle.fileno())
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(name)
+        if isinstance(exc, OSError):
+            raise ArchiveError(f"cannot write in {folder}: {exc.strerror or exc} (is the disk "
+                               "full?); nothing was changed") from None
         raise
     return Path(name)
 
@@ -89,9 +95,11 @@ def replace_atomically(path: Path, data: bytes, sync: bool = True) -> None:
     temp = _temp_in(path.parent, data, sync)
     try:
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        if isinstance(exc, OSError):
+            raise ArchiveError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -442,5 +443,11 @@ def new_case(case_id: str, target: Path | None) -> None:
     click.echo(f"Wrote {relative(target)}: fill in every FILL IN, then run 'make check'.")
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    # Unwind like Ctrl-C, so every `finally` removes its temporary files before exiting.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     cli(prog_name="letters")

@@ -77,8 +77,8 @@ SUBJECTS = {
     "concern": "Social media post{s} about the school",
     "warning": "Formal warning: social media post{s} about the school",
     "host_takedown": "Request for removal of content{s_of}",
-    "police_referral": "Referral: online posts about Bexton Primary School",
-    "legal_referral": "Request for advice: online posts about the school",
+    "police_referral": "Referral: online posts about {school}",
+    "legal_referral": "Request for advice: online posts about {school}",
     "access_restriction": "Restriction of your access to {site}",
 }
 
@@ -108,12 +108,26 @@ def pupil_redactor(case: Case):
         pairs += [(word, short) for word in (words[0], words[-1]) if len(word) > 1]
     if not pairs:
         return lambda text: text
-    # Longest first, so the full name is replaced before its parts.
+    # Longest first, so the full name is replaced before its parts. A full name matches in any
+    # case; a single name only as names are written (Capitalised or CAPITALS), so "I will"
+    # stays when a pupil is called Will, and not after a title, so "Mrs Dutton" (an adult)
+    # stays.
     pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
     lookup = {name.casefold(): short for name, short in pairs}
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n, _ in pairs) + r")(?!\w)",
-                         re.IGNORECASE)
+    full = [re.escape(n) for n, _ in pairs if " " in n]
+    single = [re.escape(form) for n, _ in pairs if " " not in n
+              for form in dict.fromkeys((n[:1].upper() + n[1:], n.upper()))]
+    alternatives = []
+    if full:
+        alternatives.append(r"(?i:" + "|".join(full) + r")")
+    if single:
+        alternatives.append(_NOT_AFTER_TITLE + r"(?:" + "|".join(single) + r")")
+    pattern = re.compile(r"(?<!\w)(" + "|".join(alternatives) + r")(?!\w)")
     return lambda text: pattern.sub(lambda m: lookup[m.group(1).casefold()], text)
+
+
+_NOT_AFTER_TITLE = "".join(rf"(?<!\b{t} )(?<!\b{t}\. )" for t in ("Mr", "Mrs", "Ms", "Miss",
+                                                                     "Dr", "Mx"))
 
 
 # --- pieces -----------------------------------------------------------------------------------
@@ -228,7 +242,7 @@ def build_context(letter: PlannedLetter, case: Case, school: School, meta: Lette
     site = ctx.get("restriction", {}).get("site", "")
     platform_label = post_ctx[0]["platform"] if post_ctx else ""
     ctx["letter"]["subject"] = SUBJECTS[letter.kind].format(
-        s="s" if plural else "", s_of=f" on {platform_label}", site=site)
+        s="s" if plural else "", s_of=f" on {platform_label}", site=site, school=school.name)
     return ctx
 
 
@@ -241,8 +255,26 @@ def _warning(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
         "Take other legal action against the individual."]
 
 
+TITLES = ("Mr", "Mrs", "Ms", "Miss", "Dr", "Mx")
+
+
+def _person(by: str | None) -> str:
+    """'Mrs Carter' as written; a role such as 'Headteacher' becomes 'the Headteacher'."""
+    if not by:
+        return "the school"
+    return by if by.split()[0].rstrip(".") in TITLES else f"the {by}"
+
+
+def dear(name: str) -> str:
+    """'Ms Priya Shah' -> 'Ms Shah': how a letter to a named person opens."""
+    words = name.split()
+    if len(words) > 2 and words[0].rstrip(".") in TITLES:
+        return f"{words[0]} {words[-1]}"
+    return name
+
+
 def _previous(step: HistoryStep, case: Case) -> str:
-    who = step.by or "the school"
+    who = _person(step.by)
     action = {
         "discussion": f"{who} discussed the matter with you",
         "concern_letter": f"{who} wrote to you to express the school's concern",
@@ -265,7 +297,8 @@ def _host_takedown(ctx, letter, case, school, meta, posts, redact, case_dir) -> 
     info = platform_info(post.platform, post.platform_name)
     ctx["platform"] = {"label": info.label, "operator": info.operator,
                        "rules_name": info.rules_name, "rules": list(info.rules),
-                       "route": info.route}
+                       "route": info.route(defamatory="defamatory" in
+                                           {c for p in posts for c in p.concerns})}
     ctx["recipient"] = {"name": f"Legal and abuse team, {info.operator}", "lines": [],
                         "dear": "Sir or Madam"}
     harms = []
@@ -304,7 +337,7 @@ def _host_takedown(ctx, letter, case, school, meta, posts, redact, case_dir) -> 
                 continue
             notices.append({
                 "complainant": person.name, "email": school.notices_email,
-                "statement": redact(p.text), "post_id": p.id, "url": p.url or "",
+                "statement": redact(p.text.rstrip("\n")), "post_id": p.id, "url": p.url or "",
                 "meaning": redact(person.meaning or "That the complainant is guilty of the "
                                   "misconduct the statement describes."),
                 "inaccurate": redact(person.inaccurate or "The statement as a whole is factually "
@@ -360,7 +393,7 @@ def _police(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
         "url": pc["url"] or "(no web address: private messaging)", "handle": pc["handle"],
         "text": pc["text"],
         "captured": ", ".join(x for x in (pc["captured_by"], pc["captured_full"]) if x),
-        "screenshot": pc["evidence"] or "none", "status": pc["status"],
+        "screenshot": pc["evidence"], "status": pc["status"],
         "report_reference": pc["report_reference"], "crime_reference": crime,
         "image": evidence_image(post, case_dir),
     } for pc, post in zip(ctx["posts"], posts)]
@@ -371,7 +404,7 @@ def _legal(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
     ctx["advisers"] = {"name": advisers.name, "firm": advisers.firm,
                        "address": list(advisers.address), "email": advisers.email}
     ctx["recipient"] = {"name": f"{advisers.name}, {advisers.firm}",
-                        "lines": list(advisers.address), "dear": advisers.name}
+                        "lines": list(advisers.address), "dear": dear(advisers.name)}
     facts = [f"{p['id']}: posted on {p['platform']} on {p['posted_full']} by {case.poster.name}; "
              f"it contains {p['concerns_text']}." for p in ctx["posts"]]
     facts += [f"On {h['date']}: {h['step']} ({h['by'] or 'the school'}); {h['outcome']}."

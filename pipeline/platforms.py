@@ -15,7 +15,14 @@ class PlatformInfo:
     operator: str
     rules_name: str
     rules: tuple[str, ...]
-    route: str
+    report_route: str
+    legal_route: str = ""
+
+    def route(self, defamatory: bool) -> str:
+        """How the school reports content there: the legal form only for defamation."""
+        if defamatory and self.legal_route:
+            return f"{self.legal_route} and {self.report_route}"
+        return self.report_route
 
 
 _BULLYING = "bullying and harassment"
@@ -24,23 +31,23 @@ PLATFORMS: dict[str, PlatformInfo] = {
         "Facebook", "Meta Platforms Ireland Limited", "Community Standards",
         ("Bullying and Harassment", "Hateful Conduct", "Violence and Incitement",
          "Privacy Violations"),
-        "Meta's legal removal request form (defamation) and the in-app report for the "
-        "Community Standards"),
+        "the in-app report for the Community Standards",
+        "Meta's legal removal request form (defamation)"),
     "instagram": PlatformInfo(
         "Instagram", "Meta Platforms Ireland Limited", "Community Guidelines",
         ("Bullying and Harassment", "Hateful Conduct", "Violence and Incitement",
          "Privacy Violations"),
-        "Meta's legal removal request form (defamation) and the in-app report for the "
-        "Community Guidelines"),
+        "the in-app report for the Community Guidelines",
+        "Meta's legal removal request form (defamation)"),
     "x": PlatformInfo(
         "X", "X Corp.", "X Rules",
         ("Abuse and Harassment", "Hateful Conduct", "Violent Speech", "Private Information"),
-        "X's legal request portal and the in-app report"),
+        "the in-app report", "X's legal request portal"),
     "tiktok": PlatformInfo(
         "TikTok", "TikTok Information Technologies UK Limited", "Community Guidelines",
         ("Harassment and Bullying", "Hate Speech and Hateful Behaviour",
          "Violent and Criminal Behaviour", "Privacy"),
-        "TikTok's legal report form and the in-app report"),
+        "the in-app report", "TikTok's legal report form"),
     "snapchat": PlatformInfo(
         "Snapchat", "Snap Group Limited", "Community Guidelines",
         ("Harassment and Bullying", "Hateful Content", "Threats and Violence", "Privacy"),
@@ -49,7 +56,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
         "YouTube", "Google LLC", "Community Guidelines",
         ("Harassment and Cyberbullying", "Hate Speech", "Violent or Dangerous Content",
          "Privacy"),
-        "YouTube's legal removal form (defamation) and the in-app report"),
+        "the in-app report", "YouTube's legal removal form (defamation)"),
     "whatsapp": PlatformInfo(
         "WhatsApp", "WhatsApp Ireland Limited", "Terms of Service",
         ("use that is unlawful, defamatory, threatening, intimidating or harassing",

@@ -115,7 +115,10 @@ def write_register_csv(rows: list[RegisterRow], path: Path) -> None:
 
 
 def _sort_key(value: date | datetime) -> datetime:
-    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+    # Times are compared as written (a post's own UTC offset is kept in its text, not here).
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime(value.year, value.month, value.day)
 
 
 def chronology(case: Case, manifest: Manifest) -> list[tuple[datetime, str, str]]:

@@ -6,6 +6,7 @@ returns outcomes and reports progress through a callback, so the CLI decides how
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -180,8 +181,9 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
             template = templates.get(letter.kind)
             number = manifest.number_for(letter.key, [entry for _, _, entry in pending])
             reference = f"{case.case_id}/{number:02d}"
-            first, latest = manifest.first(letter.key), manifest.latest(letter.key)
-            pinned = date.fromisoformat(first["letter_date"]) if first else today
+            latest = manifest.latest(letter.key)
+            # A letter keeps the date it was drafted on, so re-running later is "unchanged".
+            pinned = date.fromisoformat(latest["letter_date"]) if latest else today
             day = settings.letter_date or pinned
 
             def render(on: date) -> bytes:
@@ -222,7 +224,7 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
                 "sha256": {"docx": sha256_bytes(data), "case": case_sha,
                            "template": template.sha256, "school": school_sha,
                            "rules": rules_sha},
-                "case_file": str(loaded.path), "template": template.name,
+                "case_file": str(loaded.path.resolve()), "template": template.name,
                 "reasons": list(letter.reasons), "clauses": list(letter.clauses),
                 "overrides": list(letter.overrides),
                 "pipeline_version": __version__,
@@ -231,11 +233,21 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
             outcome.letters.append(LetterOutcome(reference, letter.kind, target,
                                                  "new version" if version > 1 else "written"))
         written_at = (now or (lambda: datetime.now(timezone.utc)))()
-        for target, data, entry in pending:
-            if not target.exists():
-                write_new(target, data, settings.sync_each_file)
-            entry["written_at"] = written_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        manifest.save([entry for _, _, entry in pending], settings.sync_each_file)
+        created: list[Path] = []
+        try:
+            for target, data, entry in pending:
+                if not target.exists():
+                    write_new(target, data, settings.sync_each_file)
+                    created.append(target)
+                entry["written_at"] = written_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            manifest.save([entry for _, _, entry in pending], settings.sync_each_file)
+        except BaseException:
+            # Letters not yet in the manifest were never part of the archive: take them back,
+            # so a failed or interrupted run leaves the case as it found it.
+            for target in created:
+                with contextlib.suppress(OSError):
+                    target.unlink()
+            raise
     return outcome
 
 

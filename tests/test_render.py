@@ -496,11 +496,6 @@ def test_a_pupil_named_only_in_about_is_quoted_to_the_poster(pupil_case_out):
     assert "Ellie Marsh in Year 2 hits other kids. I'll sort ELLIE out myself." in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (pipeline/context.py pupil_redactor): a pupil's first name is matched case-"
-    "insensitively as a bare word, so an ordinary word that is also a name is replaced too: "
-    "for pupil 'Will Barker' the police are sent 'I W.B. keep posting' for 'I will keep "
-    "posting', altering the evidence quoted 'as posted'."))
 def test_redaction_leaves_ordinary_words_that_match_a_first_name(tmp_path, write_case,
                                                                 base_case, draft):
     text = base_case.replace(
@@ -547,11 +542,6 @@ def test_each_screenshot_is_captioned_with_its_file(sample_run):
     assert "Screenshot of P2 (evidence/BPS-2026-009-P2.png)" in paragraphs
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (pipeline/context.py _police vs letter_templates/police_referral.docx): the context "
-    "gives evidence row 'screenshot' as the string 'none' when a post has no screenshot, so the "
-    "template's '{% else %}: no screenshot held' branch never runs and the letter prints "
-    "'Screenshot of P1 (none)', as if a file called 'none' were enclosed."))
 def test_a_post_without_a_screenshot_says_none_is_held(sample_run):
     letter = one_letter(sample_run.out, "BPS-2026-011", "police_referral")
     paragraphs = body_paragraphs(letter)
@@ -589,11 +579,6 @@ def test_hostile_letter_is_a_valid_package(hostile_letter):
 # --- the notice of complaint quotes the statement exactly ----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (pipeline/context.py _host_takedown): the notice's 'statement' is redact(p.text) "
-    "without the rstrip('\\n') that _post applies, so the statement quoted under 'The "
-    "statement concerned:' ends with YAML's closing line break: a stray <w:br/> and a blank "
-    "line in the notice, and the statement is not the post as written."))
 def test_notice_of_complaint_quotes_the_statement_as_posted(sample_run, repo):
     letter = one_letter(sample_run.out, "BPS-2026-014", "host_takedown", "facebook")
     paragraphs = body_paragraphs(letter)
@@ -604,10 +589,6 @@ def test_notice_of_complaint_quotes_the_statement_as_posted(sample_run, repo):
 # --- the school's name comes from the school profile ---------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (pipeline/context.py SUBJECTS): the police referral's subject line hard-codes "
-    "'Referral: online posts about Bexton Primary School' instead of using school.name, so a "
-    "letter drafted with another profile (--school) is headed with the wrong school."))
 def test_police_subject_names_the_school_in_the_profile(tmp_path, runner, school_path,
                                                         write_case, base_case):
     from pipeline.cli import cli
