@@ -20,7 +20,6 @@ peak RSS for 1000 cases within 20% of 100; pdf batch >= 10x faster per letter.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
@@ -34,10 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import workflow  # noqa: E402
-from pipeline.context import LetterMeta, build_context  # noqa: E402
-from pipeline.models import load_school, validate_case  # noqa: E402
-from pipeline.policy import decide  # noqa: E402
+from pipeline import workflow
+from pipeline.context import LetterMeta, build_context
+from pipeline.models import load_school, validate_case
+from pipeline.policy import decide
 
 LETTER_DATE = date(2026, 11, 3)
 CASE = """\

@@ -186,26 +186,36 @@ class Finding:
         return f"{self.path}: {self.problem}"
 
 
-def verify(out_dir: Path) -> tuple[int, list[Finding]]:
-    """Recompute every file hash in every manifest under `out_dir`: (files checked, problems)."""
+def verify_folder(folder: Path) -> tuple[int, list[Finding]]:
+    """Recompute the hashes one case folder's manifest records: (files checked, problems)."""
+    manifest_path = folder / MANIFEST
+    try:
+        manifest = Manifest.read(folder, folder.name)
+    except ArchiveError as exc:
+        return 0, [Finding(manifest_path, str(exc))]
     findings: list[Finding] = []
     checked = 0
+    for entry in manifest.entries:
+        for kind, name in entry.get("files", {}).items():
+            expected = entry.get("sha256", {}).get(kind)
+            path = folder / name
+            checked += 1
+            if not path.is_file():
+                findings.append(Finding(path, f"missing (recorded for {entry['reference']})"))
+            elif expected and sha256_file(path) != expected:
+                findings.append(Finding(path, "altered since it was written (SHA-256 does not "
+                                              f"match the manifest for {entry['reference']})"))
+    return checked, findings
+
+
+def verify(out_dir: Path) -> tuple[int, list[Finding]]:
+    """Recompute every file hash in every manifest under `out_dir`: (files checked, problems)."""
+    if not out_dir.is_dir():
+        raise ArchiveError(f"{out_dir}: no such folder; name the folder letters were drafted "
+                           "into (default: output)")
+    checked, findings = 0, []
     for manifest_path in sorted(out_dir.glob(f"*/{MANIFEST}")):
-        folder = manifest_path.parent
-        try:
-            manifest = Manifest.read(folder, folder.name)
-        except ArchiveError as exc:
-            findings.append(Finding(manifest_path, str(exc)))
-            continue
-        for entry in manifest.entries:
-            for kind, name in entry.get("files", {}).items():
-                expected = entry.get("sha256", {}).get(kind)
-                path = folder / name
-                checked += 1
-                if not path.is_file():
-                    findings.append(Finding(path, f"missing (recorded for {entry['reference']})"))
-                elif expected and sha256_file(path) != expected:
-                    findings.append(Finding(path, f"altered since it was written (SHA-256 does "
-                                                  f"not match the manifest for "
-                                                  f"{entry['reference']})"))
+        count, found = verify_folder(manifest_path.parent)
+        checked += count
+        findings += found
     return checked, findings

@@ -130,8 +130,8 @@ def _warn_review(school) -> None:
 
 
 def format_plan(case, the_plan) -> str:
-    lines = [f"Case {case.case_id}: {case.poster.name} ({case.poster.relationship}), "
-             f"{len(case.posts)} post{'s' if len(case.posts) != 1 else ''}"]
+    lines = [(f"Case {case.case_id}: {case.poster.name} ({case.poster.relationship}), "
+             f"{len(case.posts)} post{'s' if len(case.posts) != 1 else ''}")]
     if not the_plan.letters:
         lines.append("No letter is due now.")
         return "\n".join(lines)
@@ -248,7 +248,10 @@ def verify(out_dir: Path) -> None:
     """
     from pipeline.archive import verify as verify_archive
 
-    checked, findings = verify_archive(out_dir)
+    try:
+        checked, findings = verify_archive(out_dir)
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from None
     for finding in findings:
         click.echo(str(finding), err=True)
     click.echo(f"{checked} files checked, {len(findings)} problem"
@@ -299,8 +302,11 @@ def register_command(out_dir: Path, csv_path: Path | None) -> None:
 @click.option("--archive", "out_dir", type=click.Path(path_type=Path),
               default=workflow.DEFAULT_OUT, show_default=True,
               help="The folder the case's letters were drafted into.")
+@click.option("--date", "bundle_date", callback=_iso_date, metavar="YYYY-MM-DD",
+              help="Date the chronology and index (default: today).")
 @school_option
-def bundle(case: Path, target: Path | None, out_dir: Path, school_path: Path) -> None:
+def bundle(case: Path, target: Path | None, out_dir: Path, bundle_date, school_path: Path
+           ) -> None:
     """Make the zip for the school's legal advisers.
 
     It holds the case's letters (.docx and .pdf), a chronology, the evidence log and
@@ -317,7 +323,7 @@ def bundle(case: Path, target: Path | None, out_dir: Path, school_path: Path) ->
         school = workflow.load_school(school_path)
         loaded, _ = workflow.check_case(case, school)
         target = target or out_dir / f"{loaded.case.case_id}-bundle.zip"
-        written = write_bundle(loaded, school, out_dir, target, date.today())
+        written = write_bundle(loaded, school, out_dir, target, bundle_date or date.today())
     except InvalidInput as exc:
         _fail_invalid(exc)
     except PipelineError as exc:

@@ -411,17 +411,17 @@ def _legal(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
               for h in ctx["history"]]
     ctx["facts"] = facts
     ctx["questions"] = [
-        "Whether the statements are defamatory of the member of staff concerned, including "
+        ("Whether the statements are defamatory of the member of staff concerned, including "
         "whether they have caused or are likely to cause serious harm to their reputation "
-        "(Defamation Act 2013 s1).",
-        "Whether the school or the member of staff should send a letter before claim to the "
-        "poster, and in what terms.",
-        "Whether the poster's conduct amounts to harassment under the Protection from "
-        "Harassment Act 1997, and what remedies are available.",
+        "(Defamation Act 2013 s1)."),
+        ("Whether the school or the member of staff should send a letter before claim to the "
+        "poster, and in what terms."),
+        ("Whether the poster's conduct amounts to harassment under the Protection from "
+        "Harassment Act 1997, and what remedies are available."),
         "What the school should say to the platform and to the member of staff in the meantime.",
     ]
-    ctx["letter"]["enclosures"] = ["Bundle: the letters sent so far, a chronology, the evidence "
-                                   "log and screenshots (see the bundle's index)"]
+    ctx["letter"]["enclosures"] = [("Bundle: the letters sent so far, a chronology, the evidence "
+                                   "log and screenshots (see the bundle's index)")]
     ctx["enclosures"] = ctx["letter"]["enclosures"]
 
 

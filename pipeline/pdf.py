@@ -45,7 +45,7 @@ def convert(docx_files: Sequence[Path], out_dir: Path, timeout: float | None = N
                    "--norestore", "--nolockcheck", "--convert-to", PDF_FILTER,
                    "--outdir", str(out_dir), *[str(p) for p in docx_files]]
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=limit,
+            result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=limit,
                                     env={**os.environ, "HOME": profile}, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             raise ToolMissing(f"LibreOffice did not finish converting {len(docx_files)} letters "

@@ -17,9 +17,15 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
 
-from pipeline.archive import Manifest, case_folder, replace_atomically, sha256_bytes
+from pipeline.archive import (
+    Manifest,
+    case_folder,
+    replace_atomically,
+    sha256_bytes,
+    verify_folder,
+)
 from pipeline.context import OUTCOME_WORDS, STEP_WORDS
-from pipeline.errors import InvalidInput, PipelineError
+from pipeline.errors import ArchiveError, InvalidInput, PipelineError
 from pipeline.models import Case, LoadedCase, School, evidence_path, validate_case
 from pipeline.platforms import platform_info
 from pipeline.policy import long_date
@@ -139,8 +145,8 @@ def chronology(case: Case, manifest: Manifest) -> list[tuple[datetime, str, str]
                        + (f" {step.notes}" if step.notes else "")))
     for entry in manifest.letters():
         events.append((_sort_key(date.fromisoformat(entry["letter_date"])),
-                       f"Letter {entry['reference']} drafted ({entry['kind']}, "
-                       f"version {entry['version']})", f"To {entry['recipient']}"))
+                       (f"Letter {entry['reference']} drafted ({entry['kind']}, "
+                       f"version {entry['version']})"), f"To {entry['recipient']}"))
     events.sort(key=lambda e: e[0])
     return events
 
@@ -234,6 +240,13 @@ def build_bundle(loaded: LoadedCase, school: School, out_dir: Path, on: date) ->
     case = loaded.case
     folder = case_folder(out_dir, case.case_id)
     manifest = Manifest.read(folder, case.case_id)
+    if not manifest.entries:
+        raise ArchiveError(f"no letters drafted for {case.case_id} in {out_dir} yet; run "
+                           "'letters draft' first (or name the archive with --archive)")
+    _, problems = verify_folder(folder)
+    if problems:
+        raise ArchiveError("the archive does not match its manifest, so no bundle was made:\n"
+                           + "\n".join(str(p) for p in problems))
     members: list[tuple[str, bytes, str]] = []  # (name in zip, bytes, description)
     for entry in manifest.entries:
         for kind, name in entry["files"].items():

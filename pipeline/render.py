@@ -63,7 +63,7 @@ def _prepare(xml: str) -> str:
     # docxtpl's escapes for a literal '{{' in a template. Resolved here, in the template, because
     # docxtpl resolves them in the rendered output, where they would also change case data.
     for escaped, literal in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
-        xml = xml.replace(escaped, "{{ %r }}" % literal)
+        xml = xml.replace(escaped, f"{{{{ {literal!r} }}}}")
     # One paragraph a line, so a Jinja line number points at a paragraph.
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
 
@@ -237,7 +237,8 @@ class DocumentProperties:
     letter_date: date
 
     def core_xml(self) -> bytes:
-        esc = lambda s: str(Markup.escape(_xml_safe(s)))  # noqa: E731
+        def esc(s):
+            return str(Markup.escape(_xml_safe(s)))
         return _CORE_XML.format(title=esc(self.title), subject=esc(self.subject),
                                 author=esc(self.author), keywords=esc(self.keywords),
                                 when=f"{self.letter_date.isoformat()}T00:00:00Z").encode("utf-8")

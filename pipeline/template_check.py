@@ -192,7 +192,7 @@ class _Walker:
 def _known(path: str, fields: dict[str, Any]) -> bool:
     if path in fields or path.split(".")[0] in ALLOWED_GLOBALS:
         return True
-    return any(f.startswith(path + ".") or f.startswith(path + "[]") for f in fields)
+    return any(f.startswith((path + ".", path + "[]")) for f in fields)
 
 
 def lint_template(path: Path, kind: str, school: School) -> list[TemplateFinding]:

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 from pipeline import __version__
@@ -157,6 +158,14 @@ def _leaks_pupil(data: bytes, loaded: LoadedCase) -> str | None:
     return None
 
 
+def _render_letter(template: CompiledTemplate, letter: PlannedLetter, loaded: LoadedCase,
+                   school: School, reference: str, on: date) -> bytes:
+    meta = LetterMeta(reference=reference, letter_date=on)
+    context = build_context(letter, loaded.case, school, meta, loaded.path.parent)
+    props = _properties(letter, context, school, on, loaded.case.case_id)
+    return template.render(context, props, kind=letter.kind)
+
+
 def draft_case(path: Path | str, settings: Settings, school: School, templates: Templates,
                school_sha: str, now: Callable[[], datetime] | None = None) -> CaseOutcome:
     """Render every planned letter of one case and archive the new ones.
@@ -186,12 +195,7 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
             pinned = date.fromisoformat(latest["letter_date"]) if latest else today
             day = settings.letter_date or pinned
 
-            def render(on: date) -> bytes:
-                meta = LetterMeta(reference=reference, letter_date=on)
-                context = build_context(letter, case, school, meta, loaded.path.parent)
-                props = _properties(letter, context, school, on, case.case_id)
-                return template.render(context, props, kind=letter.kind)
-
+            render = partial(_render_letter, template, letter, loaded, school, reference)
             data = render(day)
             if latest and latest["sha256"]["docx"] == sha256_bytes(data):
                 outcome.letters.append(LetterOutcome(reference, letter.kind,
@@ -232,7 +236,7 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
             pending.append((target, data, entry))
             outcome.letters.append(LetterOutcome(reference, letter.kind, target,
                                                  "new version" if version > 1 else "written"))
-        written_at = (now or (lambda: datetime.now(timezone.utc)))()
+        written_at = (now or (lambda: datetime.now(UTC)))()
         created: list[Path] = []
         try:
             for target, data, entry in pending:
@@ -336,6 +340,13 @@ def _in_parallel(paths: list[Path], settings: Settings, jobs: int) -> Iterator[C
                             "again with --jobs 1") from None
 
 
+def _pdf_recorded(docx: Path) -> bool:
+    """Whether the manifest already holds a PDF of this letter (even if its file is gone:
+    a PDF is never made again under a recorded name; `letters verify` reports it missing)."""
+    manifest = Manifest.read(docx.parent, docx.parent.name)
+    return any(e.get("event") == "pdf" and e.get("from") == docx.name for e in manifest.entries)
+
+
 def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings) -> list[Path]:
     """PDF copies of every drafted letter that lacks one, made in one LibreOffice process.
 
@@ -343,7 +354,7 @@ def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings) -> list[Path
     manifest as a `pdf` entry with its SHA-256.
     """
     wanted = [(o, l) for o in outcomes if o.ok for l in o.letters
-              if not l.path.with_suffix(".pdf").exists()]
+              if not l.path.with_suffix(".pdf").exists() and not _pdf_recorded(l.path)]
     if not wanted:
         return []
     staging = Path(tempfile.mkdtemp(prefix=".tmp-pdf-", dir=settings.out_dir))
@@ -353,7 +364,7 @@ def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings) -> list[Path
         by_case: dict[Path, list[tuple[LetterOutcome, Path]]] = {}
         for (outcome, letter), pdf in zip(wanted, pdfs):
             by_case.setdefault(letter.path.parent, []).append((letter, pdf))
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         for folder, items in by_case.items():
             with locked(folder):
                 manifest = Manifest.read(folder, folder.name)
