@@ -8,7 +8,11 @@ LibreOffice, so they are built from named styles (Normal, Subject, Quote, Headin
 Field, Field Text, Signatory, Enclosures, Letterhead ..., Table Text, Table Heading) on an A4 page
 with 2.5 cm margins; there are no text boxes and no fields that need updating.
 
-Rules the templates keep (see docs/context-spec.md for the only names they may use):
+This script made the first version of the templates; the office edits the .docx files since,
+so running it again would overwrite their wording. The fields a template may use are listed by
+`letters templates fields`, and `letters templates check` checks a template against them.
+
+Rules the templates keep:
 - every docxtpl tag sits whole inside one run, so Word's run-splitting cannot break it;
 - `{%p ... %}` and `{%tr ... %}` tags stand alone in their own paragraph or table row;
 - quoted posts are printed as `{{ post.text }}` alone in a run, in a "Quote" paragraph;
