@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CASES  ?= data/cases
 OUT    ?= output
 
-.PHONY: help letters check pdf register bundle verify new-case test system-deps lint clean-venv bench
+.PHONY: help plan letters check pdf register bundle verify new-case test system-deps lint clean-venv bench
 
 help: ## Show this list of commands
 	@echo "Bexton letters: what you can run (type 'make NAME'):"
@@ -60,3 +60,7 @@ clean-venv: ## Remove the virtual environment (the next command rebuilds it)
 
 bench: $(STAMP) system-deps ## Measure speed and memory against bare docxtpl (writes output/bench.json)
 	$(BIN)/python bench/bench.py
+
+plan: $(STAMP) ## Show the plan for one case: make plan CASE=BPS-2026-014
+	@test -n "$(CASE)" || { echo "Say which case: make plan CASE=BPS-2026-014"; exit 2; }
+	$(BIN)/letters plan $(if $(wildcard $(CASE)),$(CASE),$(CASES)/$(CASE).yaml)

@@ -32,7 +32,15 @@ from pipeline.archive import (
 )
 from pipeline.context import LetterMeta, build_context
 from pipeline.errors import InvalidInput, PipelineError, Problem, TemplateProblem
-from pipeline.models import LoadedCase, Plan, PlannedLetter, School, load_school, validate_case
+from pipeline.models import (
+    LETTER_KINDS,
+    LoadedCase,
+    Plan,
+    PlannedLetter,
+    School,
+    load_school,
+    validate_case,
+)
 from pipeline.pdf import convert as convert_to_pdf
 from pipeline.policy import decide, rules_digest
 from pipeline.render import CompiledTemplate, DocumentProperties, make_environment
@@ -70,6 +78,13 @@ class Templates:
 
     def path_for(self, kind: str) -> Path:
         return self.folder / f"{kind}.docx"
+
+    def preload(self, kinds: Iterable[str]) -> None:
+        """Compile every template that exists; a missing one fails later, for its letter."""
+        for kind in kinds:
+            if self.path_for(kind).is_file():
+                with contextlib.suppress(TemplateProblem):
+                    self.get(kind)
 
     def get(self, kind: str) -> CompiledTemplate:
         if kind not in self._cache:
@@ -286,7 +301,8 @@ _worker: _Drafter | None = None
 
 def _start_worker(settings: Settings) -> None:
     global _worker
-    _worker = _Drafter(settings)
+    if _worker is None or _worker.settings != settings:
+        _worker = _Drafter(settings)
 
 
 def _draft_in_worker(path: Path) -> CaseOutcome:
@@ -311,6 +327,10 @@ def draft_many(paths: Iterable[Path | str], settings: Settings,
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     outcomes: list[CaseOutcome] = []
     if jobs > 1 and len(paths) > 1:
+        # Compile the templates here, once: forked workers inherit them ready to use.
+        drafter.templates.preload(LETTER_KINDS)
+        global _worker
+        _worker = drafter
         results = _in_parallel(paths, settings, min(jobs, len(paths)))
     else:
         results = map(drafter, paths)
