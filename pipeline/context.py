@@ -405,11 +405,10 @@ def _legal(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
                        "address": list(advisers.address), "email": advisers.email}
     ctx["recipient"] = {"name": f"{advisers.name}, {advisers.firm}",
                         "lines": list(advisers.address), "dear": dear(advisers.name)}
-    facts = [f"{p['id']}: posted on {p['platform']} on {p['posted_full']} by {case.poster.name}; "
-             f"it contains {p['concerns_text']}." for p in ctx["posts"]]
-    facts += [f"On {h['date']}: {h['step']} ({h['by'] or 'the school'}); {h['outcome']}."
-              for h in ctx["history"]]
-    ctx["facts"] = facts
+    # The history has its own section in the letter; the facts are the posts themselves.
+    ctx["facts"] = [f"{p['id']}: posted on {p['platform']} on {p['posted_full']} by "
+                    f"{case.poster.name}; it contains {p['concerns_text']}."
+                    for p in ctx["posts"]]
     ctx["questions"] = [
         ("Whether the statements are defamatory of the member of staff concerned, including "
         "whether they have caused or are likely to cause serious harm to their reputation "
@@ -420,9 +419,14 @@ def _legal(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
         "Harassment Act 1997, and what remedies are available."),
         "What the school should say to the platform and to the member of staff in the meantime.",
     ]
-    ctx["letter"]["enclosures"] = [("Bundle: the letters sent so far, a chronology, the evidence "
-                                   "log and screenshots (see the bundle's index)")]
-    ctx["enclosures"] = ctx["letter"]["enclosures"]
+    ctx["letter"]["enclosures"] = [f"Bundle for case {case.case_id} (its index lists every "
+                                   "file with its SHA-256)"]
+    ctx["enclosures"] = [
+        "the letters drafted so far in this case, with PDF copies where made",
+        "a chronology of the posts and of the steps the school has taken",
+        "the evidence log, with the screenshots the school holds",
+        "the case record and the manifest of letters, with the SHA-256 of each file",
+    ]
 
 
 def _access(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
@@ -432,9 +436,9 @@ def _access(ctx, letter, case, school, meta, posts, redact, case_dir) -> None:
     ctx["restriction"] = {
         "start": long_date(meta.letter_date), "period": "one school term",
         "review_by": long_date(meta.letter_date + timedelta(days=28)), "site": site,
-        "how_to_review": (f"If you would like the restriction reviewed, please write to the "
-                          f"Headteacher at {school.email} or at the school's address, giving "
-                          "your reasons; the Headteacher will reply within ten school days."),
+        "how_to_review": (f"Please write to the Headteacher at {school.email} or at the "
+                          "school's address, giving your reasons; the Headteacher will reply "
+                          "within ten school days."),
     }
 
 
