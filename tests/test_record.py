@@ -369,8 +369,8 @@ def test_access_restriction_names_its_start_and_how_to_ask_for_a_review(
     start = long_date(PINNED)  # the restriction starts on the letter's date
     assert f"restrict your access to {school.forum_name} from {start}" in text
     assert "Asking for a review" in text
-    [how] = [line for line in text.splitlines() if "restriction reviewed" in line]
-    assert "write to the Headteacher" in how and school.email in how
+    [how] = [line for line in text.splitlines() if "write to the Headteacher" in line]
+    assert school.email in how and "giving your reasons" in how
 
 
 # --- evidence in the police note ---------------------------------------------------------------
