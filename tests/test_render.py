@@ -437,8 +437,8 @@ def test_access_restriction_names_the_forum_and_how_to_ask_for_a_review(sample_r
     assert ("the school has decided to restrict your access to the Bexton parents' forum from "
             "3 November 2026 for one school term.") in text
     assert "Asking for a review" in text
-    assert (f"If you would like the restriction reviewed, please write to the Headteacher at "
-            f"{school.email} or at the school's address") in text
+    assert (f"Please write to the Headteacher at {school.email} or at the school's address, "
+            "giving your reasons") in text
     assert "Please make any request for a review by 1 December 2026." in text
 
 
