@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import html
 import io
 import re
 import struct
@@ -55,8 +56,43 @@ def paragraph_text(xml_line: str) -> str:
     return re.sub(r"<[^>]+>", "", xml_line).strip()
 
 
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+_SECTION_BREAK = re.compile(r"<w:sectPr[ >].*?</w:sectPr>", re.DOTALL)
+_TAG_BODY = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]\})", re.DOTALL)
+
+
+def _keep_section_breaks(xml: str) -> str:
+    """Move a section break out of a `{%p ...%}` paragraph into an empty paragraph of its own.
+
+    docxtpl replaces a `{%p %}` paragraph by its tag, so a section break stored in it (Word and
+    LibreOffice keep one in the last paragraph of a section) would vanish, and with it a change
+    of page orientation. LibreOffice does this when it merges an empty paragraph on saving.
+    """
+    def move(match: re.Match) -> str:
+        paragraph = match.group(0)
+        if "<w:sectPr" not in paragraph or not re.search(
+                r"\{%-?\s*(p|tr)\s", paragraph_text(paragraph)):
+            return paragraph
+        breaks = _SECTION_BREAK.findall(paragraph)
+        return _SECTION_BREAK.sub("", paragraph) + "".join(
+            f"<w:p><w:pPr>{b}</w:pPr></w:p>" for b in breaks)
+
+    return _PARAGRAPH.sub(move, xml) if "<w:sectPr" in xml else xml
+
+
+def _unescape_tags(xml: str) -> str:
+    """Inside `{{ }}` and `{% %}`, XML escapes are what the person typed: `'`, `"`, `&`.
+
+    Word writes a quote mark as itself, LibreOffice as `&apos;`; either way the tag must reach
+    Jinja as typed. (Tag text is Jinja source, never case data, so nothing is lost.)
+    """
+    return _TAG_BODY.sub(lambda m: html.unescape(m.group(0)), xml)
+
+
 def _prepare(xml: str) -> str:
+    xml = _keep_section_breaks(xml)
     xml = _DOCXTPL.patch_xml(xml)
+    xml = _unescape_tags(xml)
     # docxtpl marks only runs holding a tag as space-preserving; a template's own text needs it
     # too once a value with leading spaces lands beside it.
     xml = xml.replace("<w:t>", '<w:t xml:space="preserve">')
@@ -113,9 +149,11 @@ class CompiledTemplate:
                 try:
                     compiled[name] = env.from_string(source)
                 except TemplateSyntaxError as exc:
+                    line = _unclosed_block_line(source) if "end of template" in (
+                        exc.message or "") else exc.lineno
                     raise TemplateProblem(
                         f"{path.name}: {_part_label(name)}: template error: {exc.message}; near "
-                        f"the paragraph: {_paragraph_near(source, exc.lineno)!r}") from None
+                        f"the paragraph: {_paragraph_near(source, line)!r}") from None
         return cls(path=path, name=path.name, sha256=hashlib.sha256(raw).hexdigest(),
                    parts=list(by_name.items()), sources=sources, compiled=compiled)
 
@@ -177,6 +215,23 @@ class CompiledTemplate:
 def _part_label(name: str) -> str:
     stem = name.rsplit("/", 1)[-1].removesuffix(".xml")
     return {"document": "body"}.get(re.sub(r"\d+$", "", stem), re.sub(r"\d+$", "", stem))
+
+
+_BLOCK_TAG = re.compile(r"\{%-?\s*(\w+)")
+_OPENERS = {"if", "for", "with", "macro", "call", "filter", "block", "set_block"}
+
+
+def _unclosed_block_line(source: str) -> int | None:
+    """The line of the innermost block tag never closed (Jinja reports the end of the text)."""
+    stack: list[tuple[str, int]] = []
+    for number, line in enumerate(source.splitlines(), 1):
+        for match in _BLOCK_TAG.finditer(line):
+            word = match.group(1)
+            if word in _OPENERS:
+                stack.append((word, number))
+            elif word.startswith("end") and stack and stack[-1][0] == word[3:]:
+                stack.pop()
+    return stack[-1][1] if stack else None
 
 
 def _lineno(exc: BaseException) -> int | None:
