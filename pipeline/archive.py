@@ -27,7 +27,7 @@ from typing import Any
 from pipeline.errors import ArchiveError
 
 MANIFEST = "manifest.json"
-LOCK = ".manifest.lock"
+LOCKS = ".locks"
 TEMP_PREFIX = ".tmp-"
 
 
@@ -112,9 +112,18 @@ def remove_stale_temps(folder: Path) -> None:
 
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
-    """Hold the case folder's lock: one run at a time reads and extends its manifest."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK, "a+b") as handle:
+    """Hold a case's lock: one run at a time reads and extends its manifest.
+
+    The lock file lives in OUT/.locks/, never deleted (deleting a lock file while another run
+    waits on it would let a third run in), so a run that writes nothing leaves no case folder.
+    """
+    locks = folder.parent / LOCKS
+    try:
+        locks.mkdir(parents=True, exist_ok=True)
+        handle = open(locks / f"{folder.name}.lock", "a+b")  # noqa: SIM115
+    except OSError as exc:
+        raise ArchiveError(f"cannot write in {folder.parent}: {exc.strerror or exc}") from None
+    with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

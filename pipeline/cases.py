@@ -11,6 +11,7 @@ aliases and merge keys and records the line of every value, so validation can sa
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,11 @@ class _Walker:
         if depth > MAX_DEPTH:
             self.problem(node, path, "is nested too deeply to be part of a case file")
             return None
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in (
+                "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+            self.problem(node, path, f"uses the YAML tag {node.tag!r}, which a case file cannot "
+                         "hold; remove the tag")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -153,23 +159,48 @@ def dotted(path: Path_) -> str:
     return out
 
 
-def _nesting_depth_exceeded(text: str) -> int | None:
-    """Line of the first place flow brackets nest deeper than MAX_DEPTH, else None.
+# What YAML refuses raw in a file (controls, DEL, C1, non-characters), plus the Unicode line
+# breaks it accepts but an editor does not show as new lines, so lines would no longer match.
+_RAW_UNSAFE = re.compile("[^\x09\x0A\x0D\x20-\x7E\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]"
+                         "|[\u2028\u2029]")
 
-    PyYAML composes recursively, so `[[[[...]]]]` thousands deep would exhaust Python's stack
-    before our walk could refuse it. Block nesting is bounded by indentation and line count.
+
+def _raw_character(name: str, text: str) -> Problem | None:
+    """A character typed (not escaped) into the file that YAML would refuse or misread."""
+    match = _RAW_UNSAFE.search(text)
+    if not match:
+        return None
+    from pipeline.models import char_name  # the one place characters are named
+
+    line = text.count("\n", 0, match.start()) + 1
+    return Problem(name, line, "", f"contains the invisible character {char_name(match.group())}"
+                   ", which a case file cannot hold as typed; delete it (it usually comes with "
+                   "text pasted from Word or a web page) and type an ordinary line break or space")
+
+
+def _too_deep(text: str) -> int | None:
+    """Line where mappings and lists nest deeper than MAX_DEPTH, else None.
+
+    Read from the parser's events, which libyaml produces without recursion, before anything
+    recursive (the composers) sees the text: `[[[[...]]]]` or `- - - ...` thousands deep would
+    otherwise exhaust the stack.
     """
+    loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     depth = 0
-    line = 1
-    for ch in text:
-        if ch == "\n":
-            line += 1
-        elif ch in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return line
-        elif ch in "]}":
-            depth = max(0, depth - 1)
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        if "nesting" in str(exc.problem) and exc.problem_mark:  # libyaml's own limit (1000)
+            return exc.problem_mark.line + 1
+        return None  # not valid YAML: composing it says where and why
+    except (yaml.YAMLError, ValueError):
+        return None
     return None
 
 
@@ -183,6 +214,8 @@ def read_text(path: Path) -> str:
         raise refuse("no such file; check the name and folder")
     if path.is_dir():
         raise refuse("is a folder, not a case file; name a .yaml file inside it")
+    if not path.is_file():
+        raise refuse("is not an ordinary file (a device or pipe?); name a .yaml case file")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -243,10 +276,14 @@ def load_yaml(path: Path | str, text: str | None = None) -> Located:
     name = os.fspath(path)
     if text is None:
         text = read_text(path)
-    deep_line = _nesting_depth_exceeded(text)
+    raw = _raw_character(name, text)
+    if raw:
+        raise InvalidInput([raw])
+    deep_line = _too_deep(text)
     if deep_line is not None:
-        raise InvalidInput([Problem(name, deep_line, "", "brackets are nested too deeply to be "
-                                    "part of a case file")])
+        raise InvalidInput([Problem(name, deep_line, "", "is nested too deeply to be part of a "
+                                    "case file (lists or fields inside each other more than "
+                                    f"{MAX_DEPTH} levels)")])
     node = _compose_fast(text)
     if node is None:
         node = _compose(name, text)

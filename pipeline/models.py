@@ -494,13 +494,16 @@ def evidence_path(case_dir: Path, evidence: str) -> Path:
 def evidence_problem(case_dir: Path, evidence: str) -> str | None:
     """Why an evidence path cannot be used, or None. It must stay inside the case's folder."""
     base = case_dir.resolve()
-    target = evidence_path(case_dir, evidence)
+    try:
+        target = evidence_path(case_dir, evidence)
+    except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop
+        return f"the screenshot path '{evidence[:80]}' cannot be used ({exc})"
     if Path(evidence).is_absolute() or not target.is_relative_to(base):
         return (f"'{evidence}' points outside the case file's folder; keep screenshots beside "
                 "the case file (e.g. evidence/case-P1.png)")
-    if not target.is_file():
-        return f"no screenshot at '{evidence}' (looked for {target}); check the file name"
     try:
+        if not target.is_file():
+            return f"no screenshot at '{evidence}' (looked for {target}); check the file name"
         with open(target, "rb") as handle:
             head = handle.read(8)
     except OSError as exc:

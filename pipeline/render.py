@@ -181,7 +181,8 @@ class CompiledTemplate:
                 xml = template.render(context)
             except SecurityError as exc:
                 raise TemplateProblem(
-                    f"{self.name}: the template tried something templates may not do ({exc}); "
+                    f"{self.name} ({kind or 'letter'}): {_part_label(name)}: the template tried "
+                    f"something templates may not do ({exc}); "
                     f"near the paragraph: {_paragraph_near(self.sources[name], _lineno(exc))!r}"
                 ) from None
             except UndefinedError as exc:
@@ -194,7 +195,8 @@ class CompiledTemplate:
                 raise TemplateProblem(
                     f"{self.name} ({kind or 'letter'}): {_part_label(name)}: {exc}; near the "
                     f"paragraph: {_paragraph_near(self.sources[name], _lineno(exc))!r}") from None
-            except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError,
+                    OverflowError, RecursionError, ZeroDivisionError) as exc:
                 raise TemplateProblem(
                     f"{self.name} ({kind or 'letter'}): {_part_label(name)}: {exc}; near the "
                     f"paragraph: {_paragraph_near(self.sources[name], _lineno(exc))!r}") from None

@@ -7,10 +7,14 @@ returns outcomes and reports progress through a callback, so the CLI decides how
 from __future__ import annotations
 
 import contextlib
+import html
+import io
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -157,18 +161,17 @@ def _properties(letter: PlannedLetter, context: dict, school: School, day: date,
                               letter_date=day)
 
 
+_TEXT_RUN = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
+
+
 def _leaks_pupil(data: bytes, loaded: LoadedCase) -> str | None:
-    """A pupil's full name in a third-party letter's XML: the last guard before writing."""
-    import zipfile
-    from io import BytesIO
-
-    from markupsafe import escape
-
-    with zipfile.ZipFile(BytesIO(data)) as zf:
-        text = " ".join(zf.read(n).decode("utf-8") for n in zf.namelist() if n.endswith(".xml"))
-    folded = text.casefold()
+    """A pupil's full name in a third-party letter's text: the last guard before writing."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        xml = "".join(zf.read(n).decode("utf-8") for n in zf.namelist()
+                      if n.startswith("word/") and n.endswith(".xml"))
+    text = html.unescape("".join(_TEXT_RUN.findall(xml)))
     for name in loaded.case.pupils:
-        if str(escape(name)).casefold() in folded:
+        if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE):
             return name
     return None
 
@@ -253,6 +256,8 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
                                                  "new version" if version > 1 else "written"))
         written_at = (now or (lambda: datetime.now(UTC)))()
         created: list[Path] = []
+        if pending:
+            folder.mkdir(parents=True, exist_ok=True)
         try:
             for target, data, entry in pending:
                 if not target.exists():
@@ -413,14 +418,15 @@ def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings) -> list[Path
 
 
 def case_files(paths: Iterable[Path | str]) -> list[Path]:
-    """Case files named on the command line; a folder stands for the .yaml files in it."""
+    """Case files named on the command line; a folder stands for the .yaml files in it.
+
+    A folder with none is passed on as it is, so reading it says plainly that it is a folder.
+    """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir() and any(path.glob("*.yaml")):
-            found += sorted(p for p in path.glob("*.yaml") if p.is_file())
-        else:
-            found.append(path)
+        inside = sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else []
+        found += inside or [path]
     return found
 
 
