@@ -52,6 +52,10 @@ system-deps: ## Install LibreOffice and poppler-utils if missing (needs root or 
 test: $(STAMP) system-deps ## Run all the tests (installs what they need first)
 	$(BIN)/python -m pytest -q
 
+.PHONY: fuzz
+fuzz: $(STAMP) ## Run the property tests on 5000 random cases each (takes minutes)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_properties.py
+
 lint: $(STAMP) ## Check the code style (ruff)
 	$(BIN)/ruff check pipeline tests tools
 

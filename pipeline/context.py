@@ -161,7 +161,7 @@ def _post(post: Post, redact, case_dir: Path | None) -> dict[str, Any]:
         "visibility": {"public": "public", "group": "a group",
                        "private": "private"}[post.visibility],
         # The block scalar's closing line break is YAML's, not the poster's.
-        "text": redact(post.text.rstrip("\n")), "concerns": concerns, "concerns_text": _join(concerns),
+        "text": redact(post.text.removesuffix("\n")), "concerns": concerns, "concerns_text": _join(concerns),
         "about": about, "status": post.status, "evidence": post.evidence or "",
         "report_reference": post.report_reference or "", "serious": post.serious,
         "defamatory": "defamatory" in post.concerns,
@@ -337,7 +337,7 @@ def _host_takedown(ctx, letter, case, school, meta, posts, redact, case_dir) -> 
                 continue
             notices.append({
                 "complainant": person.name, "email": school.notices_email,
-                "statement": redact(p.text.rstrip("\n")), "post_id": p.id, "url": p.url or "",
+                "statement": redact(p.text.removesuffix("\n")), "post_id": p.id, "url": p.url or "",
                 "meaning": redact(person.meaning or "That the complainant is guilty of the "
                                   "misconduct the statement describes."),
                 "inaccurate": redact(person.inaccurate or "The statement as a whole is factually "

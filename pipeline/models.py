@@ -279,7 +279,10 @@ class Post(_Strict):
         """The platform as it appears in file names: the vocabulary word, or a slug of the name."""
         if self.platform == "other" and self.platform_name:
             slug = re.sub(r"[^a-z0-9]+", "-", self.platform_name.lower()).strip("-")[:40]
-            return slug or "other"
+            # A site called "X" or "Facebook" must not share a letter with the real platform.
+            if not slug or slug in get_args(Platform):
+                return f"other-{slug}" if slug else "other"
+            return slug
         return self.platform
 
 

@@ -282,7 +282,8 @@ def decide(case: Case, school: School | None = None) -> Plan:
 def _override_hits(override: Override, letter: PlannedLetter) -> bool:
     if override.letter != letter.kind:
         return False
-    if override.platform is None or letter.platform == override.platform:
+    # Only platform letters are per platform; for any other kind a platform narrows nothing.
+    if override.platform is None or letter.platform is None or letter.platform == override.platform:
         return True
     # `platform: other` names every site outside the vocabulary (whose letters carry its slug).
     return override.platform == "other" and letter.platform not in PLATFORM_WORDS

@@ -35,7 +35,7 @@ from pipeline.archive import (
     write_new,
 )
 from pipeline.context import LetterMeta, build_context
-from pipeline.errors import InvalidInput, PipelineError, Problem, TemplateProblem
+from pipeline.errors import ArchiveError, InvalidInput, PipelineError, Problem, TemplateProblem
 from pipeline.models import (
     LETTER_KINDS,
     LoadedCase,
@@ -170,10 +170,52 @@ def _leaks_pupil(data: bytes, loaded: LoadedCase) -> str | None:
         xml = "".join(zf.read(n).decode("utf-8") for n in zf.namelist()
                       if n.startswith("word/") and n.endswith(".xml"))
     text = html.unescape("".join(_TEXT_RUN.findall(xml)))
-    for name in loaded.case.pupils:
+    # Full names only: a pupil recorded by one name ('Will') would match ordinary words
+    # ('will'), and the redactor has already written every name by its initials.
+    for name in (n for n in loaded.case.pupils if " " in n.strip()):
         if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE):
             return name
     return None
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a case's letters and manifest are committed (a few ms).
+
+    A signal arriving then is delivered once the commit is whole, so an interrupted run never
+    leaves a letter without its manifest entry, nor an entry without its letter.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def _rolled_back_on_failure(created: list[Path], manifest_path: Path) -> Iterator[None]:
+    """Letters not in the manifest were never part of the archive: if the commit fails (a full
+    disk, an interruption), take them back, so the case is left as the run found it. A letter
+    the manifest on disk already lists stays: the commit got that far."""
+    try:
+        yield
+    except BaseException:
+        try:
+            listed = manifest_path.read_text(encoding="utf-8") if manifest_path.exists() else ""
+        except OSError:
+            listed = ""
+        for target in created:
+            if f'"{target.name}"' not in listed:
+                with contextlib.suppress(OSError):
+                    target.unlink()
+        raise
 
 
 def _render_letter(template: CompiledTemplate, letter: PlannedLetter, loaded: LoadedCase,
@@ -257,21 +299,23 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
         written_at = (now or (lambda: datetime.now(UTC)))()
         created: list[Path] = []
         if pending:
-            folder.mkdir(parents=True, exist_ok=True)
-        try:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ArchiveError(f"cannot make the folder {folder}: {exc.strerror or exc}"
+                                   ) from None
+        with _signals_held(), _rolled_back_on_failure(created, manifest.path):
             for target, data, entry in pending:
                 if not target.exists():
-                    write_new(target, data, settings.sync_each_file)
+                    # Listed before the link, so an interruption just after it is undone too.
                     created.append(target)
+                    try:
+                        write_new(target, data, settings.sync_each_file)
+                    except ArchiveError:
+                        created.remove(target)  # not linked: never ours to take back
+                        raise
                 entry["written_at"] = written_at.strftime("%Y-%m-%dT%H:%M:%SZ")
             manifest.save([entry for _, _, entry in pending], settings.sync_each_file)
-        except BaseException:
-            # Letters not yet in the manifest were never part of the archive: take them back,
-            # so a failed or interrupted run leaves the case as it found it.
-            for target in created:
-                with contextlib.suppress(OSError):
-                    target.unlink()
-            raise
     return outcome
 
 
