@@ -10,6 +10,7 @@ quote them, never silently turned into "False".
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -278,10 +279,18 @@ class Post(_Strict):
     def platform_key(self) -> str:
         """The platform as it appears in file names: the vocabulary word, or a slug of the name."""
         if self.platform == "other" and self.platform_name:
-            slug = re.sub(r"[^a-z0-9]+", "-", self.platform_name.lower()).strip("-")[:40]
+            name = self.platform_name
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40]
+            if any(ch.isalnum() and not ch.isascii() for ch in name):
+                # 'ВКонтакте' and '微博' (or 'Zoë' and 'Zo') must not share a letter: a short
+                # digest of the name as typed keeps their file names apart.
+                digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+                slug = f"{slug}-{digest}" if slug else digest
+            if not slug:
+                return "other"
             # A site called "X" or "Facebook" must not share a letter with the real platform.
-            if not slug or slug in get_args(Platform):
-                return f"other-{slug}" if slug else "other"
+            if slug in get_args(Platform) or slug[:1].isdigit():
+                slug = f"other-{slug}"
             return slug
         return self.platform
 

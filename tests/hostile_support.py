@@ -39,10 +39,11 @@ LINE_BREAK_SPELLINGS = ("\r\n", "\r", "\v", "\f", "\u2028", "\u2029", "\x85")
 
 
 def expected_text(raw: str) -> str:
-    """What a reader sees of post text `raw`: line breaks unified, trailing ones dropped."""
+    """What a reader sees of post text `raw`: line breaks unified, the final one dropped (it is
+    the end of YAML's `|` block, not the poster's)."""
     for spelling in LINE_BREAK_SPELLINGS:
         raw = raw.replace(spelling, "\n")
-    return raw.rstrip("\n")
+    return raw.removesuffix("\n")
 
 
 # --- writing case files ------------------------------------------------------------------------

@@ -155,7 +155,9 @@ OTHER_CHARACTERS = {
     "mixed breaks": ("1\r2\v3\f4\u20285\u20296\x857\r\n8\n9", "1\n2\n3\n4\n5\n6\n7\n8\n9"),
     "tabs": ("\tcol1\tcol2\t\tcol4", "\tcol1\tcol2\t\tcol4"),
     "leading and trailing spaces": ("   indented   ", "   indented   "),
-    "trailing line breaks": ("last words\n\n\r\n\v", "last words"),
+    # One final line break is taken as the end of YAML's `|` block, not the poster's; the rest
+    # are the poster's and kept.
+    "trailing line breaks": ("last words\n\n\r\n\v", "last words\n\n\n"),
     "ZWNBSP U+FEFF mid-text": ("a\ufeffb", "a\ufeffb"),
     "noncharacter U+FDD0": ("a\ufdd0b", "a\ufdd0b"),
 }
