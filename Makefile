@@ -8,13 +8,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CASES  ?= data/cases
 OUT    ?= output
+# CASE=BPS-2026-014 or CASE=path/to/case.yaml
+CASE_FILE = $(if $(wildcard $(CASE)),$(CASE),$(CASES)/$(CASE).yaml)
 
-.PHONY: help plan letters check pdf register bundle verify new-case test system-deps lint clean-venv bench
+.PHONY: help check plan letters pdf register verify bundle new-case test fuzz bench lint \
+        system-deps clean-venv
 
 help: ## Show this list of commands
 	@echo "Bexton letters: what you can run (type 'make NAME'):"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z_-]+):.*## (.*)/\1|\2/' \
-	  | awk -F'|' '{printf "  %-14s %s\n", $$1, $$2}'
+	  | awk -F'|' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,49 +25,48 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-letters: $(STAMP) ## Draft the letters for every case in data/cases/ into output/
-	$(BIN)/letters draft $(CASES) --out $(OUT)
-
 check: $(STAMP) ## Check every case file in data/cases/ and every letter template
 	$(BIN)/letters check $(CASES)
 	$(BIN)/letters templates check
 
-pdf: $(STAMP) system-deps ## Draft every case as in 'letters', with PDF copies too
+plan: $(STAMP) ## Show what the policy calls for in one case: make plan CASE=BPS-2026-014
+	@test -n "$(CASE)" || { echo "Say which case: make plan CASE=BPS-2026-014"; exit 2; }
+	$(BIN)/letters plan $(CASE_FILE)
+
+letters: $(STAMP) ## Draft the letters for every case in data/cases/ into output/
+	$(BIN)/letters draft $(CASES) --out $(OUT)
+
+pdf: $(STAMP) system-deps ## Draft every case as 'letters' does, with PDF copies too
 	$(BIN)/letters draft $(CASES) --out $(OUT) --pdf
 
-register: $(STAMP) ## List every letter drafted and whether it is recorded as sent (register.csv)
+register: $(STAMP) ## List every letter drafted and whether it is recorded as sent (+ register.csv)
 	$(BIN)/letters register $(OUT) --csv $(OUT)/register.csv
-
-bundle: $(STAMP) ## Make the legal advisers' zip for one case: make bundle CASE=BPS-2026-014
-	@test -n "$(CASE)" || { echo "Say which case: make bundle CASE=BPS-2026-014"; exit 2; }
-	$(BIN)/letters bundle $(if $(wildcard $(CASE)),$(CASE),$(CASES)/$(CASE).yaml) --archive $(OUT)
 
 verify: $(STAMP) ## Check that no archived letter is missing or altered
 	$(BIN)/letters verify $(OUT)
+
+bundle: $(STAMP) ## Make the legal advisers' zip for one case: make bundle CASE=BPS-2026-014
+	@test -n "$(CASE)" || { echo "Say which case: make bundle CASE=BPS-2026-014"; exit 2; }
+	$(BIN)/letters bundle $(CASE_FILE) --archive $(OUT)
 
 new-case: $(STAMP) ## Start a new case file to fill in: make new-case ID=BPS-2026-030
 	@test -n "$(ID)" || { echo "Say the case id: make new-case ID=BPS-2026-030"; exit 2; }
 	$(BIN)/letters new-case $(ID)
 
-system-deps: ## Install LibreOffice and poppler-utils if missing (needs root or sudo)
-	@./scripts/install-system-deps.sh
-
 test: $(STAMP) system-deps ## Run all the tests (installs what they need first)
 	$(BIN)/python -m pytest -q
 
-.PHONY: fuzz
 fuzz: $(STAMP) ## Run the property tests on 5000 random cases each (takes minutes)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_properties.py
 
+bench: $(STAMP) system-deps ## Measure speed and memory against bare docxtpl (output/bench.json)
+	$(BIN)/python bench/bench.py
+
 lint: $(STAMP) ## Check the code style (ruff)
-	$(BIN)/ruff check pipeline tests tools
+	$(BIN)/ruff check pipeline tests tools bench
+
+system-deps: ## Install LibreOffice and poppler-utils if missing (needs root or sudo)
+	@./scripts/install-system-deps.sh
 
 clean-venv: ## Remove the virtual environment (the next command rebuilds it)
 	rm -rf $(VENV)
-
-bench: $(STAMP) system-deps ## Measure speed and memory against bare docxtpl (writes output/bench.json)
-	$(BIN)/python bench/bench.py
-
-plan: $(STAMP) ## Show the plan for one case: make plan CASE=BPS-2026-014
-	@test -n "$(CASE)" || { echo "Say which case: make plan CASE=BPS-2026-014"; exit 2; }
-	$(BIN)/letters plan $(if $(wildcard $(CASE)),$(CASE),$(CASES)/$(CASE).yaml)
