@@ -7,8 +7,7 @@ python-docx gives a line break (`<w:br/>`) in a paragraph as "\\n".
 
 Sections: a hostile post, the parts every letter has, each kind for the sample cases, privacy in
 letters to third parties, evidence images, package validity, and what re-drafting does to files
-already written. Tests marked xfail(strict=True) pin down bugs found in pipeline/ and
-letter_templates/: each reason names the cause; remove the mark when the bug is fixed.
+already written.
 """
 
 from __future__ import annotations

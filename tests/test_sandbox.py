@@ -187,7 +187,7 @@ def test_a_case_drafted_with_clean_templates_after_a_refusal_is_numbered_from_on
     assert [e["reference"] for e in manifest["letters"]] == ["T-001/01"]
 
 
-# --- once bugs, now regression tests ------------------------------------------------------------------------------------------
+# --- once bugs, now regression tests -----------------------------------------------------
 
 
 def test_a_refused_template_leaves_no_case_folder(tmp_path):
