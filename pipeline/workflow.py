@@ -37,7 +37,6 @@ from pipeline.archive import (
 from pipeline.context import LetterMeta, build_context
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError, Problem, TemplateProblem
 from pipeline.models import (
-    LETTER_KINDS,
     LoadedCase,
     Plan,
     PlannedLetter,
@@ -82,13 +81,6 @@ class Templates:
 
     def path_for(self, kind: str) -> Path:
         return self.folder / f"{kind}.docx"
-
-    def preload(self, kinds: Iterable[str]) -> None:
-        """Compile every template that exists; a missing one fails later, for its letter."""
-        for kind in kinds:
-            if self.path_for(kind).is_file():
-                with contextlib.suppress(TemplateProblem):
-                    self.get(kind)
 
     def get(self, kind: str) -> CompiledTemplate:
         if kind not in self._cache:
@@ -376,8 +368,8 @@ def draft_many(paths: Iterable[Path | str], settings: Settings,
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     outcomes: list[CaseOutcome] = []
     if jobs > 1 and len(paths) > 1:
-        # Compile the templates here, once: forked workers inherit them ready to use.
-        drafter.templates.preload(LETTER_KINDS)
+        # Forked workers inherit the school profile read here; each compiles only the
+        # templates its cases need, in parallel with the others.
         global _worker
         _worker = drafter
         results = _in_parallel(paths, settings, min(jobs, len(paths)))
