@@ -110,13 +110,15 @@ def pipeline_ms(paths: list[Path], out: Path, jobs: int) -> float:
 def peak_rss_mb(count: int, scratch: Path) -> float:
     """Peak RSS of a fresh process drafting `count` cases with one process."""
     code = (
-        "import resource, sys; from pathlib import Path;"
+        "import sys; from pathlib import Path;"
         f"sys.path.insert(0, {str(ROOT)!r});"
         "from bench.bench import make_cases, settings_for;"
         "from pipeline import workflow;"
         f"paths = make_cases(Path({str(scratch / 'cases')!r}), {count});"
         f"workflow.draft_many(paths, settings_for(Path({str(scratch / 'out')!r})), jobs=1);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report
+        # this (larger) benchmark process's peak instead of its own.
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd=ROOT)
     return int(result.stdout.strip().splitlines()[-1]) / 1024

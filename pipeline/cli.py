@@ -90,8 +90,13 @@ def check(cases: tuple[Path, ...], school_path: Path) -> None:
 
 
 def _school_or_none(path: Path):
+    """The profile if there is one: checking a case needs it only to name recipients."""
+    if not path.exists():
+        if path != workflow.DEFAULT_SCHOOL:  # named on the command line, so meant
+            raise click.BadParameter(f"no such file: {path}", param_hint="--school")
+        return None
     try:
-        return workflow.load_school(path) if path.exists() else None
+        return workflow.load_school(path)
     except InvalidInput as exc:
         _fail_invalid(exc)
 
@@ -116,6 +121,9 @@ def plan(case: Path, as_json: bool, school_path: Path) -> None:
     _warn_review(school)
     if as_json:
         click.echo(json.dumps(the_plan.as_json(), indent=2, ensure_ascii=False))
+        if not the_plan.letters:
+            for note in the_plan.notes:
+                click.echo(note, err=True)
         return
     click.echo(format_plan(loaded.case, the_plan))
     if not the_plan.letters:
@@ -355,8 +363,9 @@ def templates_check(paths: tuple[Path, ...], school_path: Path) -> None:
 
     try:
         school = workflow.load_school(school_path)
-    except InvalidInput as exc:
-        _fail_invalid(exc)
+    except InvalidInput as exc:  # exit 1, as the contract gives this command no 2
+        raise click.ClickException(f"the school profile is needed to check templates:\n{exc}"
+                                   ) from None
     findings = check_templates(list(paths), workflow.DEFAULT_TEMPLATES, school)
     for finding in findings:
         click.echo(str(finding), err=True)

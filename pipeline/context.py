@@ -99,31 +99,47 @@ def initials(name: str) -> str:
 
 
 def pupil_redactor(case: Case):
-    """A function replacing every pupil's full name, first name and surname with initials."""
-    pairs: list[tuple[str, str]] = []
+    """A function replacing every pupil's name, in full or in part, with initials.
+
+    A name is matched whole or as any run of its parts, with spaces or hyphens between them
+    ("Oliver-James McKenzie" also as "Oliver James McKenzie", "James McKenzie"), in any case.
+    A single part is matched only as names are written (Capitalised or CAPITALS), so "I will"
+    stays when a pupil is called Will, and not after a title, so "Mrs Dutton" (an adult) stays.
+    """
+    multi: dict[str, str] = {}
+    single: dict[str, str] = {}
     for name in case.pupils:
         short = initials(name)
-        words = name.split()
-        pairs.append((name, short))
-        pairs += [(word, short) for word in (words[0], words[-1]) if len(word) > 1]
-    if not pairs:
+        parts = [p for p in re.split(r"[\s-]+", name.strip()) if p]
+        for i in range(len(parts)):
+            for j in range(i + 1, len(parts) + 1):
+                run = parts[i:j]
+                if len(run) > 1:
+                    multi.setdefault(r"[\s-]+".join(re.escape(p) for p in run), short)
+                elif len(run[0]) > 1:
+                    for form in (run[0][:1].upper() + run[0][1:], run[0].upper()):
+                        single.setdefault(re.escape(form), short)
+    if not multi and not single:
         return lambda text: text
-    # Longest first, so the full name is replaced before its parts. A full name matches in any
-    # case; a single name only as names are written (Capitalised or CAPITALS), so "I will"
-    # stays when a pupil is called Will, and not after a title, so "Mrs Dutton" (an adult)
-    # stays.
-    pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
-    lookup = {name.casefold(): short for name, short in pairs}
-    full = [re.escape(n) for n, _ in pairs if " " in n]
-    single = [re.escape(form) for n, _ in pairs if " " not in n
-              for form in dict.fromkeys((n[:1].upper() + n[1:], n.upper()))]
-    alternatives = []
-    if full:
-        alternatives.append(r"(?i:" + "|".join(full) + r")")
-    if single:
-        alternatives.append(_NOT_AFTER_TITLE + r"(?:" + "|".join(single) + r")")
+    by_length = lambda item: len(item[0])  # noqa: E731 - longest first: whole before parts
+    alternatives = [f"(?i:{pattern})" for pattern, _ in sorted(multi.items(), key=by_length,
+                                                               reverse=True)]
+    alternatives += [_NOT_AFTER_TITLE + pattern for pattern, _ in sorted(
+        single.items(), key=by_length, reverse=True)]
+    compiled = [(re.compile(p, re.IGNORECASE), short)
+                for p, short in sorted(multi.items(), key=by_length, reverse=True)]
+    compiled += [(re.compile(p), short)
+                 for p, short in sorted(single.items(), key=by_length, reverse=True)]
     pattern = re.compile(r"(?<!\w)(" + "|".join(alternatives) + r")(?!\w)")
-    return lambda text: pattern.sub(lambda m: lookup[m.group(1).casefold()], text)
+
+    def replace(match: re.Match) -> str:
+        found = match.group(1)
+        for regex, short in compiled:
+            if regex.fullmatch(found):
+                return short
+        return found
+
+    return lambda text: pattern.sub(replace, text)
 
 
 _NOT_AFTER_TITLE = "".join(rf"(?<!\b{t} )(?<!\b{t}\. )" for t in ("Mr", "Mrs", "Ms", "Miss",

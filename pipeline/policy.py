@@ -161,8 +161,10 @@ def _host_takedown(case: Case) -> list[Match]:
 
 
 def _police(case: Case) -> list[Match]:
-    posts = [p for p in case.posts if p.serious and not recorded(case, "police_referral", p)]
-    if not posts:
+    # The contract: a letter recorded in history is not planned again; only platform letters
+    # are counted post by post.
+    posts = [p for p in case.posts if p.serious]
+    if not posts or recorded(case, "police_referral"):
         return []
     kinds = sorted({c.replace("_", " ") for p in posts for c in p.concerns
                     if c in ("threat_of_violence", "racist", "grossly_obscene", "harassment")})
@@ -171,15 +173,17 @@ def _police(case: Case) -> list[Match]:
 
 def _legal(case: Case) -> list[Match]:
     why = refusal(case)
-    posts = [p for p in _live(case) if "defamatory" in p.concerns
-             and not recorded(case, "legal_referral", p)]
+    posts = [p for p in _live(case) if "defamatory" in p.concerns]
+    if recorded(case, "legal_referral"):
+        return []
     return [Match(posts, facts=why)] if posts and why else []
 
 
 def _access(case: Case) -> list[Match]:
     why = refusal(case)
-    posts = [p for p in _live(case) if not p.external
-             and not recorded(case, "access_restriction", p)]
+    posts = [p for p in _live(case) if not p.external]
+    if recorded(case, "access_restriction"):
+        return []
     return [Match(posts, facts=why)] if posts and why else []
 
 

@@ -249,7 +249,7 @@ def build_bundle(loaded: LoadedCase, school: School, out_dir: Path, on: date) ->
                            + "\n".join(str(p) for p in problems))
     members: list[tuple[str, bytes, str]] = []  # (name in zip, bytes, description)
     for entry in manifest.entries:
-        for kind, name in entry["files"].items():
+        for kind, name in entry.get("files", {}).items():
             path = folder / name
             if path.is_file():
                 what = (f"Letter {entry['reference']} ({entry['kind']}, version "

@@ -210,6 +210,16 @@ def _rolled_back_on_failure(created: list[Path], manifest_path: Path) -> Iterato
         raise
 
 
+def _new_exclusions(plan: Plan, manifest: Manifest, case_sha: str) -> list[dict]:
+    """The school's decisions not to send a letter, for the archive, each recorded once."""
+    known = {(e["kind"], e.get("platform"), e["reason"])
+             for e in manifest.entries if e.get("event") == "excluded"}
+    return [{"event": "excluded", "kind": e.kind, "platform": e.platform, "reason": e.reason,
+             "sha256": {"case": case_sha, "rules": rules_digest()},
+             "pipeline_version": __version__}
+            for e in plan.excluded if (e.kind, e.platform, e.reason) not in known]
+
+
 def _render_letter(template: CompiledTemplate, letter: PlannedLetter, loaded: LoadedCase,
                    school: School, reference: str, on: date) -> bytes:
     meta = LetterMeta(reference=reference, letter_date=on)
@@ -289,8 +299,9 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
             outcome.letters.append(LetterOutcome(reference, letter.kind, target,
                                                  "new version" if version > 1 else "written"))
         written_at = (now or (lambda: datetime.now(UTC)))()
+        excluded = _new_exclusions(plan, manifest, case_sha)
         created: list[Path] = []
-        if pending:
+        if pending or excluded:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -307,7 +318,10 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
                         created.remove(target)  # not linked: never ours to take back
                         raise
                 entry["written_at"] = written_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-            manifest.save([entry for _, _, entry in pending], settings.sync_each_file)
+            stamp = written_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            manifest.save([entry for _, _, entry in pending]
+                          + [dict(e, written_at=stamp) for e in excluded],
+                          settings.sync_each_file)
     return outcome
 
 

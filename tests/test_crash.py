@@ -49,7 +49,7 @@ def manifest_files(folder: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     entries = json.loads(path.read_text(encoding="utf-8"))["letters"]
-    return {e["files"]["docx"]: e["sha256"]["docx"] for e in entries if "docx" in e["files"]}
+    return {e["files"]["docx"]: e["sha256"]["docx"] for e in entries if "docx" in e.get("files", {})}
 
 
 def docx_files(out: Path) -> list[Path]:
