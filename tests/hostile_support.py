@@ -21,9 +21,8 @@ from pathlib import Path
 
 import docx
 from click.testing import CliRunner, Result
-from docx.table import Table
-from docx.text.paragraph import Paragraph
 from lxml import etree
+from reading import blocks as _blocks
 
 from pipeline.cli import cli
 
@@ -208,19 +207,6 @@ def drafted_letters(out: Path) -> list[Path]:
 # --- what a reader sees ------------------------------------------------------------------------
 
 
-def _blocks(container) -> list[str]:
-    texts: list[str] = []
-    for block in container.iter_inner_content():
-        if isinstance(block, Paragraph):
-            texts.append(block.text)
-        elif isinstance(block, Table):
-            for row in block.rows:
-                seen = set()
-                for cell in row.cells:
-                    if cell._tc not in seen:
-                        seen.add(cell._tc)
-                        texts += _blocks(cell)
-    return texts
 
 
 def paragraphs(path: Path) -> list[str]:

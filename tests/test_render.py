@@ -23,9 +23,8 @@ import pytest
 import yaml
 from conftest import HOSTILE_POST
 from docx.document import Document as DocxDocument
-from docx.table import Table
-from docx.text.paragraph import Paragraph
 from lxml import etree
+from reading import blocks as _blocks
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -43,21 +42,6 @@ EVIDENCE_LOG_COLUMNS = ["Post", "Date and time posted", "Platform", "Full URL", 
 # --- reading a letter back ---------------------------------------------------------------------
 
 
-def _blocks(container) -> list[str]:
-    """The text of each paragraph and table cell of a body, header, footer or cell, in order."""
-    texts: list[str] = []
-    for block in container.iter_inner_content():
-        if isinstance(block, Paragraph):
-            texts.append(block.text)
-        elif isinstance(block, Table):
-            for row in block.rows:
-                seen = set()
-                for cell in row.cells:
-                    if cell._tc in seen:  # a merged cell is listed once per grid column
-                        continue
-                    seen.add(cell._tc)
-                    texts += _blocks(cell)
-    return texts
 
 
 def _headers_and_footers(doc: DocxDocument, which: str) -> list[str]:

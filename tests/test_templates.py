@@ -31,9 +31,9 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 from conftest import LETTER_DATE
-from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
+from reading import blocks as _blocks
 
 from pipeline import workflow
 from pipeline.cli import cli
@@ -102,20 +102,6 @@ def rewrite_part(source: Path, target: Path, part: str, change: Callable[[bytes]
     return target
 
 
-def _blocks(container) -> list[str]:
-    """Paragraph and table-cell texts of a body, header, footer or cell, in order."""
-    texts: list[str] = []
-    for block in container.iter_inner_content():
-        if isinstance(block, Paragraph):
-            texts.append(block.text)
-        elif isinstance(block, Table):
-            for row in block.rows:
-                seen = set()
-                for cell in row.cells:
-                    if cell._tc not in seen:  # a merged cell is listed once per grid column
-                        seen.add(cell._tc)
-                        texts += _blocks(cell)
-    return texts
 
 
 def visible_text(path: Path) -> list[str]:
