@@ -6,7 +6,7 @@ set -euo pipefail
 if command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then
   exit 0
 fi
-packages="libreoffice-writer-nogui poppler-utils fonts-dejavu-core fonts-noto-core fonts-noto-color-emoji"
+packages="libreoffice-writer-nogui poppler-utils fonts-liberation2 fonts-dejavu-core fonts-noto-core fonts-noto-color-emoji"
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "note: apt-get not found; install LibreOffice and poppler-utils yourself." >&2
   echo "      Until then PDF copies are unavailable and their tests are skipped." >&2
