@@ -11,8 +11,11 @@ Everything is measured in one run on this machine, on the shipped `concern` temp
                         render, archive with manifest and fsync)
   pipeline_parallel_ms  the same with one worker per core
   peak_rss_mb_100/1000  peak resident memory of a fresh process drafting 100 / 1000 cases
-  pdf_per_letter_s      one `soffice` started per letter (pipeline.pdf.convert of one file)
-  pdf_batch_s           per letter, when the same letters go through one LibreOffice process
+  pdf_per_letter_s      one plain `soffice --convert-to` started per letter (the same PDF/A filter,
+                        one private profile that an untimed first run has already set up)
+  pdf_batch_s           per letter, when the same letters go through the pipeline's batch path
+                        (pipeline.pdf.convert: one LibreOffice process, a new seeded profile)
+  pdf_pipeline_one_s    pipeline.pdf.convert called once per letter, for comparison
 Targets (issue 6): speedup_1core >= 3; speedup_all_cores >= 1.7 x speedup_1core on 2 cores;
 peak RSS for 1000 cases within 20% of 100; pdf batch >= 10x faster per letter.
 """
@@ -124,18 +127,31 @@ def peak_rss_mb(count: int, scratch: Path) -> float:
     return int(result.stdout.strip().splitlines()[-1]) / 1024
 
 
-def pdf_times(docx: list[Path], scratch: Path) -> tuple[float, float]:
-    from pipeline.pdf import convert
+def pdf_times(docx: list[Path], scratch: Path) -> tuple[float, float, float]:
+    """Seconds a letter: plain soffice per letter, the batch path, the pipeline per letter."""
+    from pipeline.pdf import PDF_FILTER, convert, soffice_path
 
-    one_dir, batch_dir = scratch / "one", scratch / "batch"
+    soffice, profile = soffice_path(), scratch / "plain-profile"
+
+    def plain(path: Path) -> None:
+        subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                        "--convert-to", PDF_FILTER, "--outdir", str(scratch / "plain"), str(path)],
+                       check=True, capture_output=True, env={**os.environ, "HOME": str(profile)},
+                       stdin=subprocess.DEVNULL, timeout=120)
+
+    plain(docx[0])  # untimed: the first start creates the profile
     start = time.perf_counter()
     for path in docx:
-        convert([path], one_dir)
+        plain(path)
     per_letter = (time.perf_counter() - start) / len(docx)
     start = time.perf_counter()
-    convert(docx, batch_dir)
+    convert(docx, scratch / "batch")
     batch = (time.perf_counter() - start) / len(docx)
-    return per_letter, batch
+    start = time.perf_counter()
+    for path in docx:
+        convert([path], scratch / "one")
+    pipeline_one = (time.perf_counter() - start) / len(docx)
+    return per_letter, batch, pipeline_one
 
 
 def main() -> int:
@@ -170,12 +186,15 @@ def main() -> int:
         }
         if shutil.which("soffice") and args.pdf_letters > 0:
             docx = sorted((scratch / "out1").glob("*/*.docx"))[: args.pdf_letters]
-            per_letter, batch = pdf_times(docx, scratch / "pdf")
+            per_letter, batch, pipeline_one = pdf_times(docx, scratch / "pdf")
             results["pdf_per_letter_s"] = round(per_letter, 3)
             results["pdf_batch_s"] = round(batch, 3)
+            results["pdf_pipeline_one_s"] = round(pipeline_one, 3)
             results["pdf_speedup"] = round(per_letter / batch, 1)
             print(f"  PDF, one soffice each   {per_letter:7.3f} s/letter ({len(docx)} letters)")
             print(f"  PDF, one batch process  {batch:7.3f} s/letter")
+            print(f"  PDF, pipeline per letter{pipeline_one:7.3f} s/letter (seeded profile, "
+                  f"one process each; batch is {pipeline_one / batch:.1f}x faster)")
         else:
             print("  PDF: LibreOffice not installed (make system-deps); not measured")
     speed_1, speed_n = results["speedup_1core"], results["speedup_all_cores"]

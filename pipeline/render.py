@@ -104,6 +104,54 @@ def _prepare(xml: str) -> str:
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
 
 
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+STYLES_PART = "word/styles.xml"
+# Where a part names a style (by its id): paragraphs, runs, tables, numbering, settings.
+_STYLE_REFERENCE = re.compile(
+    rb"<w:(?:pStyle|rStyle|tblStyle|numStyleLink|styleLink|clickAndTypeStyle|defaultTableStyle)"
+    rb"\b[^>]*?\bw:val=\"([^\"]*)\"")
+
+
+def prune_styles(parts: dict[str, bytes]) -> bytes | None:
+    """word/styles.xml without the styles nothing in the document uses, or None to keep it as is.
+
+    Templates begun from Word's or python-docx's blank document carry 150-odd styles (most of them
+    table designs) that a letter never uses, and LibreOffice spends about half of its time on each
+    letter reading them when it makes the PDF copy. Kept: every style a part names, the styles
+    those are based on, linked to or followed by, and each kind's default. Word's gallery of
+    built-in styles is unaffected: it comes from Word itself and the latent-style list, kept whole.
+    """
+    data = parts.get(STYLES_PART)
+    if data is None:
+        return None
+    try:
+        root = etree.fromstring(data)
+    except etree.XMLSyntaxError:
+        return None  # left for Word or LibreOffice to judge, as before
+    w = f"{{{W_NS}}}"
+    styles = {style.get(f"{w}styleId"): style for style in root.findall(f"{w}style")}
+    wanted = [sid for sid, style in styles.items() if style.get(f"{w}default") in ("1", "true", "on")]
+    for name, part in parts.items():
+        if name.endswith(".xml") and not name.rsplit("/", 1)[-1].startswith("styles"):
+            wanted.extend(ref.decode("utf-8", "replace") for ref in _STYLE_REFERENCE.findall(part))
+    keep: set[str] = set()
+    while wanted:
+        sid = wanted.pop()
+        if sid in keep or sid not in styles:
+            continue
+        keep.add(sid)
+        for tag in ("basedOn", "link", "next"):
+            linked = styles[sid].find(f"{w}{tag}")
+            if linked is not None and linked.get(f"{w}val"):
+                wanted.append(linked.get(f"{w}val"))
+    unused = [style for sid, style in styles.items() if sid not in keep]
+    if not unused:
+        return None
+    for style in unused:
+        root.remove(style)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 @dataclass
 class CompiledTemplate:
     """A letter template read, patched and compiled once, ready to render many letters."""
@@ -141,6 +189,9 @@ class CompiledTemplate:
         if "word/document.xml" not in by_name:
             raise TemplateProblem(f"{path}: not a Word document (no word/document.xml); "
                                   "save it again from Word as .docx")
+        pruned = prune_styles(by_name)
+        if pruned is not None:
+            by_name[STYLES_PART] = pruned
         sources, compiled = {}, {}
         for name, data in by_name.items():
             if TEXT_PART.fullmatch(name):

@@ -550,6 +550,20 @@ def test_every_drafted_letter_is_a_valid_package(sample_run, case):
         docx.Document(letter)
 
 
+@pytest.mark.parametrize("case", [c.stem for c in SAMPLE_CASES])
+def test_every_style_a_letter_names_is_defined_in_it(sample_run, case):
+    # The unused styles are left out of each letter (see render.prune_styles); none it uses.
+    for letter in sorted((sample_run.out / case).glob("*.docx")):
+        parts = xml_parts(letter)
+        styles = etree.fromstring(parts["word/styles.xml"])
+        defined = {s.get(f"{{{W_NS}}}styleId") for s in styles.iter(f"{{{W_NS}}}style")}
+        named = {ref.decode() for name, data in parts.items() if not name.startswith("word/styles")
+                 for ref in re.findall(rb'<w:(?:pStyle|rStyle|tblStyle) w:val="([^"]+)"', data)}
+        assert named and named <= defined, f"{letter.name}: undefined styles {named - defined}"
+        assert styles.find(f"{{{W_NS}}}latentStyles") is not None
+        assert styles.find(f"{{{W_NS}}}docDefaults") is not None
+
+
 def test_hostile_letter_is_a_valid_package(hostile_letter):
     with zipfile.ZipFile(hostile_letter) as zf:
         names = zf.namelist()
