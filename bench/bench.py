@@ -16,6 +16,8 @@ Everything is measured in one run on this machine, on the shipped `concern` temp
   pdf_batch_s           per letter, when the same letters go through the pipeline's batch path
                         (pipeline.pdf.convert: one LibreOffice process, a new seeded profile)
   pdf_pipeline_one_s    pipeline.pdf.convert called once per letter, for comparison
+Each speed is the best of --repeat runs (default 3), each run into a fresh folder: the disk of a
+shared or virtual machine is noisy, and the best run is the one least disturbed by it.
 Targets (issue 6): speedup_1core >= 3; speedup_all_cores >= 1.7 x speedup_1core on 2 cores;
 peak RSS for 1000 cases within 20% of 100; pdf batch >= 10x faster per letter.
 """
@@ -81,7 +83,7 @@ def settings_for(out: Path) -> workflow.Settings:
                              letter_date=LETTER_DATE)
 
 
-def bare_docxtpl_ms(case_path: Path, count: int, scratch: Path) -> float:
+def bare_docxtpl_ms(case_path: Path, count: int, scratch: Path, repeat: int) -> float:
     from docxtpl import DocxTemplate
 
     from pipeline.render import make_environment
@@ -93,21 +95,29 @@ def bare_docxtpl_ms(case_path: Path, count: int, scratch: Path) -> float:
                             LetterMeta(f"{loaded.case.case_id}/01", LETTER_DATE))
     template = ROOT / "letter_templates/concern.docx"
     scratch.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    for i in range(count):
-        tpl = DocxTemplate(template)
-        tpl.render(context, make_environment(), autoescape=True)
-        tpl.save(scratch / f"bare-{i}.docx")
-    return (time.perf_counter() - start) * 1000 / count
+    best = float("inf")
+    for run in range(repeat):
+        start = time.perf_counter()
+        for i in range(count):
+            tpl = DocxTemplate(template)
+            tpl.render(context, make_environment(), autoescape=True)
+            tpl.save(scratch / f"bare-{run}-{i}.docx")
+        best = min(best, (time.perf_counter() - start) * 1000 / count)
+    return best
 
 
-def pipeline_ms(paths: list[Path], out: Path, jobs: int) -> float:
-    start = time.perf_counter()
-    outcomes = workflow.draft_many(paths, settings_for(out), jobs=jobs)
-    elapsed = time.perf_counter() - start
-    letters = sum(len(o.letters) for o in outcomes)
-    assert letters == len(paths) and all(o.ok for o in outcomes), "bench cases must all draft"
-    return elapsed * 1000 / letters
+def pipeline_ms(paths: list[Path], out: Path, jobs: int, repeat: int) -> float:
+    """Best ms/letter of `repeat` batches, each drafting every case anew into out/<run>."""
+    best = float("inf")
+    for run in range(repeat):
+        start = time.perf_counter()
+        outcomes = workflow.draft_many(paths, settings_for(out / str(run)), jobs=jobs)
+        elapsed = time.perf_counter() - start
+        letters = sum(len(o.letters) for o in outcomes)
+        assert letters == len(paths) and all(o.ok and o.letters[0].status == "written"
+                                              for o in outcomes), "bench cases must all draft"
+        best = min(best, elapsed * 1000 / letters)
+    return best
 
 
 def peak_rss_mb(count: int, scratch: Path) -> float:
@@ -158,6 +168,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--pdf-letters", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each speed; the best counts")
     parser.add_argument("--out", type=Path, default=ROOT / "output/bench.json")
     args = parser.parse_args()
     cores = workflow.default_jobs()
@@ -165,11 +176,11 @@ def main() -> int:
         scratch = Path(tmp)
         paths = make_cases(scratch / "cases", args.cases)
         print(f"{args.cases} cases, {cores} cores; measuring...", flush=True)
-        bare = bare_docxtpl_ms(paths[0], min(args.cases, 100), scratch / "bare")
+        bare = bare_docxtpl_ms(paths[0], min(args.cases, 100), scratch / "bare", args.repeat)
         print(f"  bare docxtpl            {bare:7.2f} ms/letter", flush=True)
-        serial = pipeline_ms(paths, scratch / "out1", jobs=1)
+        serial = pipeline_ms(paths, scratch / "out1", jobs=1, repeat=args.repeat)
         print(f"  pipeline, 1 process     {serial:7.2f} ms/letter", flush=True)
-        parallel = pipeline_ms(paths, scratch / "outN", jobs=cores)
+        parallel = pipeline_ms(paths, scratch / "outN", jobs=cores, repeat=args.repeat)
         print(f"  pipeline, {cores} processes   {parallel:7.2f} ms/letter", flush=True)
         rss_100 = peak_rss_mb(100, scratch / "rss100")
         rss_1000 = peak_rss_mb(1000, scratch / "rss1000")
@@ -185,7 +196,7 @@ def main() -> int:
             "pdf_per_letter_s": None, "pdf_batch_s": None,
         }
         if shutil.which("soffice") and args.pdf_letters > 0:
-            docx = sorted((scratch / "out1").glob("*/*.docx"))[: args.pdf_letters]
+            docx = sorted((scratch / "out1" / "0").glob("*/*.docx"))[: args.pdf_letters]
             per_letter, batch, pipeline_one = pdf_times(docx, scratch / "pdf")
             results["pdf_per_letter_s"] = round(per_letter, 3)
             results["pdf_batch_s"] = round(batch, 3)

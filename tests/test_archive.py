@@ -17,6 +17,7 @@ import multiprocessing
 import shutil
 import subprocess
 import sys
+import threading
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+import pipeline.archive
 import pipeline.pdf
 import pipeline.workflow
 from pipeline.workflow import Settings, draft_many
@@ -455,6 +457,38 @@ def test_four_processes_on_two_cases_sharing_an_out_folder(tmp_path, sample_case
     result = invoke("verify", out)
     assert result.exit_code == 0, result.output
     assert "7 files checked, 0 problems." in result.stdout
+
+
+def _hold_lock(folder: Path, entered: threading.Event, release: threading.Event) -> None:
+    with pipeline.archive.locked(folder):
+        entered.set()
+        release.wait(timeout=60)
+
+
+def test_a_case_lock_makes_a_second_holder_wait_but_not_another_case(tmp_path):
+    out = tmp_path / "out"
+    first, second, other = (threading.Event() for _ in range(3))
+    release_first, release_rest = threading.Event(), threading.Event()
+    holders = [threading.Thread(target=_hold_lock, args=(out / "CASE-1", first, release_first)),
+               threading.Thread(target=_hold_lock, args=(out / "CASE-1", second, release_rest)),
+               threading.Thread(target=_hold_lock, args=(out / "CASE-2", other, release_rest))]
+    holders[0].start()
+    assert first.wait(timeout=30)
+    holders[1].start()
+    holders[2].start()
+
+    assert other.wait(timeout=30), "a different case must not wait for CASE-1"
+    assert not second.wait(timeout=0.5), "a second holder of CASE-1 got in while it was held"
+    release_first.set()
+    assert second.wait(timeout=30), "the lock was not passed on when the first holder let go"
+    release_rest.set()
+    for holder in holders:
+        holder.join(timeout=30)
+    locks = sorted(p.name for p in (out / ".locks").iterdir())
+    if pipeline.archive._BYTE_LOCKS:  # one file for the whole archive, however many cases
+        assert locks == ["archive.lock"]
+    else:
+        assert locks == ["CASE-1.lock", "CASE-2.lock"]
 
 
 def test_two_cli_runs_drafting_one_case_at_once(tmp_path, sample_cases, school_path, invoke):
