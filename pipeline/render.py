@@ -106,22 +106,25 @@ def _prepare(xml: str) -> str:
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 STYLES_PART = "word/styles.xml"
+# Word 2010's copy of the styles with its text effects; Word keeps the two lists alike.
+STYLE_PARTS = (STYLES_PART, "word/stylesWithEffects.xml")
 # Where a part names a style (by its id): paragraphs, runs, tables, numbering, settings.
 _STYLE_REFERENCE = re.compile(
     rb"<w:(?:pStyle|rStyle|tblStyle|numStyleLink|styleLink|clickAndTypeStyle|defaultTableStyle)"
     rb"\b[^>]*?\bw:val=\"([^\"]*)\"")
 
 
-def prune_styles(parts: dict[str, bytes]) -> bytes | None:
-    """word/styles.xml without the styles nothing in the document uses, or None to keep it as is.
+def prune_styles(parts: dict[str, bytes], part: str = STYLES_PART) -> bytes | None:
+    """The styles part without the styles nothing in the document uses, or None to keep it as is.
 
     Templates begun from Word's or python-docx's blank document carry 150-odd styles (most of them
     table designs) that a letter never uses, and LibreOffice spends about half of its time on each
     letter reading them when it makes the PDF copy. Kept: every style a part names, the styles
     those are based on, linked to or followed by, and each kind's default. Word's gallery of
     built-in styles is unaffected: it comes from Word itself and the latent-style list, kept whole.
+    `part` is word/styles.xml or Word 2010's word/stylesWithEffects.xml, pruned alike.
     """
-    data = parts.get(STYLES_PART)
+    data = parts.get(part)
     if data is None:
         return None
     try:
@@ -131,9 +134,10 @@ def prune_styles(parts: dict[str, bytes]) -> bytes | None:
     w = f"{{{W_NS}}}"
     styles = {style.get(f"{w}styleId"): style for style in root.findall(f"{w}style")}
     wanted = [sid for sid, style in styles.items() if style.get(f"{w}default") in ("1", "true", "on")]
-    for name, part in parts.items():
+    for name, content in parts.items():
         if name.endswith(".xml") and not name.rsplit("/", 1)[-1].startswith("styles"):
-            wanted.extend(ref.decode("utf-8", "replace") for ref in _STYLE_REFERENCE.findall(part))
+            wanted.extend(ref.decode("utf-8", "replace")
+                          for ref in _STYLE_REFERENCE.findall(content))
     keep: set[str] = set()
     while wanted:
         sid = wanted.pop()
@@ -189,9 +193,10 @@ class CompiledTemplate:
         if "word/document.xml" not in by_name:
             raise TemplateProblem(f"{path}: not a Word document (no word/document.xml); "
                                   "save it again from Word as .docx")
-        pruned = prune_styles(by_name)
-        if pruned is not None:
-            by_name[STYLES_PART] = pruned
+        for part in STYLE_PARTS:
+            pruned = prune_styles(by_name, part)
+            if pruned is not None:
+                by_name[part] = pruned
         sources, compiled = {}, {}
         for name, data in by_name.items():
             if TEXT_PART.fullmatch(name):

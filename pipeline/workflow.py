@@ -360,9 +360,19 @@ def _start_worker(settings: Settings) -> None:
         _worker = _Drafter(settings)
 
 
-def _draft_in_worker(path: Path) -> CaseOutcome:
+def _draft_in_worker(paths: list[Path]) -> list[CaseOutcome]:
     assert _worker is not None
-    return _worker(path)
+    return [_worker(path) for path in paths]
+
+
+def _chunks(paths: list[Path], jobs: int) -> Iterator[list[Path]]:
+    """The batch in shrinking pieces: few hand-offs while there is much to do, and at the end
+    pieces of one case, so no worker is left with a long piece while the others stand idle."""
+    start = 0
+    while start < len(paths):
+        size = max(1, (len(paths) - start) // (jobs * 4))
+        yield paths[start:start + size]
+        start += size
 
 
 def draft_many(paths: Iterable[Path | str], settings: Settings,
@@ -405,11 +415,16 @@ def draft_many(paths: Iterable[Path | str], settings: Settings,
 def _in_parallel(paths: list[Path], settings: Settings, jobs: int) -> Iterator[CaseOutcome]:
     # fork: workers start in milliseconds and inherit the imported modules.
     context = multiprocessing.get_context("fork")
-    chunk = max(1, min(16, len(paths) // (jobs * 8)))
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                  initializer=_start_worker, initargs=(settings,)) as pool:
-            yield from pool.map(_draft_in_worker, paths, chunksize=chunk)
+            pieces = [pool.submit(_draft_in_worker, piece) for piece in _chunks(paths, jobs)]
+            try:
+                for piece in pieces:
+                    yield from piece.result()
+            finally:
+                for piece in pieces:  # stopped early (Ctrl-C, an error): start nothing more
+                    piece.cancel()
     except BrokenProcessPool:
         raise PipelineError("a worker process stopped unexpectedly (out of memory?); run "
                             "again with --jobs 1") from None

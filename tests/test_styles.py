@@ -103,3 +103,9 @@ def test_a_template_with_unused_styles_renders_letters_without_them(tmp_path):
     assert reread.paragraphs[0].text == "A & B" and reread.paragraphs[0].style.name == "Quote"
     assert "Normal" in names and "Light Shading Accent 1" not in names
     assert len(names) < 20
+
+
+def test_words_2010_copy_of_the_styles_is_pruned_alike():
+    parts = {**PARTS, "word/stylesWithEffects.xml": PARTS["word/styles.xml"]}
+
+    assert _kept(prune_styles(parts, "word/stylesWithEffects.xml")) == _kept(prune_styles(parts))
