@@ -193,10 +193,7 @@ class CompiledTemplate:
         if "word/document.xml" not in by_name:
             raise TemplateProblem(f"{path}: not a Word document (no word/document.xml); "
                                   "save it again from Word as .docx")
-        for part in STYLE_PARTS:
-            pruned = prune_styles(by_name, part)
-            if pruned is not None:
-                by_name[part] = pruned
+        by_name = without_unused_styles(by_name)
         sources, compiled = {}, {}
         for name, data in by_name.items():
             if TEXT_PART.fullmatch(name):
@@ -534,9 +531,16 @@ class EvidenceImage:
             '</wp:inline></w:drawing></w:r><w:r><w:t xml:space="preserve">')
 
 
+def without_unused_styles(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """`parts` with each styles part pruned (see prune_styles)."""
+    pruned = {part: prune_styles(parts, part) for part in STYLE_PARTS}
+    return {name: pruned.get(name) or data for name, data in parts.items()}
+
+
 def repack(docx_bytes: bytes, properties: DocumentProperties) -> bytes:
-    """A .docx made by other code (python-docx) re-packed with our fixed times and properties."""
+    """A .docx made by other code (python-docx) re-packed with our fixed times and properties,
+    and without the styles it does not use."""
     with zipfile.ZipFile(io.BytesIO(docx_bytes)) as zf:
-        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+        parts = without_unused_styles({info.filename: zf.read(info) for info in zf.infolist()})
     parts[CORE_PART] = properties.core_xml()
     return write_package(list(parts.items()))
