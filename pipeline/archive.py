@@ -14,13 +14,14 @@ serialises concurrent runs, so no entry is lost.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,14 +116,47 @@ def remove_stale_temps(folder: Path) -> None:
 # (like flock), so one lock file can serve every case. Elsewhere, one flock'd file per case.
 _BYTE_LOCKS = hasattr(fcntl, "F_OFD_SETLKW")
 ARCHIVE_LOCK = "archive.lock"
+# What a file system or kernel without byte locks answers (WSL1, some network and FUSE mounts).
+_NO_BYTE_LOCKS = {errno.EINVAL, errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}
 
 
-def _lock_byte(fd: int, case_id: str) -> None:
+def _lock_byte(fd: int, key: str) -> None:
     """Wait for, then hold, the byte of the archive's lock file that stands for this case."""
-    offset = int.from_bytes(hashlib.sha256(case_id.encode("utf-8")).digest()[:7], "big")
+    offset = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:7], "big")
     # struct flock: l_type, l_whence, l_start, l_len, l_pid (0, as OFD locks require), padding.
     request = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0)
     fcntl.fcntl(fd, fcntl.F_OFD_SETLKW, request)
+
+
+def _open_lock_file(path: Path) -> int:
+    try:
+        try:
+            return os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # 0o666 less the umask, as for any file the office makes: a colleague's run can lock.
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise ArchiveError(f"cannot write in {path.parent.parent}: {exc.strerror or exc}"
+                           ) from None
+
+
+def _hold(fd: int, take: Callable[[int], None], what: str) -> int:
+    """Take a lock on `fd` (waiting for it); on any failure the file is closed again."""
+    try:
+        take(fd)
+    except BaseException as exc:
+        os.close(fd)
+        if isinstance(exc, OSError):
+            raise _LockFailed(exc, what) from None
+        raise
+    return fd
+
+
+class _LockFailed(Exception):
+    def __init__(self, error: OSError, what: str):
+        super().__init__(what)
+        self.error, self.what = error, what
 
 
 @contextlib.contextmanager
@@ -133,24 +167,29 @@ def locked(folder: Path) -> Iterator[None]:
     waits on it would let a third run in), so a run that writes nothing leaves no case folder.
     On Linux every case locks its own byte of the one file OUT/.locks/archive.lock: creating a
     lock file per case cost as much as writing the letter on a slow disk, and serialised
-    parallel workers on the folder they share. Elsewhere each case has OUT/.locks/<case>.lock.
-    The lock is released when its file is closed, so a killed run never leaves a case locked.
+    parallel workers on the folder they share. Where byte locks are missing, each case has
+    OUT/.locks/<case>.lock. Case ids are compared without regard to capitals, as a
+    case-insensitive disk compares folder names. The lock is released when its file is closed,
+    so a killed run never leaves a case locked.
     """
-    locks = folder.parent / LOCKS
-    path = locks / (ARCHIVE_LOCK if _BYTE_LOCKS else f"{folder.name}.lock")
-    try:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            locks.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise ArchiveError(f"cannot write in {folder.parent}: {exc.strerror or exc}") from None
+    locks, key = folder.parent / LOCKS, folder.name.casefold()
+    fd = None
     try:
         if _BYTE_LOCKS:
-            _lock_byte(fd, folder.name)
-        else:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fd = _hold(_open_lock_file(locks / ARCHIVE_LOCK),
+                           lambda f: _lock_byte(f, key), ARCHIVE_LOCK)
+            except _LockFailed as failed:
+                if failed.error.errno not in _NO_BYTE_LOCKS:
+                    raise
+        if fd is None:
+            fd = _hold(_open_lock_file(locks / f"{key}.lock"),
+                       lambda f: fcntl.flock(f, fcntl.LOCK_EX), f"{key}.lock")
+    except _LockFailed as failed:
+        raise ArchiveError(f"cannot lock case {folder.name} ({LOCKS}/{failed.what} in "
+                           f"{folder.parent}): {failed.error.strerror or failed.error}"
+                           ) from None
+    try:
         yield
     finally:
         os.close(fd)

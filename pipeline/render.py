@@ -123,21 +123,61 @@ def prune_styles(parts: dict[str, bytes], part: str = STYLES_PART) -> bytes | No
     those are based on, linked to or followed by, and each kind's default. Word's gallery of
     built-in styles is unaffected: it comes from Word itself and the latent-style list, kept whole.
     `part` is word/styles.xml or Word 2010's word/stylesWithEffects.xml, pruned alike.
+
+    Nothing is pruned when a part could name a style this cannot read: a style name made by a
+    template tag (`w:val="Heading{{ n }}"`), or WordprocessingML written with another prefix.
     """
-    data = parts.get(part)
+    root = parse_styles(parts.get(part))
+    if root is None:
+        return None
+    wanted = [sid for sid, style in _styles(root).items()
+              if style.get(f"{{{W_NS}}}default") in ("1", "true", "on")]
+    for name, content in parts.items():
+        if name.endswith(".xml") and not name.rsplit("/", 1)[-1].startswith("styles"):
+            if _OTHER_W_PREFIX.search(content):
+                return None
+            named = [ref.decode("utf-8", "replace") for ref in _STYLE_REFERENCE.findall(content)]
+            if any("{" in ref or "%" in ref for ref in named):
+                return None
+            wanted.extend(named)
+    return restrict_styles(root, _with_their_bases(_styles(root), wanted))
+
+
+def restrict_styles(root: etree._Element, keep: set[str]) -> bytes | None:
+    """The styles part `root` with only the styles in `keep`, or None if that is all of them."""
+    unused = [style for sid, style in _styles(root).items() if sid not in keep]
+    if not unused:
+        return None
+    for style in unused:
+        root.remove(style)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def style_ids(data: bytes | None) -> set[str] | None:
+    """The ids of the styles a styles part defines (None if it is missing or not XML)."""
+    root = parse_styles(data)
+    return None if root is None else set(_styles(root))
+
+
+# A part that binds the WordprocessingML namespace to any prefix but w:, or as the default.
+_OTHER_W_PREFIX = re.compile(rb'xmlns(?::(?!w=)[\w.-]+)?="' + re.escape(W_NS.encode()) + rb'"')
+
+
+def parse_styles(data: bytes | None) -> etree._Element | None:
+    """A styles part parsed (None if it is missing or not XML)."""
     if data is None:
         return None
     try:
-        root = etree.fromstring(data)
+        return etree.fromstring(data)
     except etree.XMLSyntaxError:
         return None  # left for Word or LibreOffice to judge, as before
-    w = f"{{{W_NS}}}"
-    styles = {style.get(f"{w}styleId"): style for style in root.findall(f"{w}style")}
-    wanted = [sid for sid, style in styles.items() if style.get(f"{w}default") in ("1", "true", "on")]
-    for name, content in parts.items():
-        if name.endswith(".xml") and not name.rsplit("/", 1)[-1].startswith("styles"):
-            wanted.extend(ref.decode("utf-8", "replace")
-                          for ref in _STYLE_REFERENCE.findall(content))
+
+
+def _styles(root: etree._Element) -> dict[str, etree._Element]:
+    return {style.get(f"{{{W_NS}}}styleId"): style for style in root.findall(f"{{{W_NS}}}style")}
+
+
+def _with_their_bases(styles: dict[str, etree._Element], wanted: list[str]) -> set[str]:
     keep: set[str] = set()
     while wanted:
         sid = wanted.pop()
@@ -145,15 +185,10 @@ def prune_styles(parts: dict[str, bytes], part: str = STYLES_PART) -> bytes | No
             continue
         keep.add(sid)
         for tag in ("basedOn", "link", "next"):
-            linked = styles[sid].find(f"{w}{tag}")
-            if linked is not None and linked.get(f"{w}val"):
-                wanted.append(linked.get(f"{w}val"))
-    unused = [style for sid, style in styles.items() if sid not in keep]
-    if not unused:
-        return None
-    for style in unused:
-        root.remove(style)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            linked = styles[sid].find(f"{{{W_NS}}}{tag}")
+            if linked is not None and linked.get(f"{{{W_NS}}}val"):
+                wanted.append(linked.get(f"{{{W_NS}}}val"))
+    return keep
 
 
 @dataclass

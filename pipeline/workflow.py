@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -46,7 +47,15 @@ from pipeline.models import (
 )
 from pipeline.pdf import convert as convert_to_pdf
 from pipeline.policy import decide, rules_digest
-from pipeline.render import CompiledTemplate, DocumentProperties, make_environment
+from pipeline.render import (
+    STYLE_PARTS,
+    CompiledTemplate,
+    DocumentProperties,
+    make_environment,
+    parse_styles,
+    restrict_styles,
+    style_ids,
+)
 
 DEFAULT_SCHOOL = Path("data/school.yaml")
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "letter_templates"
@@ -170,6 +179,34 @@ def _leaks_pupil(data: bytes, loaded: LoadedCase) -> str | None:
     return None
 
 
+def _docx_parts(data: bytes) -> dict[str, bytes] | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return {info.filename: zf.read(info) for info in zf.infolist()}
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, zlib.error):
+        return None
+
+
+def _same_letter(archived: Path, data: bytes) -> bool:
+    """Whether the archived letter is `data` but for the unused styles earlier versions of this
+    program kept in every letter: then it is the same letter, and no new version is due."""
+    try:
+        old = _docx_parts(archived.read_bytes())
+    except OSError:
+        return False
+    new = _docx_parts(data)
+    if old is None or new is None or old.keys() != new.keys():
+        return False
+    for name, content in new.items():
+        if old[name] == content:
+            continue
+        keep = style_ids(content) if name in STYLE_PARTS else None
+        root = parse_styles(old[name]) if keep is not None else None
+        if root is None or restrict_styles(root, keep) != content:
+            return False
+    return True
+
+
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while a case's letters and manifest are committed (a few ms).
@@ -259,7 +296,8 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
 
             render = partial(_render_letter, template, letter, loaded, school, reference)
             data = render(day)
-            if latest and latest["sha256"]["docx"] == sha256_bytes(data):
+            if latest and (latest["sha256"]["docx"] == sha256_bytes(data) or _same_letter(
+                    folder / latest["files"]["docx"], data)):
                 outcome.letters.append(LetterOutcome(reference, letter.kind,
                                                      folder / latest["files"]["docx"],
                                                      "unchanged"))
@@ -365,12 +403,16 @@ def _draft_in_worker(paths: list[Path]) -> list[CaseOutcome]:
     return [_worker(path) for path in paths]
 
 
+MAX_PIECE = 16
+
+
 def _chunks(paths: list[Path], jobs: int) -> Iterator[list[Path]]:
     """The batch in shrinking pieces: few hand-offs while there is much to do, and at the end
-    pieces of one case, so no worker is left with a long piece while the others stand idle."""
+    pieces of one case, so no worker is left with a long piece while the others stand idle.
+    No piece is over MAX_PIECE cases: a stopped batch finishes only the pieces already begun."""
     start = 0
     while start < len(paths):
-        size = max(1, (len(paths) - start) // (jobs * 4))
+        size = max(1, min(MAX_PIECE, (len(paths) - start) // (jobs * 4)))
         yield paths[start:start + size]
         start += size
 

@@ -11,9 +11,11 @@ none depends on the day it runs.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +29,9 @@ from lxml import etree
 
 import pipeline.archive
 import pipeline.pdf
+import pipeline.render
 import pipeline.workflow
+from pipeline.errors import ArchiveError
 from pipeline.workflow import Settings, draft_many
 
 PINNED = date(2026, 11, 20)
@@ -156,6 +160,30 @@ def test_rerun_on_a_later_day_is_unchanged_and_keeps_the_letter_date(tmp_path, d
     assert sorted(p.name for p in (out / "T-001").iterdir()) == files_before
     [entry] = letter_entries(out, "T-001")
     assert entry["letter_date"] == "2026-11-03"
+
+
+def test_a_letter_archived_with_all_its_styles_is_the_same_letter_now(tmp_path, draft_into,
+                                                                     base_case, monkeypatch):
+    # Letters drafted before unused styles were left out carry every style of the template;
+    # drafting again must not make a -v2 of each of them.
+    case = write_at(tmp_path / "case.yaml", base_case)
+    out = tmp_path / "out"
+    with monkeypatch.context() as old_program:
+        old_program.setattr(pipeline.render, "without_unused_styles", lambda parts: parts)
+        assert statuses(draft_into(out, case, today=date(2026, 11, 3))) == ["written"]
+    archived = out / "T-001" / "T-001-01-concern.docx"
+    with zipfile.ZipFile(archived) as zf:
+        assert len(zf.read("word/styles.xml")) > 100_000  # every style of the template
+    manifest_before = (out / "T-001" / "manifest.json").read_bytes()
+
+    again = draft_into(out, case, today=date(2026, 11, 10))
+
+    assert statuses(again) == ["unchanged"]
+    assert (out / "T-001" / "manifest.json").read_bytes() == manifest_before
+    assert sorted(p.name for p in (out / "T-001").iterdir()) == ["T-001-01-concern.docx",
+                                                                 "manifest.json"]
+    changed = write_at(tmp_path / "case.yaml", base_case.replace("a joke", "a disgrace"))
+    assert statuses(draft_into(out, changed, today=date(2026, 11, 10))) == ["new version"]
 
 
 def test_cli_rerun_reports_unchanged_and_adds_nothing(tmp_path, letters, sample_cases):
@@ -459,18 +487,67 @@ def test_four_processes_on_two_cases_sharing_an_out_folder(tmp_path, sample_case
     assert "7 files checked, 0 problems." in result.stdout
 
 
+def test_a_parallel_batch_archives_what_a_serial_one_does(tmp_path, sample_cases, school_path):
+    cases = tmp_path / "cases"
+    shutil.copytree(sample_cases[0].parent, cases)
+    for source in sorted(cases.glob("*.yaml")):  # 27 cases: more than one piece per worker
+        for n in (2, 3):
+            (cases / f"{source.stem}-{n}.yaml").write_text(
+                source.read_text(encoding="utf-8").replace(
+                    f"case_id: {source.stem}", f"case_id: {source.stem}-{n}"), encoding="utf-8")
+    paths = sorted(cases.glob("*.yaml"))
+    runs = {}
+    for jobs in (1, 2):
+        settings = Settings(school_path=school_path, out_dir=tmp_path / f"out{jobs}", today=PINNED)
+        runs[jobs] = draft_many(paths, settings, jobs=jobs)
+
+    def summary(outcomes):
+        return [(o.source, o.case_id, [(l.reference, l.path.name, l.status) for l in o.letters],
+                 o.notes, o.error) for o in outcomes]
+
+    def archived(out):
+        return {folder.name: ([{k: v for k, v in e.items() if k != "written_at"}
+                               for e in json.loads((folder / "manifest.json").read_text())[
+                                   "letters"]],
+                              {f.name: f.read_bytes() for f in folder.glob("*.docx")})
+                for folder in sorted(out.iterdir()) if folder.name != ".locks"}
+
+    assert summary(runs[2]) == summary(runs[1])  # in the order of the paths, as a serial run
+    assert len(archived(tmp_path / "out1")) == 24
+    assert archived(tmp_path / "out2") == archived(tmp_path / "out1")
+
+
+@pytest.mark.parametrize("count, jobs", [(1, 2), (7, 2), (300, 2), (1000, 4), (5, 8)])
+def test_a_batch_is_handed_out_whole_in_order_in_shrinking_pieces(count, jobs):
+    paths = [Path(f"case-{n}.yaml") for n in range(count)]
+
+    pieces = list(pipeline.workflow._chunks(paths, jobs))
+
+    assert [p for piece in pieces for p in piece] == paths
+    sizes = [len(piece) for piece in pieces]
+    assert max(sizes) <= pipeline.workflow.MAX_PIECE
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-jobs:] == [1] * min(jobs, len(sizes))  # the last hand-outs are single cases
+
+
 def _hold_lock(folder: Path, entered: threading.Event, release: threading.Event) -> None:
     with pipeline.archive.locked(folder):
         entered.set()
         release.wait(timeout=60)
 
 
-def test_a_case_lock_makes_a_second_holder_wait_but_not_another_case(tmp_path):
+@pytest.mark.parametrize("byte_locks", [True, False], ids=["byte-locks", "lock-file-per-case"])
+def test_a_case_lock_makes_a_second_holder_wait_but_not_another_case(tmp_path, monkeypatch,
+                                                                      byte_locks):
+    if byte_locks and not pipeline.archive._BYTE_LOCKS:
+        pytest.skip("this system has no open-file-description locks")
+    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", byte_locks)
     out = tmp_path / "out"
     first, second, other = (threading.Event() for _ in range(3))
     release_first, release_rest = threading.Event(), threading.Event()
     holders = [threading.Thread(target=_hold_lock, args=(out / "CASE-1", first, release_first)),
-               threading.Thread(target=_hold_lock, args=(out / "CASE-1", second, release_rest)),
+               # the same folder on a case-insensitive disk
+               threading.Thread(target=_hold_lock, args=(out / "case-1", second, release_rest)),
                threading.Thread(target=_hold_lock, args=(out / "CASE-2", other, release_rest))]
     holders[0].start()
     assert first.wait(timeout=30)
@@ -485,10 +562,43 @@ def test_a_case_lock_makes_a_second_holder_wait_but_not_another_case(tmp_path):
     for holder in holders:
         holder.join(timeout=30)
     locks = sorted(p.name for p in (out / ".locks").iterdir())
-    if pipeline.archive._BYTE_LOCKS:  # one file for the whole archive, however many cases
-        assert locks == ["archive.lock"]
-    else:
-        assert locks == ["CASE-1.lock", "CASE-2.lock"]
+    assert locks == (["archive.lock"] if byte_locks else ["case-1.lock", "case-2.lock"])
+
+
+def test_the_lock_file_is_made_for_the_whole_office_to_use(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", False)
+    previous = os.umask(0o002)
+    try:
+        with pipeline.archive.locked(tmp_path / "out" / "CASE-1"):
+            pass
+    finally:
+        os.umask(previous)
+
+    mode = (tmp_path / "out" / ".locks" / "case-1.lock").stat().st_mode & 0o777
+    assert mode == 0o664  # group-writable under the office's umask, like the letters
+
+
+def test_without_byte_locks_on_this_disk_a_lock_file_per_case_is_used(tmp_path, monkeypatch):
+    def unsupported(fd: int, key: str) -> None:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", True)
+    monkeypatch.setattr(pipeline.archive, "_lock_byte", unsupported)
+
+    with pipeline.archive.locked(tmp_path / "out" / "CASE-1"):
+        assert (tmp_path / "out" / ".locks" / "case-1.lock").exists()
+
+
+def test_a_lock_that_fails_otherwise_is_a_clear_archive_error(tmp_path, monkeypatch):
+    def refused(fd: int) -> None:
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", False)
+    monkeypatch.setattr(pipeline.archive.fcntl, "flock", lambda fd, op: refused(fd))
+
+    with pytest.raises(ArchiveError, match=r"cannot lock case CASE-1 .*Permission denied"):
+        with pipeline.archive.locked(tmp_path / "out" / "CASE-1"):
+            pass
 
 
 def test_two_cli_runs_drafting_one_case_at_once(tmp_path, sample_cases, school_path, invoke):

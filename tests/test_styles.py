@@ -109,3 +109,17 @@ def test_words_2010_copy_of_the_styles_is_pruned_alike():
     parts = {**PARTS, "word/stylesWithEffects.xml": PARTS["word/styles.xml"]}
 
     assert _kept(prune_styles(parts, "word/stylesWithEffects.xml")) == _kept(prune_styles(parts))
+
+
+def test_a_style_name_made_by_a_template_tag_keeps_every_style():
+    document = (f'<w:document xmlns:w="{W}"><w:body><w:p><w:pPr>'
+                '<w:pStyle w:val="Heading{{ level }}"/></w:pPr></w:p></w:body></w:document>')
+
+    assert prune_styles({**PARTS, "word/document.xml": document.encode()}) is None
+
+
+def test_wordprocessingml_under_another_prefix_keeps_every_style():
+    document = (f'<ns0:document xmlns:ns0="{W}"><ns0:body><ns0:p><ns0:pPr>'
+                '<ns0:pStyle ns0:val="Quote"/></ns0:pPr></ns0:p></ns0:body></ns0:document>')
+
+    assert prune_styles({**PARTS, "word/document.xml": document.encode()}) is None
