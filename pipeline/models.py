@@ -280,12 +280,16 @@ class Post(_Strict):
         """The platform as it appears in file names: the vocabulary word, or a slug of the name."""
         if self.platform == "other" and self.platform_name:
             name = self.platform_name
-            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40]
+            full = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+            slug = full[:40].strip("-")
             if any(ch.isalnum() and not ch.isascii() for ch in name):
                 # 'ВКонтакте' and '微博' (or 'Zoë' and 'Zo') must not share a letter: a short
                 # digest of the name as typed keeps their file names apart.
                 digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
                 slug = f"{slug}-{digest}" if slug else digest
+            elif len(full) > 40:
+                # Two long names that begin alike must not share a letter either.
+                slug = f"{slug}-{hashlib.sha256(full.encode('utf-8')).hexdigest()[:8]}"
             if not slug:
                 return "other"
             # A site called "X" or "Facebook" must not share a letter with the real platform.
