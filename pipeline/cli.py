@@ -273,11 +273,18 @@ def verify(out_dir: Path) -> None:
                 type=click.Path(path_type=Path))
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path),
               help="Also write the register as a spreadsheet (CSV) to this file.")
-def register_command(out_dir: Path, csv_path: Path | None) -> None:
+@click.option("--cases", "case_folders", multiple=True, type=click.Path(path_type=Path),
+              default=[Path("data/cases")], show_default=True,
+              help="Where to look for a case file that has moved since its letters were drafted "
+                   "(found by its case_id); may be given more than once.")
+def register_command(out_dir: Path, csv_path: Path | None, case_folders: tuple[Path, ...]
+                     ) -> None:
     """List every letter drafted, across every case, and whether it is recorded as sent.
 
     A letter whose case file has no matching history entry yet shows "NO": those are the ones
-    the office must chase (send it, then record it in the case's history).
+    the office must chase (send it, then record it in the case's history). The history is read
+    from the case file the letter was drafted from or, if that has moved, from the file with the
+    same case_id in the --cases folders.
 
     \b
     Example:
@@ -287,7 +294,7 @@ def register_command(out_dir: Path, csv_path: Path | None) -> None:
     from pipeline.record import register, write_register_csv
 
     try:
-        rows = register(out_dir)
+        rows = register(out_dir, case_folders)
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from None
     if not rows:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -72,8 +73,46 @@ def _recorded(case: Case | None, entry: dict) -> str:
     return "NO: not yet recorded as sent"
 
 
-def register(out_dir: Path) -> list[RegisterRow]:
-    """One row per letter (its latest version) across every case under `out_dir`."""
+class _CaseFinder:
+    """A case file by its case id: at the path the manifest recorded or, when that is gone or now
+    holds another case (the folders were moved, the file renamed), among the .yaml files of the
+    folders named."""
+
+    def __init__(self, folders: Sequence[Path]):
+        self.folders = folders
+        self.loaded: dict[str, Case | None] = {}
+        self.by_id: dict[str, Case] | None = None
+
+    def find(self, case_id: str, recorded: str) -> Case | None:
+        if recorded not in self.loaded:
+            self.loaded[recorded] = self._read(Path(recorded)) if recorded else None
+        case = self.loaded[recorded]
+        if case is not None and case.case_id == case_id:
+            return case
+        if self.by_id is None:
+            self.by_id = {}
+            for path in (p for folder in self.folders if folder.is_dir()
+                         for p in sorted(folder.glob("*.yaml"))):
+                found = self._read(path)
+                if found is not None:
+                    self.by_id.setdefault(found.case_id, found)
+        return self.by_id.get(case_id)
+
+    @staticmethod
+    def _read(path: Path) -> Case | None:
+        try:
+            return validate_case(path).case
+        except (InvalidInput, PipelineError, OSError):
+            return None
+
+
+def register(out_dir: Path, case_folders: Sequence[Path] = ()) -> list[RegisterRow]:
+    """One row per letter (its latest version) across every case under `out_dir`.
+
+    Each case's history is read from the case file the manifest recorded or, failing that, from
+    the file with that case id in one of `case_folders`.
+    """
+    finder = _CaseFinder(case_folders)
     rows: list[RegisterRow] = []
     for manifest_path in sorted(out_dir.glob("*/manifest.json")):
         folder = manifest_path.parent
@@ -83,14 +122,8 @@ def register(out_dir: Path) -> list[RegisterRow]:
         latest: dict[str, dict] = {}
         for entry in manifest.letters():
             latest[entry["reference"]] = entry
-        cases: dict[str, Case | None] = {}
         for entry in latest.values():
-            source = entry.get("case_file", "")
-            if source not in cases:
-                try:
-                    cases[source] = validate_case(source).case if source else None
-                except (InvalidInput, PipelineError, OSError):
-                    cases[source] = None
+            case = finder.find(folder.name, entry.get("case_file", ""))
             files = [entry["files"]["docx"]]
             if (entry["reference"], entry["version"]) in pdfs:
                 files.append(pdfs[(entry["reference"], entry["version"])])
@@ -98,7 +131,7 @@ def register(out_dir: Path) -> list[RegisterRow]:
                 date=entry["letter_date"], reference=entry["reference"], case_id=folder.name,
                 kind=entry["kind"], recipient=entry["recipient"], posts=" ".join(entry["posts"]),
                 version=entry["version"], files=" ".join(files),
-                recorded=_recorded(cases[source], entry)))
+                recorded=_recorded(case, entry)))
     rows.sort(key=lambda r: (r.date, r.reference))
     return rows
 

@@ -204,6 +204,29 @@ def test_register_finds_the_case_from_another_directory(tmp_path, base_case, sch
     assert "1 letters; 1 not yet recorded as sent." in result.stdout
 
 
+def test_register_finds_a_moved_case_file_by_its_case_id(tmp_path, draft_into, base_case,
+                                                        invoke):
+    # The office moved its case files (a new PC, a renamed folder): the path in the manifest is
+    # gone, and another case now sits at it. The history must come from the right case.
+    old = write_at(tmp_path / "old" / "T-001.yaml", base_case)
+    out = tmp_path / "out"
+    draft_into(out, old, today=date(2026, 11, 3))
+    old.rename(tmp_path / "moved.yaml")
+    write_at(old, base_case.replace("case_id: T-001", "case_id: T-999").replace(
+        "history: []\n", CONCERN_SENT.format(day="2026-11-04")))
+    write_at(tmp_path / "new" / "renamed.yaml",
+             base_case.replace("history: []\n", CONCERN_SENT.format(day="2026-11-05")))
+
+    lost = invoke("register", out, "--cases", tmp_path / "nowhere")
+    found = invoke("register", out, "--cases", tmp_path / "nowhere", "--cases", tmp_path / "new")
+
+    assert lost.exit_code == found.exit_code == 0, lost.output + found.output
+    [row] = [line for line in lost.stdout.splitlines() if " T-001/01 " in line]
+    assert row.endswith("case file not found")
+    [row] = [line for line in found.stdout.splitlines() if " T-001/01 " in line]
+    assert row.endswith("yes, 2026-11-05 (pending)")
+
+
 # --- the bundle --------------------------------------------------------------------------------
 
 
