@@ -280,16 +280,12 @@ class Post(_Strict):
         """The platform as it appears in file names: the vocabulary word, or a slug of the name."""
         if self.platform == "other" and self.platform_name:
             name = self.platform_name
-            full = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-            slug = full[:40].strip("-")
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40]
             if any(ch.isalnum() and not ch.isascii() for ch in name):
                 # 'ВКонтакте' and '微博' (or 'Zoë' and 'Zo') must not share a letter: a short
                 # digest of the name as typed keeps their file names apart.
                 digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
                 slug = f"{slug}-{digest}" if slug else digest
-            elif len(full) > 40:
-                # Two long names that begin alike must not share a letter either.
-                slug = f"{slug}-{hashlib.sha256(full.encode('utf-8')).hexdigest()[:8]}"
             if not slug:
                 return "other"
             # A site called "X" or "Facebook" must not share a letter with the real platform.
@@ -480,6 +476,17 @@ def _cross_check(case: Case, located: Located, case_dir: Path | None) -> list[Pr
             add(("posts", i, "id"), dotted(("posts", i, "id")),
                 f"'{post.id}' is already the id of post {seen[post.id] + 1}; ids must differ")
         seen.setdefault(post.id, i)
+    sites: dict[str, tuple[int, str]] = {}
+    for i, post in enumerate(case.posts):
+        if post.platform != "other" or not post.platform_name:
+            continue
+        name = " ".join(re.sub(r"[^a-z0-9]+", " ", post.platform_name.casefold()).split())
+        first, other = sites.setdefault(post.platform_key, (i, name))
+        if other != name:  # a slug cut at 40 characters: one letter would go to both sites
+            add(("posts", i, "platform_name"), dotted(("posts", i, "platform_name")),
+                f"'{post.platform_name}' and the site of post {first + 1} "
+                f"('{case.posts[first].platform_name}') begin with the same 40 letters and "
+                "digits, so they would share one letter; name them so they differ sooner")
     known = ", ".join(seen)
     for i, step in enumerate(case.history):
         for j, pid in enumerate(step.posts or []):

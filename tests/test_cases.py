@@ -132,6 +132,43 @@ def test_check_reports_file_line_and_field(tmp_path, base_case, write_case, lett
     assert_problem(lines, path, line_of(text, at), field, message)
 
 
+def test_two_sites_whose_names_agree_for_40_characters_are_refused(tmp_path, base_case,
+                                                                   write_case, letters):
+    # The file name's slug of a site's name is cut at 40 characters; two sites that agree that
+    # far would share one takedown letter, addressed to the first.
+    stem = "Bexton Village Parents and Carers Discussion Group"
+    post = ("  - id: P1\n    platform: facebook\n"
+            "    url: https://www.facebook.com/groups/123/posts/456\n")
+    text = edit(base_case, (post, "".join(
+        f"  - id: P{n}\n    platform: other\n    platform_name: {stem} ({part} School)\n"
+        f"    url: https://example.org/{n}\n    posted: 2026-10-30\n    text: Post {n}.\n"
+        "    concerns: [negative_comment]\n    status: live\n"
+        for n, part in ((2, "Upper"), (3, "Lower")))
+        + "  - id: P1\n    platform: facebook\n"
+          "    url: https://www.facebook.com/groups/123/posts/456\n"))
+    path = write_case(tmp_path, text)
+
+    result = letters("check", path)
+
+    lines = assert_refused(result, path)
+    assert_problem(lines, path, line_of(text, "(Lower School)"), "posts[2].platform_name",
+                   "begin with the same 40 letters and digits, so they would share one letter")
+    assert len(lines) == 1
+
+
+def test_one_site_named_two_ways_is_one_site(tmp_path, base_case, write_case, letters):
+    text = edit(base_case, ("platform: facebook", "platform: other\n    platform_name: Bexton Chat"),
+                ("    status: live\n", "    status: live\n  - id: P2\n    platform: other\n"
+                 "    platform_name: bexton-chat\n    url: https://example.org/2\n"
+                 "    posted: 2026-10-30\n    text: Again.\n    concerns: [negative_comment]\n"
+                 "    status: live\n"))
+    path = write_case(tmp_path, text)
+
+    result = letters("check", path)
+
+    assert result.exit_code == 0, result.output
+
+
 def test_duplicate_key_names_the_line_of_the_first(tmp_path, base_case, write_case, letters):
     text = edit(base_case, ("    status: live\n", "    status: live\n    text: again\n"))
     path = write_case(tmp_path, text)

@@ -473,17 +473,3 @@ def test_a_pupil_called_will_or_may_does_not_stop_the_police_letter(tmp_path, ba
     assert f"{pupil[0]}. hit my son" in quoted and f"{pupil} hit" not in quoted
 
 
-
-def test_two_long_site_names_that_begin_alike_get_a_letter_each():
-    """Was a limitation (models.Post.platform_key): slugs were cut at 40 characters, so two site
-    names alike for their first 40 shared one letter."""
-    stem = "Bexton Village Parents and Carers Discussion Group"
-    sites = [dict(NON_LATIN_SITES[0], platform_name=f"{stem} (Upper School)"),
-             dict(NON_LATIN_SITES[1], platform_name=f"{stem} (Lower School)")]
-    case = small_case(*sites, history=[REFUSED])
-
-    keys = [post.platform_key for post in case.posts]
-    assert keys[0] != keys[1] and all(len(key) == 49 for key in keys)
-    assert keys[0].startswith("bexton-village-parents-and-carers-discus")
-    takedowns = sorted(l.posts for l in letters_of(decide(case), "host_takedown"))
-    assert takedowns == [("P1",), ("P2",)]
