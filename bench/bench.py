@@ -174,6 +174,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "output/bench.json")
     args = parser.parse_args()
     small, large = args.rss_cases
+    if not 0 < small < large:
+        parser.error("--rss-cases: give a smaller batch size, then a larger one")
     cores = workflow.default_jobs()
     with tempfile.TemporaryDirectory(prefix="letters-bench-") as tmp:
         scratch = Path(tmp)

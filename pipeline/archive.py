@@ -117,7 +117,9 @@ def remove_stale_temps(folder: Path) -> None:
 _BYTE_LOCKS = hasattr(fcntl, "F_OFD_SETLKW")
 ARCHIVE_LOCK = "archive.lock"
 # What a file system or kernel without byte locks answers (WSL1, some network and FUSE mounts).
-_NO_BYTE_LOCKS = {errno.EINVAL, errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}
+# Not ENOLCK: that can mean "none left for now", and a run that fell back to a lock file then
+# would not see a run holding the byte lock of the same case.
+_NO_BYTE_LOCKS = {errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS}
 
 
 def _lock_byte(fd: int, key: str) -> None:

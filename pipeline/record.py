@@ -61,9 +61,9 @@ class RegisterRow:
                 str(self.version), self.files, self.recorded]
 
 
-def _recorded(case: Case | None, entry: dict) -> str:
-    if case is None:
-        return "case file not found"
+def _recorded(case: Case | str, entry: dict) -> str:
+    if isinstance(case, str):  # why the case could not be read
+        return case
     step = STEP_FOR_KIND[entry["kind"]]
     letter_day = date.fromisoformat(entry["letter_date"])
     for item in case.history:
@@ -75,35 +75,43 @@ def _recorded(case: Case | None, entry: dict) -> str:
 
 class _CaseFinder:
     """A case file by its case id: at the path the manifest recorded or, when that is gone or now
-    holds another case (the folders were moved, the file renamed), among the .yaml files of the
-    folders named."""
+    holds another case (the folders were moved, the file renamed), the one .yaml file with that
+    case id in the folders named. Never a guess: a file with problems, or two files with one
+    case id, is reported instead."""
 
     def __init__(self, folders: Sequence[Path]):
         self.folders = folders
-        self.loaded: dict[str, Case | None] = {}
-        self.by_id: dict[str, Case] | None = None
+        self.read: dict[Path, Case | None] = {}
+        self.by_id: dict[str, list[Path]] | None = None
 
-    def find(self, case_id: str, recorded: str) -> Case | None:
-        if recorded not in self.loaded:
-            self.loaded[recorded] = self._read(Path(recorded)) if recorded else None
-        case = self.loaded[recorded]
-        if case is not None and case.case_id == case_id:
-            return case
+    def find(self, case_id: str, recorded: str) -> Case | str:
+        """The case, or why it cannot be read (shown in the register's last column)."""
+        if recorded and Path(recorded).exists():
+            case = self._read(Path(recorded))
+            if case is None:
+                return f"case file has problems: run letters check {recorded}"
+            if case.case_id == case_id:
+                return case
         if self.by_id is None:
             self.by_id = {}
             for path in (p for folder in self.folders if folder.is_dir()
                          for p in sorted(folder.glob("*.yaml"))):
                 found = self._read(path)
                 if found is not None:
-                    self.by_id.setdefault(found.case_id, found)
-        return self.by_id.get(case_id)
+                    self.by_id.setdefault(found.case_id, []).append(path)
+        paths = self.by_id.get(case_id, [])
+        if len(paths) > 1:
+            return (f"case file not found: {len(paths)} files have case_id {case_id} "
+                    f"({', '.join(p.name for p in paths)}); keep one")
+        return (self.read[paths[0]] if paths else None) or "case file not found"
 
-    @staticmethod
-    def _read(path: Path) -> Case | None:
-        try:
-            return validate_case(path).case
-        except (InvalidInput, PipelineError, OSError):
-            return None
+    def _read(self, path: Path) -> Case | None:
+        if path not in self.read:
+            try:
+                self.read[path] = validate_case(path).case
+            except (InvalidInput, PipelineError, OSError):
+                self.read[path] = None
+        return self.read[path]
 
 
 def register(out_dir: Path, case_folders: Sequence[Path] = ()) -> list[RegisterRow]:

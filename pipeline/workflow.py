@@ -187,14 +187,28 @@ def _docx_parts(data: bytes) -> dict[str, bytes] | None:
         return None
 
 
-def _same_letter(archived: Path, data: bytes) -> bool:
+def _same_inputs(entry: dict, case_sha: str, template_sha: str, school_sha: str,
+                 rules_sha: str) -> bool:
+    """Whether a manifest entry was drafted from exactly these case, template, school, rules."""
+    recorded = entry["sha256"]
+    return (recorded.get("case"), recorded.get("template"), recorded.get("school"),
+            recorded.get("rules")) == (case_sha, template_sha, school_sha, rules_sha)
+
+
+def _same_letter(archived: Path, data: bytes, archived_sha: str) -> bool:
     """Whether the archived letter is `data` but for the unused styles earlier versions of this
-    program kept in every letter: then it is the same letter, and no new version is due."""
+    program kept in every letter: then it is the same letter, and no new version is due.
+
+    Asked only when the letter's inputs are unchanged (`_same_inputs`), and only of the file
+    the manifest vouches for, so a changed template or an altered file is never taken for it.
+    """
     try:
-        old = _docx_parts(archived.read_bytes())
+        raw = archived.read_bytes()
     except OSError:
         return False
-    new = _docx_parts(data)
+    if sha256_bytes(raw) != archived_sha:
+        return False
+    old, new = _docx_parts(raw), _docx_parts(data)
     if old is None or new is None or old.keys() != new.keys():
         return False
     for name, content in new.items():
@@ -296,8 +310,10 @@ def draft_case(path: Path | str, settings: Settings, school: School, templates: 
 
             render = partial(_render_letter, template, letter, loaded, school, reference)
             data = render(day)
-            if latest and (latest["sha256"]["docx"] == sha256_bytes(data) or _same_letter(
-                    folder / latest["files"]["docx"], data)):
+            if latest and (latest["sha256"]["docx"] == sha256_bytes(data) or (
+                    _same_inputs(latest, case_sha, template.sha256, school_sha, rules_sha)
+                    and _same_letter(folder / latest["files"]["docx"], data,
+                                     latest["sha256"]["docx"]))):
                 outcome.letters.append(LetterOutcome(reference, letter.kind,
                                                      folder / latest["files"]["docx"],
                                                      "unchanged"))

@@ -186,6 +186,35 @@ def test_a_letter_archived_with_all_its_styles_is_the_same_letter_now(tmp_path, 
     assert statuses(draft_into(out, changed, today=date(2026, 11, 10))) == ["new version"]
 
 
+def test_an_old_letter_whose_template_has_changed_since_is_a_new_version(
+        tmp_path, repo, school_path, base_case, monkeypatch):
+    # The template lost a style the letter uses: the new letter reads differently, so the
+    # allowance for an old letter's extra styles must not call it unchanged.
+    case = write_at(tmp_path / "case.yaml", base_case)
+    templates = tmp_path / "templates"
+    shutil.copytree(repo / "letter_templates", templates)
+    settings = Settings(school_path=school_path, out_dir=tmp_path / "out", today=PINNED,
+                        templates_dir=templates)
+    with monkeypatch.context() as old_program:
+        old_program.setattr(pipeline.render, "without_unused_styles", lambda parts: parts)
+        [first] = draft_many([case], settings)
+    assert [l.status for l in first.letters] == ["written"]
+    concern = templates / "concern.docx"
+    with zipfile.ZipFile(concern) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    styles = etree.fromstring(parts["word/styles.xml"])
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    [address] = [s for s in styles.findall(f"{w}style") if s.get(f"{w}styleId") == "Address"]
+    styles.remove(address)
+    parts["word/styles.xml"] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8",
+                                              standalone=True)
+    concern.write_bytes(pipeline.render.write_package(list(parts.items())))
+
+    [again] = draft_many([case], settings)
+
+    assert [l.status for l in again.letters] == ["new version"]
+
+
 def test_cli_rerun_reports_unchanged_and_adds_nothing(tmp_path, letters, sample_cases):
     case = next(p for p in sample_cases if p.stem == "BPS-2026-014")
     out = tmp_path / "out"
@@ -599,6 +628,20 @@ def test_a_lock_that_fails_otherwise_is_a_clear_archive_error(tmp_path, monkeypa
     with pytest.raises(ArchiveError, match=r"cannot lock case CASE-1 .*Permission denied"):
         with pipeline.archive.locked(tmp_path / "out" / "CASE-1"):
             pass
+
+
+def test_no_byte_locks_left_for_now_is_an_error_not_a_lock_file(tmp_path, monkeypatch):
+    # Falling back then would let this run in beside one that holds the byte lock.
+    def none_left(fd: int, key: str) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", True)
+    monkeypatch.setattr(pipeline.archive, "_lock_byte", none_left)
+
+    with pytest.raises(ArchiveError, match=r"archive.lock.*No locks available"):
+        with pipeline.archive.locked(tmp_path / "out" / "CASE-1"):
+            pass
+    assert sorted(p.name for p in (tmp_path / "out" / ".locks").iterdir()) == ["archive.lock"]
 
 
 def test_two_cli_runs_drafting_one_case_at_once(tmp_path, sample_cases, school_path, invoke):

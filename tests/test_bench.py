@@ -33,6 +33,6 @@ def test_the_benchmark_runs_and_writes_every_figure(tmp_path, repo):
         figures["bare_ms"] / figures["pipeline_ms"], rel=0.02)
     if pdf_letters != "0":
         assert figures["pdf_per_letter_s"] > 0 and figures["pdf_batch_s"] > 0
-        assert figures["pdf_speedup"] == pytest.approx(
-            figures["pdf_per_letter_s"] / figures["pdf_batch_s"], rel=0.05)
+        assert figures["pdf_speedup"] == pytest.approx(  # written to one decimal place
+            figures["pdf_per_letter_s"] / figures["pdf_batch_s"], rel=0.05, abs=0.06)
     assert "speedup 1 core" in result.stdout and "wrote" in result.stdout

@@ -227,6 +227,36 @@ def test_register_finds_a_moved_case_file_by_its_case_id(tmp_path, draft_into, b
     assert row.endswith("yes, 2026-11-05 (pending)")
 
 
+def test_register_never_guesses_between_two_files_with_one_case_id(tmp_path, draft_into,
+                                                                  base_case, invoke):
+    case = write_at(tmp_path / "old" / "T-001.yaml", base_case)
+    out = tmp_path / "out"
+    draft_into(out, case, today=date(2026, 11, 3))
+    case.unlink()
+    for name, day in (("T-001.yaml", "2026-11-04"), ("T-001 backup.yaml", "2026-11-05")):
+        write_at(tmp_path / "new" / name,
+                 base_case.replace("history: []\n", CONCERN_SENT.format(day=day)))
+
+    result = invoke("register", out, "--cases", tmp_path / "new")
+
+    [row] = [line for line in result.stdout.splitlines() if " T-001/01 " in line]
+    assert row.endswith("case file not found: 2 files have case_id T-001 "
+                        "(T-001 backup.yaml, T-001.yaml); keep one")
+
+
+def test_register_sends_a_case_file_with_problems_to_letters_check(tmp_path, draft_into,
+                                                                   base_case, invoke):
+    case = write_at(tmp_path / "cases" / "T-001.yaml", base_case)
+    out = tmp_path / "out"
+    draft_into(out, case, today=date(2026, 11, 3))
+    write_at(case, base_case.replace("platform: facebook", "platfrom: facebook"))
+
+    result = invoke("register", out, "--cases", tmp_path / "cases")
+
+    [row] = [line for line in result.stdout.splitlines() if " T-001/01 " in line]
+    assert row.endswith(f"case file has problems: run letters check {case.resolve()}")
+
+
 # --- the bundle --------------------------------------------------------------------------------
 
 
