@@ -572,10 +572,38 @@ def without_unused_styles(parts: dict[str, bytes]) -> dict[str, bytes]:
     return {name: pruned.get(name) or data for name, data in parts.items()}
 
 
+def read_parts(data: bytes) -> dict[str, bytes] | None:
+    """The parts of a .docx by name (a name written twice: the last wins), or None if it is not
+    a readable zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return {info.filename: zf.read(info) for info in zf.infolist()}
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, zlib.error):
+        return None
+
+
+def same_but_for_unused_styles(old: bytes, new: bytes) -> bool:
+    """Whether the .docx `old` is `new` but for styles `new` leaves out (see prune_styles):
+    every other part byte for byte, and each styles part the old one cut down to new's styles."""
+    old_parts, new_parts = read_parts(old), read_parts(new)
+    if old_parts is None or new_parts is None or old_parts.keys() != new_parts.keys():
+        return False
+    for name, content in new_parts.items():
+        if old_parts[name] == content:
+            continue
+        keep = style_ids(content) if name in STYLE_PARTS else None
+        root = parse_styles(old_parts[name]) if keep is not None else None
+        if root is None or restrict_styles(root, keep) != content:
+            return False
+    return True
+
+
 def repack(docx_bytes: bytes, properties: DocumentProperties) -> bytes:
     """A .docx made by other code (python-docx) re-packed with our fixed times and properties,
     and without the styles it does not use."""
-    with zipfile.ZipFile(io.BytesIO(docx_bytes)) as zf:
-        parts = without_unused_styles({info.filename: zf.read(info) for info in zf.infolist()})
+    parts = read_parts(docx_bytes)
+    if parts is None:
+        raise ValueError("not a Word package")
+    parts = without_unused_styles(parts)
     parts[CORE_PART] = properties.core_xml()
     return write_package(list(parts.items()))

@@ -15,7 +15,6 @@ import re
 import shutil
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -48,13 +47,10 @@ from pipeline.models import (
 from pipeline.pdf import convert as convert_to_pdf
 from pipeline.policy import decide, rules_digest
 from pipeline.render import (
-    STYLE_PARTS,
     CompiledTemplate,
     DocumentProperties,
     make_environment,
-    parse_styles,
-    restrict_styles,
-    style_ids,
+    same_but_for_unused_styles,
 )
 
 DEFAULT_SCHOOL = Path("data/school.yaml")
@@ -179,14 +175,6 @@ def _leaks_pupil(data: bytes, loaded: LoadedCase) -> str | None:
     return None
 
 
-def _docx_parts(data: bytes) -> dict[str, bytes] | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return {info.filename: zf.read(info) for info in zf.infolist()}
-    except (zipfile.BadZipFile, OSError, KeyError, EOFError, zlib.error):
-        return None
-
-
 def _same_inputs(entry: dict, case_sha: str, template_sha: str, school_sha: str,
                  rules_sha: str) -> bool:
     """Whether a manifest entry was drafted from exactly these case, template, school, rules."""
@@ -208,17 +196,7 @@ def _same_letter(archived: Path, data: bytes, archived_sha: str) -> bool:
         return False
     if sha256_bytes(raw) != archived_sha:
         return False
-    old, new = _docx_parts(raw), _docx_parts(data)
-    if old is None or new is None or old.keys() != new.keys():
-        return False
-    for name, content in new.items():
-        if old[name] == content:
-            continue
-        keep = style_ids(content) if name in STYLE_PARTS else None
-        root = parse_styles(old[name]) if keep is not None else None
-        if root is None or restrict_styles(root, keep) != content:
-            return False
-    return True
+    return same_but_for_unused_styles(raw, data)
 
 
 @contextlib.contextmanager
