@@ -38,9 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import workflow
-from pipeline.context import LetterMeta, build_context
-from pipeline.models import load_school, validate_case
+from pipeline import draft as workflow
+from pipeline.case.load import load_school, validate_case
+from pipeline.letter.context import LetterMeta, build_context
 from pipeline.policy import decide
 
 LETTER_DATE = date(2026, 11, 3)
@@ -86,7 +86,7 @@ def settings_for(out: Path) -> workflow.Settings:
 def bare_docxtpl_ms(case_path: Path, count: int, scratch: Path, repeat: int) -> float:
     from docxtpl import DocxTemplate
 
-    from pipeline.render import make_environment
+    from pipeline.docx.template import make_environment
 
     school = load_school(ROOT / "data/school.yaml")
     loaded = validate_case(case_path)
@@ -126,7 +126,7 @@ def peak_rss_mb(count: int, scratch: Path) -> float:
         "import sys; from pathlib import Path;"
         f"sys.path.insert(0, {str(ROOT)!r});"
         "from bench.bench import make_cases, settings_for;"
-        "from pipeline import workflow;"
+        "from pipeline import draft as workflow;"
         f"paths = make_cases(Path({str(scratch / 'cases')!r}), {count});"
         f"workflow.draft_many(paths, settings_for(Path({str(scratch / 'out')!r})), jobs=1);"
         # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report

@@ -1,7 +1,9 @@
-"""The `letters` command: thin Click commands over pipeline.workflow.
+"""The `letters` command: thin Click commands over the pipeline's library.
 
-Each command parses its arguments, calls the library, prints, and turns a PipelineError into an
-exit status: 2 for invalid case files (as the contract says), 1 for anything else.
+Each command parses its arguments, calls the library and prints. Errors are turned into
+messages and exit statuses in one place, `_Letters.invoke`: every PipelineError carries its own
+status (2 for input that cannot be used, as the contract says; 1 for anything else), and Ctrl-C
+or SIGTERM stops with one line and status 130.
 """
 
 from __future__ import annotations
@@ -15,18 +17,39 @@ from pathlib import Path
 
 import click
 
-from pipeline import __version__, workflow
-from pipeline.errors import InvalidInput, PipelineError
-from pipeline.models import LETTER_KINDS
-from pipeline.workflow import Settings, relative
+from pipeline import __version__, kinds
+from pipeline import draft as workflow
+from pipeline.case.load import load_school
+from pipeline.draft import Settings, relative
+from pipeline.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_TERMINATED,
+    EXIT_PROBLEM,
+    InvalidInput,
+    PipelineError,
+)
+from pipeline.shipped import templates_dir
 
-EXIT_INVALID = 2
 
+class _Letters(click.Group):
+    """The command group, and the one place errors become messages and exit statuses."""
 
-def _fail_invalid(exc: InvalidInput) -> None:
-    for problem in exc.problems:
-        click.echo(str(problem), err=True)
-    sys.exit(EXIT_INVALID)
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InvalidInput as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+        except PipelineError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+        except KeyboardInterrupt as exc:
+            click.echo("\nStopped. Everything already reported as written is archived whole; "
+                       "run the command again to finish.", err=True)
+            code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+            raise click.exceptions.Exit(code) from None
 
 
 def _iso_date(ctx, param, value):
@@ -43,7 +66,7 @@ school_option = click.option(
     show_default=True, help="The school profile (name, address, who signs).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Letters, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="letters")
 def cli() -> None:
     """Draft the letters Bexton Primary School's Social Media Policy calls for.
@@ -81,10 +104,10 @@ def check(cases: tuple[Path, ...], school_path: Path) -> None:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             continue
-        kinds = ", ".join(l.kind for l in plan.letters) or "nothing due now"
+        planned = ", ".join(l.kind for l in plan.letters) or "nothing due now"
         posts = len(loaded.case.posts)
         click.echo(f"{relative(path)}: ok ({posts} post{'s' if posts != 1 else ''}; "
-                   f"plan: {kinds})")
+                   f"plan: {planned})")
     if bad:
         sys.exit(EXIT_INVALID)
 
@@ -95,10 +118,7 @@ def _school_or_none(path: Path):
         if path != workflow.DEFAULT_SCHOOL:  # named on the command line, so meant
             raise click.BadParameter(f"no such file: {path}", param_hint="--school")
         return None
-    try:
-        return workflow.load_school(path)
-    except InvalidInput as exc:
-        _fail_invalid(exc)
+    return load_school(path)
 
 
 @cli.command()
@@ -113,19 +133,13 @@ def plan(case: Path, as_json: bool, school_path: Path) -> None:
       letters plan data/cases/BPS-2026-014.yaml
       letters plan data/cases/BPS-2026-014.yaml --json
     """
-    try:
-        school = workflow.load_school(school_path)
-        loaded, the_plan = workflow.check_case(case, school)
-    except InvalidInput as exc:
-        _fail_invalid(exc)
+    school = load_school(school_path)
+    loaded, the_plan = workflow.check_case(case, school)
     _warn_review(school)
     if as_json:
         click.echo(json.dumps(the_plan.as_json(), indent=2, ensure_ascii=False))
-        if not the_plan.letters:
-            for note in the_plan.notes:
-                click.echo(note, err=True)
-        return
-    click.echo(format_plan(loaded.case, the_plan))
+    else:
+        click.echo(format_plan(loaded.case, the_plan))
     if not the_plan.letters:
         for note in the_plan.notes:
             click.echo(note, err=True)
@@ -159,21 +173,25 @@ def format_plan(case, the_plan) -> str:
     return "\n".join(lines)
 
 
+templates_option = click.option(
+    "--templates", "templates_dir", type=click.Path(path_type=Path), default=None,
+    help="Use the templates in this folder (default: ./letter_templates/ if there is one, "
+         "else the templates installed with the program).")
+
+
 @cli.command()
 @click.argument("cases", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=workflow.DEFAULT_OUT,
               show_default=True, help="Folder the letters are archived in.")
-@click.option("--templates", "templates_dir", type=click.Path(path_type=Path),
-              default=workflow.DEFAULT_TEMPLATES, help="Use the templates in this folder "
-              "(try edited wording before it replaces the shipped templates).")
+@templates_option
 @click.option("--date", "letter_date", callback=_iso_date, metavar="YYYY-MM-DD",
               help="Date the letters (default: the day each letter is first drafted).")
 @click.option("--pdf", is_flag=True, help="Also write a PDF/A copy of each letter (LibreOffice).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Cases drafted at once (default: one per processor core).")
 @school_option
-def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_date, pdf: bool,
-          jobs: int | None, school_path: Path) -> None:
+def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path | None, letter_date,
+          pdf: bool, jobs: int | None, school_path: Path) -> None:
     """Draft the planned letters of each case as Word documents, and archive them.
 
     Each letter is written once to OUT/<case_id>/ with its reference in the file name. Running
@@ -188,15 +206,11 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_da
     settings = Settings(school_path=school_path, templates_dir=templates_dir, out_dir=out_dir,
                         letter_date=letter_date, pdf=pdf)
     paths = workflow.case_files(cases)
+    _warn_review(load_school(school_path))
     report = _Progress(len(paths))
     try:
-        _warn_review(workflow.load_school(school_path))
         outcomes = workflow.draft_many(paths, settings, progress=report,
                                        jobs=jobs or workflow.default_jobs())
-    except InvalidInput as exc:
-        _fail_invalid(exc)
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         report.done()
     invalid = [o for o in outcomes if o.problems]
@@ -208,7 +222,7 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path, letter_da
     if invalid:
         sys.exit(EXIT_INVALID)
     if failed:
-        sys.exit(1)
+        sys.exit(EXIT_PROBLEM)
 
 
 class _Progress:
@@ -254,18 +268,15 @@ def verify(out_dir: Path) -> None:
     Example:
       letters verify output
     """
-    from pipeline.archive import verify as verify_archive
+    from pipeline.archive.verify import verify as verify_archive
 
-    try:
-        checked, findings = verify_archive(out_dir)
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from None
+    checked, findings = verify_archive(out_dir)
     for finding in findings:
         click.echo(str(finding), err=True)
     click.echo(f"{checked} files checked, {len(findings)} problem"
                f"{'s' if len(findings) != 1 else ''}.")
     if findings:
-        sys.exit(1)
+        sys.exit(EXIT_PROBLEM)
 
 
 @cli.command("register")
@@ -293,10 +304,7 @@ def register_command(out_dir: Path, csv_path: Path | None, case_folders: tuple[P
     """
     from pipeline.record import register, write_register_csv
 
-    try:
-        rows = register(out_dir, case_folders)
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from None
+    rows = register(out_dir, case_folders)
     if not rows:
         click.echo(f"No letters archived under {out_dir} yet.")
     for row in rows:
@@ -334,15 +342,10 @@ def bundle(case: Path, target: Path | None, out_dir: Path, bundle_date, school_p
     """
     from pipeline.record import write_bundle
 
-    try:
-        school = workflow.load_school(school_path)
-        loaded, _ = workflow.check_case(case, school)
-        target = target or out_dir / f"{loaded.case.case_id}-bundle.zip"
-        written = write_bundle(loaded, school, out_dir, target, bundle_date or date.today())
-    except InvalidInput as exc:
-        _fail_invalid(exc)
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from None
+    school = load_school(school_path)
+    loaded, _ = workflow.check_case(case, school)
+    target = target or out_dir / f"{loaded.case.case_id}-bundle.zip"
+    written = write_bundle(loaded, school, out_dir, target, bundle_date or date.today())
     click.echo(f"Wrote {relative(written)}")
 
 
@@ -355,7 +358,7 @@ def templates() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @school_option
 def templates_check(paths: tuple[Path, ...], school_path: Path) -> None:
-    """Lint the letter templates (default: letter_templates/), or the folders/files given.
+    """Lint the letter templates (default: the ones letters are drafted with), or those given.
 
     Reports template syntax errors with the paragraph around them, every field a template uses
     that its letter does not provide (with the closest valid one), and anything the sandbox
@@ -369,22 +372,22 @@ def templates_check(paths: tuple[Path, ...], school_path: Path) -> None:
     from pipeline.template_check import check_templates
 
     try:
-        school = workflow.load_school(school_path)
+        school = load_school(school_path)
     except InvalidInput as exc:  # exit 1, as the contract gives this command no 2
-        raise click.ClickException(f"the school profile is needed to check templates:\n{exc}"
-                                   ) from None
-    findings = check_templates(list(paths), workflow.DEFAULT_TEMPLATES, school)
+        raise PipelineError(f"the school profile is needed to check templates:\n{exc}") from None
+    default = templates_dir()
+    findings = check_templates(list(paths), default, school)
     for finding in findings:
         click.echo(str(finding), err=True)
-    where = ", ".join(str(p) for p in paths) or relative(workflow.DEFAULT_TEMPLATES)
+    where = ", ".join(str(p) for p in paths) or relative(default)
     if findings:
         click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''} in {where}.")
-        sys.exit(1)
+        sys.exit(EXIT_PROBLEM)
     click.echo(f"Templates in {where}: ok.")
 
 
 @templates.command("fields")
-@click.argument("kind", required=False, type=click.Choice(LETTER_KINDS))
+@click.argument("kind", required=False, type=click.Choice(kinds.NAMES))
 @school_option
 def templates_fields(kind: str | None, school_path: Path) -> None:
     """List every field a letter template can use, with an example value.
@@ -400,21 +403,19 @@ def templates_fields(kind: str | None, school_path: Path) -> None:
     """
     from pipeline.template_check import fields_for
 
-    try:
-        school = workflow.load_school(school_path)
-    except InvalidInput as exc:
-        _fail_invalid(exc)
-    for each in [kind] if kind else LETTER_KINDS:
+    school = load_school(school_path)
+    for each in [kind] if kind else kinds.NAMES:
         click.echo(f"{each} letter:")
         for path, example in fields_for(each, school).items():
-            if isinstance(example, (dict, list)):
-                shown = "(a list: use it in a for loop)" if isinstance(example, list) else ""
-                if isinstance(example, dict):
-                    continue
+            if isinstance(example, dict):
+                continue
+            if isinstance(example, list):
+                shown = "(a list: use it in a for loop)"
+            elif isinstance(example, str):
+                shown = json.dumps(example[:70] + ("..." if len(example) > 70 else ""),
+                                   ensure_ascii=False)
             else:
-                shown = repr(example) if not isinstance(example, str) else \
-                    json.dumps(example[:70] + ("..." if len(example) > 70 else ""),
-                               ensure_ascii=False)
+                shown = repr(example)
             click.echo(f"  {path:<38} {shown}")
         click.echo("")
 
@@ -425,9 +426,9 @@ def schema() -> None:
 
     \b
     Example:
-      letters schema > docs/case.schema.json
+      letters schema > pipeline/case/case.schema.json
     """
-    from pipeline.models import case_schema
+    from pipeline.case.load import case_schema
 
     click.echo(json.dumps(case_schema(), indent=2, ensure_ascii=False))
 
@@ -445,8 +446,9 @@ def new_case(case_id: str, target: Path | None) -> None:
     Example:
       letters new-case BPS-2026-030
     """
-    from pipeline.archive import write_new
-    from pipeline.models import SAFE_ID
+    from pipeline.archive.store import write_new
+    from pipeline.case.model import SAFE_ID
+    from pipeline.shipped import schema_file
     from pipeline.skeleton import skeleton
 
     if not SAFE_ID.fullmatch(case_id):
@@ -456,18 +458,19 @@ def new_case(case_id: str, target: Path | None) -> None:
     if target.exists():
         raise click.ClickException(f"{target} already exists; choose another case id or file")
     target.parent.mkdir(parents=True, exist_ok=True)
-    schema_ref = os.path.relpath(workflow.SCHEMA_FILE, target.parent.resolve())
-    try:
-        write_new(target, skeleton(case_id, date.today(), str(target), schema_ref)
-                  .encode("utf-8"))
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from None
+    schema_ref = os.path.relpath(schema_file(), target.parent.resolve())
+    write_new(target, skeleton(case_id, date.today(), str(target), schema=schema_ref)
+              .encode("utf-8"))
     click.echo(f"Wrote {relative(target)}: fill in every FILL IN, then run 'make check'.")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager or `kill` stopping the run), unwound like Ctrl-C."""
 
 
 def _stop_on_sigterm(signum, frame) -> None:
     # Unwind like Ctrl-C, so every `finally` removes its temporary files before exiting.
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def main() -> None:

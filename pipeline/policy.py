@@ -13,17 +13,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
-from pipeline.models import (
-    Case,
-    Excluded,
-    Override,
-    Plan,
-    PlannedLetter,
-    Post,
-    School,
-)
+from pipeline import kinds
+from pipeline.case.dates import day_of, long_date
+from pipeline.case.model import Case, Override, Post, School
+from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
 
 PLATFORM_WORDS = frozenset(PLATFORMS)
@@ -47,24 +43,75 @@ POLICE = ("Contact the Police where the School feels it appropriate – for exam
           "racial element, is considered to be grossly obscene or is threatening violence;")
 LEGAL = ("Take legal advice and/or legal action where the information posted is defamatory in any "
          "way or if the circumstances warrant this;")
+OTHER_LEGAL_ACTION = "Take other legal action against the individual."
 ACCESS = ("If the inappropriate comments have been made on a school website or online forum, the "
           "School may take action to block or restrict that individual's access to that website "
           "or forum;")
 
+# --- the plan ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedLetter:
+    """One letter the policy calls for now: to whom, about which posts, why, on which clause."""
+
+    kind: str
+    to: str
+    posts: tuple[str, ...]
+    reasons: tuple[str, ...]
+    clauses: tuple[str, ...]
+    platform: str | None = None
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def spec(self) -> Kind:
+        """The letter's kind, with everything the registry knows about it."""
+        return kinds.get(self.kind)
+
+    @property
+    def key(self) -> str:
+        """What makes two letters 'the same letter' across runs: kind and platform."""
+        return self.spec.letter_key(self.platform)
+
+    def as_json(self) -> dict:
+        out: dict[str, Any] = {"kind": self.kind, "to": self.to, "posts": list(self.posts),
+                               "reasons": list(self.reasons), "clauses": list(self.clauses)}
+        if self.platform:
+            out["platform"] = self.platform
+        if self.overrides:
+            out["overrides"] = list(self.overrides)
+        return out
+
+
+@dataclass(frozen=True)
+class Excluded:
+    kind: str
+    platform: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    case_id: str
+    letters: tuple[PlannedLetter, ...]
+    notes: tuple[str, ...] = ()
+    excluded: tuple[Excluded, ...] = ()
+
+    def as_json(self) -> dict:
+        out: dict[str, Any] = {"case_id": self.case_id,
+                               "letters": [letter.as_json() for letter in self.letters]}
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.excluded:
+            out["excluded"] = [{"kind": e.kind, "platform": e.platform, "reason": e.reason}
+                               for e in self.excluded]
+        return out
+
+
 # --- facts about a case that the rules are written in ----------------------------------------
 
-FIRST_STEPS = ("discussion", "concern_letter")
+FIRST_STEPS = (kinds.DISCUSSION, kinds.CONCERN.step)
 REFUSING_OUTCOMES = ("refused", "no_response", "continued")
-
-
-def _day(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
-def long_date(value: date | datetime) -> str:
-    """A date as the letters print it: 3 November 2026."""
-    value = _day(value)
-    return f"{value.day} {value:%B %Y}"
 
 
 def first_step_date(case: Case) -> date | None:
@@ -75,23 +122,28 @@ def first_step_date(case: Case) -> date | None:
 def refusal(case: Case) -> str | None:
     """Why the poster counts as having refused, in words, or None if they have not."""
     for step in case.history:
-        if step.step in (*FIRST_STEPS, "warning_letter") and step.outcome in REFUSING_OUTCOMES:
+        if step.step in (*FIRST_STEPS, kinds.WARNING.step) and step.outcome in REFUSING_OUTCOMES:
             said = {"refused": "refused", "no_response": "did not respond",
                     "continued": "continued to post"}[step.outcome]
-            return (f"after the {step.step.replace('_', ' ')} on {long_date(step.date)} the "
+            return (f"after the {step_words(step.step)} on {long_date(step.date)} the "
                     f"poster {said}")
     first = first_step_date(case)
     if first is not None:
-        later = [p for p in case.posts if _day(p.posted) > first]
+        later = [p for p in case.posts if day_of(p.posted) > first]
         if later:
             return (f"{_ids(later)} {'was' if len(later) == 1 else 'were'} posted after the "
                     f"first step on {long_date(first)}")
     return None
 
 
-def recorded(case: Case, step: str, post: Post | None = None) -> bool:
-    """Whether history already records `step` (for `post`, when given)."""
-    return any(s.step == step and (post is None or s.covers(post.id)) for s in case.history)
+def step_words(step: str) -> str:
+    """A history step in plain words: 'discussion', 'letter of concern'."""
+    return kinds.BY_STEP[step].step_words if step in kinds.BY_STEP else step.replace("_", " ")
+
+
+def recorded(case: Case, kind: Kind, post: Post | None = None) -> bool:
+    """Whether history already records `kind` as sent (for `post`, when given)."""
+    return any(s.step == kind.step and (post is None or s.covers(post.id)) for s in case.history)
 
 
 def _ids(posts: list[Post]) -> str:
@@ -120,8 +172,7 @@ class Match:
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str
-    to: str  # "poster", "platform", "police" or "advisers"
+    kind: Kind
     condition: Callable[[Case], list[Match]]
     reason: str  # formatted with {posts} {where} {facts} {poster}
     clauses: tuple[str, ...]
@@ -141,7 +192,7 @@ def _concern(case: Case) -> list[Match]:
 def _warning(case: Case) -> list[Match]:
     live = _live(case)
     why = refusal(case)
-    if live and first_step_date(case) is not None and why and not recorded(case, "warning_letter"):
+    if live and first_step_date(case) is not None and why and not recorded(case, kinds.WARNING):
         return [Match(live, facts=why)]
     return []
 
@@ -150,7 +201,7 @@ def _host_takedown(case: Case) -> list[Match]:
     why = refusal(case)
     matches: dict[str, list[Post]] = {}
     for post in _live(case):
-        if not post.external or recorded(case, "host_takedown", post):
+        if not post.external or recorded(case, kinds.HOST_TAKEDOWN, post):
             continue
         if why or post.serious:
             matches.setdefault(post.platform_key, []).append(post)
@@ -164,17 +215,17 @@ def _police(case: Case) -> list[Match]:
     # The contract: a letter recorded in history is not planned again; only platform letters
     # are counted post by post.
     posts = [p for p in case.posts if p.serious]
-    if not posts or recorded(case, "police_referral"):
+    if not posts or recorded(case, kinds.POLICE_REFERRAL):
         return []
-    kinds = sorted({c.replace("_", " ") for p in posts for c in p.concerns
+    named = sorted({c.replace("_", " ") for p in posts for c in p.concerns
                     if c in ("threat_of_violence", "racist", "grossly_obscene", "harassment")})
-    return [Match(posts, facts=", ".join(kinds))]
+    return [Match(posts, facts=", ".join(named))]
 
 
 def _legal(case: Case) -> list[Match]:
     why = refusal(case)
     posts = [p for p in _live(case) if "defamatory" in p.concerns]
-    if recorded(case, "legal_referral"):
+    if recorded(case, kinds.LEGAL_REFERRAL):
         return []
     return [Match(posts, facts=why)] if posts and why else []
 
@@ -182,37 +233,37 @@ def _legal(case: Case) -> list[Match]:
 def _access(case: Case) -> list[Match]:
     why = refusal(case)
     posts = [p for p in _live(case) if not p.external]
-    if recorded(case, "access_restriction"):
+    if recorded(case, kinds.ACCESS_RESTRICTION):
         return []
     return [Match(posts, facts=why)] if posts and why else []
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("concern", "poster", _concern,
+    Rule(kinds.CONCERN, _concern,
          "{where} {is_are} live and the school has not yet discussed {it_them} with the poster or "
          "written to them: the first step is to express concern and ask for removal.",
          (FIRST_STEP, EXPRESS_CONCERN)),
-    Rule("warning", "poster", _warning,
+    Rule(kinds.WARNING, _warning,
          "{where} {is_are} still live, and {facts}: the next step is to set out the school's "
          "concerns in writing, with a warning and a request for removal.",
          (IF_REFUSED, WARNING)),
-    Rule("host_takedown", "platform", _host_takedown,
+    Rule(kinds.HOST_TAKEDOWN, _host_takedown,
          "{where} {is_are} live on an outside platform, and {facts}: ask the platform to "
          "remove {it_them}.",
          (IF_REFUSED, HOST)),
-    Rule("police_referral", "police", _police,
+    Rule(kinds.POLICE_REFERRAL, _police,
          "{where} {is_are} serious ({facts}): report to the police, who decide whether a crime "
          "has been committed (a removed post remains evidence).",
          (POLICE,)),
-    Rule("legal_referral", "advisers", _legal,
+    Rule(kinds.LEGAL_REFERRAL, _legal,
          "{where} {is_are} live and said to be defamatory, and {facts}: take legal advice.",
          (IF_REFUSED, LEGAL)),
-    Rule("access_restriction", "poster", _access,
+    Rule(kinds.ACCESS_RESTRICTION, _access,
          "{where} {is_are} on the school's own site and {facts}: restrict the poster's access "
          "to it.",
          (IF_REFUSED, ACCESS)),
 )
-RULES_BY_KIND = {rule.kind: rule for rule in RULES}
+RULES_BY_KIND = {rule.kind.name: rule for rule in RULES}
 
 
 def rules_digest() -> str:
@@ -220,7 +271,7 @@ def rules_digest() -> str:
 
     Recorded in the manifest so the school can show which version of the rules produced a letter.
     """
-    table = [{"kind": r.kind, "to": r.to, "condition": r.condition.__name__,
+    table = [{**kinds.describe(r.kind), "condition": r.condition.__name__,
               "reason": r.reason, "clauses": list(r.clauses)} for r in RULES]
     return hashlib.sha256(json.dumps(table, ensure_ascii=False).encode()).hexdigest()
 
@@ -228,14 +279,15 @@ def rules_digest() -> str:
 # --- deciding ----------------------------------------------------------------------------------
 
 
-def recipient(rule_to: str, case: Case, school: School | None, platform: str | None) -> str:
-    if rule_to == "poster":
+def recipient(kind: Kind, case: Case, school: School | None, platform: str | None) -> str:
+    """Who a letter of `kind` goes to, by name."""
+    if kind.to is Recipient.POSTER:
         return case.poster.name
-    if rule_to == "platform":
+    if kind.to is Recipient.PLATFORM:
         post = next(p for p in case.posts if p.platform_key == platform)
         info = platform_info(post.platform, post.platform_name)
         return f"{info.label} ({info.operator})"
-    if rule_to == "police":
+    if kind.to is Recipient.POLICE:
         if case.police and case.police.force:
             return case.police.force
         return school.police_force if school else "the police"
@@ -255,7 +307,7 @@ def decide(case: Case, school: School | None = None) -> Plan:
     for rule in RULES:
         for match in rule.condition(case):
             letters.append(PlannedLetter(
-                kind=rule.kind, to=recipient(rule.to, case, school, match.platform),
+                kind=rule.kind.name, to=recipient(rule.kind, case, school, match.platform),
                 posts=tuple(p.id for p in match.posts), reasons=(_reason(rule, match, case),),
                 clauses=match.clauses or rule.clauses, platform=match.platform))
     excluded: list[Excluded] = []
@@ -277,8 +329,7 @@ def decide(case: Case, school: School | None = None) -> Plan:
                 excluded += [Excluded(l.kind, l.platform, override.reason)
                              for l in letters if _override_hits(override, l)]
             letters = kept
-    order = {rule.kind: i for i, rule in enumerate(RULES)}
-    letters.sort(key=lambda l: order[l.kind])  # stable: platforms keep the order of the posts
+    letters.sort(key=lambda l: kinds.order(l.kind))  # stable: platforms keep the posts' order
     return Plan(case.case_id, tuple(letters), tuple(_notes(case, letters, excluded) + unmet),
                 tuple(excluded))
 
@@ -304,7 +355,7 @@ def _include(letters: list[PlannedLetter], override: Override, case: Case,
                               l.overrides + (override.reason,)) for l in letters]
     posts = ([case.post(pid) for pid in override.posts] if override.posts
              else _live(case) or list(case.posts))
-    if override.letter == "host_takedown":
+    if rule.kind.per_platform:
         groups: dict[str, list[Post]] = {}
         for post in posts:
             if post.external and override.platform in (None, post.platform):
@@ -314,7 +365,7 @@ def _include(letters: list[PlannedLetter], override: Override, case: Case,
         platforms = [(None, posts)]
     for key, chosen in platforms:
         letters.append(PlannedLetter(
-            kind=rule.kind, to=recipient(rule.to, case, school, key),
+            kind=rule.kind.name, to=recipient(rule.kind, case, school, key),
             posts=tuple(p.id for p in chosen), reasons=(reason,), clauses=rule.clauses,
             platform=key, overrides=(override.reason,)))
     return letters
@@ -332,12 +383,12 @@ def _notes(case: Case, letters: list[PlannedLetter], excluded: list[Excluded]) -
         step = agreed[-1] if agreed else None
         if step:
             notes.append(
-                f"Waiting on {case.poster.name}: the {step.step.replace('_', ' ')} on "
+                f"Waiting on {case.poster.name}: the {step_words(step.step)} on "
                 f"{long_date(step.date)} ended '{step.outcome.replace('_', ' ')}', and "
                 f"{_ids(live)} {'is' if len(live) == 1 else 'are'} still live. If "
                 f"{'it is' if len(live) == 1 else 'they are'} not removed, record the outcome in "
                 "the case's history (refused or no_response) and plan again.")
-    if recorded(case, "warning_letter") and live and not letters:
+    if recorded(case, kinds.WARNING) and live and not letters:
         notes.append("A warning letter is already recorded; the next steps (platform, police, "
                      "legal advice) depend on the posts and the outcome recorded.")
     for e in excluded:

@@ -18,25 +18,18 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
 
-from pipeline.archive import (
-    Manifest,
-    case_folder,
-    replace_atomically,
-    sha256_bytes,
-    verify_folder,
-)
-from pipeline.context import OUTCOME_WORDS, STEP_WORDS
+from pipeline import kinds
+from pipeline.archive.manifest import LetterEntry, Manifest
+from pipeline.archive.store import case_folder, replace_atomically, sha256_bytes
+from pipeline.archive.verify import verify_folder
+from pipeline.case.dates import long_date
+from pipeline.case.load import LoadedCase, evidence_path, validate_case
+from pipeline.case.model import Case, School
+from pipeline.docx.package import DocumentProperties, repack, write_package
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError
-from pipeline.models import Case, LoadedCase, School, evidence_path, validate_case
+from pipeline.letter.words import OUTCOME_WORDS
 from pipeline.platforms import platform_info
-from pipeline.policy import long_date
-from pipeline.render import DocumentProperties, repack, write_package
-
-# The history step that records each letter kind as sent.
-STEP_FOR_KIND = {"concern": "concern_letter", "warning": "warning_letter",
-                 "host_takedown": "host_takedown", "police_referral": "police_referral",
-                 "legal_referral": "legal_referral", "access_restriction": "access_restriction"}
-
+from pipeline.policy import step_words
 
 # --- register ---------------------------------------------------------------------------------
 
@@ -61,14 +54,14 @@ class RegisterRow:
                 str(self.version), self.files, self.recorded]
 
 
-def _recorded(case: Case | str, entry: dict) -> str:
+def _recorded(case: Case | str, entry: LetterEntry) -> str:
     if isinstance(case, str):  # why the case could not be read
         return case
-    step = STEP_FOR_KIND[entry["kind"]]
-    letter_day = date.fromisoformat(entry["letter_date"])
+    step = kinds.get(entry.kind).step
+    letter_day = date.fromisoformat(entry.letter_date)
     for item in case.history:
         if item.step == step and item.date >= letter_day and \
-                all(item.covers(pid) for pid in entry["posts"]):
+                all(item.covers(pid) for pid in entry.posts):
             return f"yes, {item.date.isoformat()} ({item.outcome})"
     return "NO: not yet recorded as sent"
 
@@ -125,20 +118,19 @@ def register(out_dir: Path, case_folders: Sequence[Path] = ()) -> list[RegisterR
     for manifest_path in sorted(out_dir.glob("*/manifest.json")):
         folder = manifest_path.parent
         manifest = Manifest.read(folder, folder.name)
-        pdfs = {(e["reference"], e["version"]): e["files"]["pdf"]
-                for e in manifest.entries if e.get("event") == "pdf"}
-        latest: dict[str, dict] = {}
+        pdfs = {(e.reference, e.version): e.files["pdf"] for e in manifest.pdfs()}
+        latest: dict[str, LetterEntry] = {}
         for entry in manifest.letters():
-            latest[entry["reference"]] = entry
+            latest[entry.reference] = entry
         for entry in latest.values():
-            case = finder.find(folder.name, entry.get("case_file", ""))
-            files = [entry["files"]["docx"]]
-            if (entry["reference"], entry["version"]) in pdfs:
-                files.append(pdfs[(entry["reference"], entry["version"])])
+            case = finder.find(folder.name, entry.case_file)
+            files = [entry.docx]
+            if (entry.reference, entry.version) in pdfs:
+                files.append(pdfs[(entry.reference, entry.version)])
             rows.append(RegisterRow(
-                date=entry["letter_date"], reference=entry["reference"], case_id=folder.name,
-                kind=entry["kind"], recipient=entry["recipient"], posts=" ".join(entry["posts"]),
-                version=entry["version"], files=" ".join(files),
+                date=entry.letter_date, reference=entry.reference, case_id=folder.name,
+                kind=entry.kind, recipient=entry.recipient, posts=" ".join(entry.posts),
+                version=entry.version, files=" ".join(files),
                 recorded=_recorded(case, entry)))
     rows.sort(key=lambda r: (r.date, r.reference))
     return rows
@@ -181,13 +173,13 @@ def chronology(case: Case, manifest: Manifest) -> list[tuple[datetime, str, str]
                            f"by {post.captured_by or 'the school'}"))
     for step in case.history:
         posts = f" ({', '.join(step.posts)})" if step.posts else ""
-        events.append((_sort_key(step.date), f"{STEP_WORDS[step.step].capitalize()}{posts}",
+        events.append((_sort_key(step.date), f"{step_words(step.step).capitalize()}{posts}",
                        f"{step.by or 'The school'}: {OUTCOME_WORDS[step.outcome]}."
                        + (f" {step.notes}" if step.notes else "")))
     for entry in manifest.letters():
-        events.append((_sort_key(date.fromisoformat(entry["letter_date"])),
-                       (f"Letter {entry['reference']} drafted ({entry['kind']}, "
-                       f"version {entry['version']})"), f"To {entry['recipient']}"))
+        events.append((_sort_key(date.fromisoformat(entry.letter_date)),
+                       (f"Letter {entry.reference} drafted ({entry.kind}, "
+                       f"version {entry.version})"), f"To {entry.recipient}"))
     events.sort(key=lambda e: e[0])
     return events
 
@@ -289,12 +281,12 @@ def build_bundle(loaded: LoadedCase, school: School, out_dir: Path, on: date) ->
         raise ArchiveError("the archive does not match its manifest, so no bundle was made:\n"
                            + "\n".join(str(p) for p in problems))
     members: list[tuple[str, bytes, str]] = []  # (name in zip, bytes, description)
-    for entry in manifest.entries:
-        for kind, name in entry.get("files", {}).items():
+    for entry in [*manifest.letters(), *manifest.pdfs()]:
+        for kind, name in entry.files.items():
             path = folder / name
             if path.is_file():
-                what = (f"Letter {entry['reference']} ({entry['kind']}, version "
-                        f"{entry['version']}, {kind.upper()})")
+                what = (f"Letter {entry.reference} ({entry.kind}, version "
+                        f"{entry.version}, {kind.upper()})")
                 members.append((f"letters/{name}", path.read_bytes(), what))
     members.append((f"{case.case_id}-chronology.docx",
                     chronology_docx(loaded, manifest, school, on), "Chronology"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pipeline.models import PLACEHOLDER
+from pipeline.case.load import PLACEHOLDER
 
 SKELETON = """\
 # yaml-language-server: $schema={schema}
@@ -54,7 +54,7 @@ history: []                          # add a step each time the school acts, old
 """
 
 
-def skeleton(case_id: str, today: date, file_name: str,
-             schema: str = "../../docs/case.schema.json") -> str:
+def skeleton(case_id: str, today: date, file_name: str, *,
+             schema: str = "../../pipeline/case/case.schema.json") -> str:
     return SKELETON.format(case_id=case_id, today=today.isoformat(), file=file_name,
                            placeholder=PLACEHOLDER, schema=schema)

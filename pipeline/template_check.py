@@ -22,11 +22,13 @@ from typing import Any
 
 from jinja2 import nodes
 
-from pipeline.context import LetterMeta, build_context
+from pipeline import kinds
+from pipeline.case.model import Case, School
+from pipeline.docx.package import DocumentProperties
+from pipeline.docx.template import CompiledTemplate, make_environment, paragraph_text
 from pipeline.errors import TemplateProblem
-from pipeline.models import LETTER_KINDS, Case, PlannedLetter, School
-from pipeline.policy import RULES_BY_KIND
-from pipeline.render import CompiledTemplate, DocumentProperties, make_environment, paragraph_text
+from pipeline.letter.context import LetterMeta, build_context
+from pipeline.policy import RULES_BY_KIND, PlannedLetter
 
 SHOWCASE = {
     "case_id": "BPS-2026-099", "opened": date(2026, 11, 2),
@@ -62,7 +64,7 @@ def showcase_context(kind: str, school: School) -> dict[str, Any]:
     case = showcase_case()
     rule = RULES_BY_KIND[kind]
     posts = tuple(p.id for p in case.posts)
-    platform = "facebook" if kind == "host_takedown" else None
+    platform = "facebook" if rule.kind.per_platform else None
     if platform:
         posts = ("P1",)
     letter = PlannedLetter(kind=kind, to=case.poster.name, posts=posts,
@@ -272,13 +274,15 @@ def _near(lines: list[str], lineno: int) -> str:
 
 
 def template_targets(paths: list[Path], default_dir: Path) -> list[tuple[Path, str]]:
-    """(template, kind) pairs: a folder stands for its six templates; a file's kind is its name."""
+    """(template, kind) pairs: a folder stands for a template of every kind; a file's kind is
+    the one whose template has its name."""
+    by_template = {kind.template: kind.name for kind in kinds.KINDS}
     targets: list[tuple[Path, str]] = []
     for path in paths or [default_dir]:
         if path.is_dir():
-            targets += [(path / f"{kind}.docx", kind) for kind in LETTER_KINDS]
+            targets += [(path / kind.template, kind.name) for kind in kinds.KINDS]
         else:
-            targets.append((path, path.stem))
+            targets.append((path, by_template.get(path.name, "")))
     return targets
 
 
@@ -286,10 +290,10 @@ def check_templates(paths: list[Path], default_dir: Path, school: School
                     ) -> list[TemplateFinding]:
     findings: list[TemplateFinding] = []
     for path, kind in template_targets(paths, default_dir):
-        if kind not in LETTER_KINDS:
+        if not kind:
             findings.append(TemplateFinding(
                 path.name, "", f"is not named after a letter kind; name it one of "
-                f"{', '.join(k + '.docx' for k in LETTER_KINDS)}"))
+                f"{', '.join(k.template for k in kinds.KINDS)}"))
             continue
         if not path.is_file():
             findings.append(TemplateFinding(str(path), "", "template not found (expected a "

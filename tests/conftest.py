@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from pipeline.case.load import load_school
+from pipeline.case.model import School
 from pipeline.cli import cli
-from pipeline.models import School, load_school
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -139,10 +140,10 @@ def invoke(runner: CliRunner) -> Callable[..., Result]:
 def draft_into(school_path: Path) -> Callable[..., list]:
     """draft_into(out_dir, *case_paths, today=..., letter_date=None, pdf=False) -> outcomes.
 
-    Runs pipeline.workflow.draft_many with the shipped school and templates and the clock pinned
+    Runs pipeline.draft.draft_many with the shipped school and templates and the clock pinned
     to `today` (a datetime.date; required, so no test depends on the day it runs).
     """
-    from pipeline.workflow import Settings, draft_many
+    from pipeline.draft import Settings, draft_many
 
     def run(out_dir: Path, *cases: Path, today, letter_date=None, pdf: bool = False) -> list:
         settings = Settings(school_path=school_path, out_dir=out_dir, today=today,

@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from pipeline.models import (
+from pipeline.case.model import (
     Case,
     Concern,
     LetterKind,

@@ -27,12 +27,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-import pipeline.archive
+import pipeline.archive.store
+import pipeline.draft
 import pipeline.pdf
-import pipeline.render
-import pipeline.workflow
+from pipeline.draft import Settings, draft_many
 from pipeline.errors import ArchiveError
-from pipeline.workflow import Settings, draft_many
 
 PINNED = date(2026, 11, 20)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -160,59 +159,6 @@ def test_rerun_on_a_later_day_is_unchanged_and_keeps_the_letter_date(tmp_path, d
     assert sorted(p.name for p in (out / "T-001").iterdir()) == files_before
     [entry] = letter_entries(out, "T-001")
     assert entry["letter_date"] == "2026-11-03"
-
-
-def test_a_letter_archived_with_all_its_styles_is_the_same_letter_now(tmp_path, draft_into,
-                                                                     base_case, monkeypatch):
-    # Letters drafted before unused styles were left out carry every style of the template;
-    # drafting again must not make a -v2 of each of them.
-    case = write_at(tmp_path / "case.yaml", base_case)
-    out = tmp_path / "out"
-    with monkeypatch.context() as old_program:
-        old_program.setattr(pipeline.render, "without_unused_styles", lambda parts: parts)
-        assert statuses(draft_into(out, case, today=date(2026, 11, 3))) == ["written"]
-    archived = out / "T-001" / "T-001-01-concern.docx"
-    with zipfile.ZipFile(archived) as zf:
-        assert len(zf.read("word/styles.xml")) > 100_000  # every style of the template
-    manifest_before = (out / "T-001" / "manifest.json").read_bytes()
-
-    again = draft_into(out, case, today=date(2026, 11, 10))
-
-    assert statuses(again) == ["unchanged"]
-    assert (out / "T-001" / "manifest.json").read_bytes() == manifest_before
-    assert sorted(p.name for p in (out / "T-001").iterdir()) == ["T-001-01-concern.docx",
-                                                                 "manifest.json"]
-    changed = write_at(tmp_path / "case.yaml", base_case.replace("a joke", "a disgrace"))
-    assert statuses(draft_into(out, changed, today=date(2026, 11, 10))) == ["new version"]
-
-
-def test_an_old_letter_whose_template_has_changed_since_is_a_new_version(
-        tmp_path, repo, school_path, base_case, monkeypatch):
-    # The template lost a style the letter uses: the new letter reads differently, so the
-    # allowance for an old letter's extra styles must not call it unchanged.
-    case = write_at(tmp_path / "case.yaml", base_case)
-    templates = tmp_path / "templates"
-    shutil.copytree(repo / "letter_templates", templates)
-    settings = Settings(school_path=school_path, out_dir=tmp_path / "out", today=PINNED,
-                        templates_dir=templates)
-    with monkeypatch.context() as old_program:
-        old_program.setattr(pipeline.render, "without_unused_styles", lambda parts: parts)
-        [first] = draft_many([case], settings)
-    assert [l.status for l in first.letters] == ["written"]
-    concern = templates / "concern.docx"
-    with zipfile.ZipFile(concern) as zf:
-        parts = {info.filename: zf.read(info) for info in zf.infolist()}
-    styles = etree.fromstring(parts["word/styles.xml"])
-    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-    [address] = [s for s in styles.findall(f"{w}style") if s.get(f"{w}styleId") == "Address"]
-    styles.remove(address)
-    parts["word/styles.xml"] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8",
-                                              standalone=True)
-    concern.write_bytes(pipeline.render.write_package(list(parts.items())))
-
-    [again] = draft_many([case], settings)
-
-    assert [l.status for l in again.letters] == ["new version"]
 
 
 def test_cli_rerun_reports_unchanged_and_adds_nothing(tmp_path, letters, sample_cases):
@@ -550,27 +496,22 @@ def test_a_parallel_batch_archives_what_a_serial_one_does(tmp_path, sample_cases
 def test_a_batch_is_handed_out_whole_in_order_in_shrinking_pieces(count, jobs):
     paths = [Path(f"case-{n}.yaml") for n in range(count)]
 
-    pieces = list(pipeline.workflow._chunks(paths, jobs))
+    pieces = list(pipeline.draft._chunks(paths, jobs))
 
     assert [p for piece in pieces for p in piece] == paths
     sizes = [len(piece) for piece in pieces]
-    assert max(sizes) <= pipeline.workflow.MAX_PIECE
+    assert max(sizes) <= pipeline.draft.MAX_PIECE
     assert sizes == sorted(sizes, reverse=True)
     assert sizes[-jobs:] == [1] * min(jobs, len(sizes))  # the last hand-outs are single cases
 
 
 def _hold_lock(folder: Path, entered: threading.Event, release: threading.Event) -> None:
-    with pipeline.archive.locked(folder):
+    with pipeline.archive.store.locked(folder):
         entered.set()
         release.wait(timeout=60)
 
 
-@pytest.mark.parametrize("byte_locks", [True, False], ids=["byte-locks", "lock-file-per-case"])
-def test_a_case_lock_makes_a_second_holder_wait_but_not_another_case(tmp_path, monkeypatch,
-                                                                      byte_locks):
-    if byte_locks and not pipeline.archive._BYTE_LOCKS:
-        pytest.skip("this system has no open-file-description locks")
-    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", byte_locks)
+def test_a_case_lock_makes_a_second_holder_wait_but_not_another_case(tmp_path):
     out = tmp_path / "out"
     first, second, other = (threading.Event() for _ in range(3))
     release_first, release_rest = threading.Event(), threading.Event()
@@ -591,14 +532,13 @@ def test_a_case_lock_makes_a_second_holder_wait_but_not_another_case(tmp_path, m
     for holder in holders:
         holder.join(timeout=30)
     locks = sorted(p.name for p in (out / ".locks").iterdir())
-    assert locks == (["archive.lock"] if byte_locks else ["case-1.lock", "case-2.lock"])
+    assert locks == ["case-1.lock", "case-2.lock"]
 
 
-def test_the_lock_file_is_made_for_the_whole_office_to_use(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", False)
+def test_the_lock_file_is_made_for_the_whole_office_to_use(tmp_path):
     previous = os.umask(0o002)
     try:
-        with pipeline.archive.locked(tmp_path / "out" / "CASE-1"):
+        with pipeline.archive.store.locked(tmp_path / "out" / "CASE-1"):
             pass
     finally:
         os.umask(previous)
@@ -607,41 +547,15 @@ def test_the_lock_file_is_made_for_the_whole_office_to_use(tmp_path, monkeypatch
     assert mode == 0o664  # group-writable under the office's umask, like the letters
 
 
-def test_without_byte_locks_on_this_disk_a_lock_file_per_case_is_used(tmp_path, monkeypatch):
-    def unsupported(fd: int, key: str) -> None:
-        raise OSError(errno.EINVAL, "Invalid argument")
-
-    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", True)
-    monkeypatch.setattr(pipeline.archive, "_lock_byte", unsupported)
-
-    with pipeline.archive.locked(tmp_path / "out" / "CASE-1"):
-        assert (tmp_path / "out" / ".locks" / "case-1.lock").exists()
-
-
 def test_a_lock_that_fails_otherwise_is_a_clear_archive_error(tmp_path, monkeypatch):
     def refused(fd: int) -> None:
         raise OSError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", False)
-    monkeypatch.setattr(pipeline.archive.fcntl, "flock", lambda fd, op: refused(fd))
+    monkeypatch.setattr(pipeline.archive.store.fcntl, "flock", lambda fd, op: refused(fd))
 
     with pytest.raises(ArchiveError, match=r"cannot lock case CASE-1 .*Permission denied"):
-        with pipeline.archive.locked(tmp_path / "out" / "CASE-1"):
+        with pipeline.archive.store.locked(tmp_path / "out" / "CASE-1"):
             pass
-
-
-def test_no_byte_locks_left_for_now_is_an_error_not_a_lock_file(tmp_path, monkeypatch):
-    # Falling back then would let this run in beside one that holds the byte lock.
-    def none_left(fd: int, key: str) -> None:
-        raise OSError(errno.ENOLCK, "No locks available")
-
-    monkeypatch.setattr(pipeline.archive, "_BYTE_LOCKS", True)
-    monkeypatch.setattr(pipeline.archive, "_lock_byte", none_left)
-
-    with pytest.raises(ArchiveError, match=r"archive.lock.*No locks available"):
-        with pipeline.archive.locked(tmp_path / "out" / "CASE-1"):
-            pass
-    assert sorted(p.name for p in (tmp_path / "out" / ".locks").iterdir()) == ["archive.lock"]
 
 
 def test_two_cli_runs_drafting_one_case_at_once(tmp_path, sample_cases, school_path, invoke):
@@ -670,7 +584,7 @@ def test_two_cli_runs_drafting_one_case_at_once(tmp_path, sample_cases, school_p
 def conversions(monkeypatch) -> dict[str, list]:
     """Counts calls to the PDF converter and to LibreOffice, passing them on to the real ones."""
     calls: dict[str, list] = {"convert": [], "soffice": []}
-    real_convert, real_run = pipeline.workflow.convert_to_pdf, pipeline.pdf.subprocess.run
+    real_convert, real_run = pipeline.draft.convert_to_pdf, pipeline.pdf.subprocess.run
 
     def convert(files, *args, **kwargs):
         calls["convert"].append(list(files))
@@ -681,7 +595,7 @@ def conversions(monkeypatch) -> dict[str, list]:
             calls["soffice"].append(command)
         return real_run(command, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline.workflow, "convert_to_pdf", convert)
+    monkeypatch.setattr(pipeline.draft, "convert_to_pdf", convert)
     monkeypatch.setattr(pipeline.pdf.subprocess, "run", run)
     return calls
 

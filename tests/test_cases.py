@@ -115,7 +115,7 @@ BAD_FIELDS = [
                  id="history-names-unknown-post"),
     # The plan's own demand: a concern letter goes to the poster by post.
     pytest.param([("  address: [12 Example Road, Bexton, WA16 0XX]\n", "")], "poster:",
-                 "poster.address", "a concern letter goes to the poster by post",
+                 "poster.address", "a letter of concern goes to the poster by post",
                  id="poster-letter-without-address"),
 ]
 

@@ -49,9 +49,9 @@ from hostile_support import (
     yaml_quoted,
 )
 
-import pipeline.cases
+import pipeline.case.yaml
+from pipeline.case.load import validate_case
 from pipeline.errors import InvalidInput
-from pipeline.models import validate_case
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 TEXT_LINE = line_of(BASE_CASE, "    text:")  # 11: where a refused post text is reported
@@ -566,7 +566,7 @@ def test_an_unreadable_file_is_refused_plainly(tmp_path, monkeypatch):
         return open(path, *args, **kwargs)
 
     # Root reads any file whatever its mode, so the refusal is simulated where the case is read.
-    monkeypatch.setattr(pipeline.cases, "open", denied, raising=False)
+    monkeypatch.setattr(pipeline.case.yaml, "open", denied, raising=False)
     run, out = draft_confined(tmp_path, case)
     assert_refused(run, case, None, "cannot be read (permission denied)")
     assert_nothing_written(out)

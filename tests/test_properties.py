@@ -37,12 +37,14 @@ from strategies import (
     to_yaml,
 )
 
-from pipeline.archive import verify
-from pipeline.context import LetterMeta, build_context
-from pipeline.models import PLACEHOLDER, Case, load_school
+from pipeline.archive.verify import verify
+from pipeline.case.load import PLACEHOLDER, load_school
+from pipeline.case.model import Case
+from pipeline.docx.package import DocumentProperties
+from pipeline.docx.template import CompiledTemplate
+from pipeline.draft import Settings, draft_many
+from pipeline.letter.context import LetterMeta, build_context
 from pipeline.policy import decide
-from pipeline.render import CompiledTemplate, DocumentProperties
-from pipeline.workflow import Settings, draft_many
 
 REPO = Path(__file__).resolve().parent.parent
 SCHOOL = load_school(REPO / "data" / "school.yaml")

@@ -12,7 +12,7 @@ from datetime import date
 
 from lxml import etree
 
-from pipeline.render import prune_styles
+from pipeline.docx.package import prune_styles
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
@@ -87,7 +87,8 @@ def test_a_styles_part_that_is_not_xml_is_left_for_word_to_judge():
 def test_a_template_with_unused_styles_renders_letters_without_them(tmp_path):
     import docx
 
-    from pipeline.render import CompiledTemplate, DocumentProperties
+    from pipeline.docx.package import DocumentProperties
+    from pipeline.docx.template import CompiledTemplate
 
     document = docx.Document()  # python-docx's blank document: about 160 styles
     document.add_paragraph("{{ name }}", style="Quote")

@@ -35,10 +35,11 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 from reading import blocks as _blocks
 
-from pipeline import workflow
+from pipeline import draft as workflow
+from pipeline.case.load import PLACEHOLDER
 from pipeline.cli import cli
-from pipeline.models import LETTER_KINDS, PLACEHOLDER
-from pipeline.render import CompiledTemplate, make_environment
+from pipeline.docx.template import CompiledTemplate, make_environment
+from pipeline.kinds import NAMES as LETTER_KINDS
 from pipeline.template_check import ALLOWED_GLOBALS, _Walker, fields_for
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -569,7 +570,7 @@ def test_committed_schema_is_what_letters_schema_prints(repo):
     result = run("schema")
 
     assert result.exit_code == 0
-    assert (repo / "docs" / "case.schema.json").read_text("utf-8") == result.stdout
+    assert (repo / "pipeline" / "case" / "case.schema.json").read_text("utf-8") == result.stdout
 
 
 def test_sample_cases_point_editors_at_the_schema(sample_cases, repo):
@@ -577,7 +578,7 @@ def test_sample_cases_point_editors_at_the_schema(sample_cases, repo):
         first = path.read_text("utf-8").splitlines()[0]
         assert first.startswith("# yaml-language-server: $schema="), path.name
         target = first.removeprefix("# yaml-language-server: $schema=")
-        assert (path.parent / target).resolve() == repo / "docs" / "case.schema.json", path.name
+        assert (path.parent / target).resolve() == repo / "pipeline" / "case" / "case.schema.json", path.name
 
 
 # --- 6. `letters new-case` ---------------------------------------------------------------------------
@@ -639,7 +640,7 @@ def test_new_case_points_editors_at_the_schema(new_case, repo):
     first = new_case.read_text("utf-8").splitlines()[0]
     target = first.removeprefix("# yaml-language-server: $schema=")
     assert target != first
-    assert (new_case.parent / target).resolve() == repo / "docs" / "case.schema.json"
+    assert (new_case.parent / target).resolve() == repo / "pipeline" / "case" / "case.schema.json"
 
 
 def test_new_case_refuses_to_overwrite(tmp_path, invoke):

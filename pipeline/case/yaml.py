@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,18 @@ class Located:
         return self.lines.get((), None)
 
 
-_YAML_BOOL_WORDS = {"true", "false"}
+_CONTROL_NAMES = {0: "NUL", 7: "BELL", 8: "BACKSPACE", 0x1B: "ESCAPE", 0x7F: "DELETE"}
+
+
+def char_name(ch: str) -> str:
+    """A character as staff can find it: U+200B (ZERO WIDTH SPACE)."""
+    code = ord(ch)
+    name = _CONTROL_NAMES.get(code) or unicodedata.name(ch, "")
+    if 0xD800 <= code <= 0xDFFF:
+        name = "a lone surrogate, half of a broken character"
+    elif not name:
+        name = "control character"
+    return f"U+{code:04X} ({name})"
 
 
 class _AliasNode(yaml.ScalarNode):
@@ -170,8 +182,6 @@ def _raw_character(name: str, text: str) -> Problem | None:
     match = _RAW_UNSAFE.search(text)
     if not match:
         return None
-    from pipeline.models import char_name  # the one place characters are named
-
     line = text.count("\n", 0, match.start()) + 1
     return Problem(name, line, "", f"contains the invisible character {char_name(match.group())}"
                    ", which a case file cannot hold as typed; delete it (it usually comes with "

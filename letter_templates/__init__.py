@@ -1,0 +1,1 @@
+"""The letter templates (Word documents): installed with the program as package data."""

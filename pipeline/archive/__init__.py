@@ -1,0 +1,1 @@
+"""The archive: atomic writes, one lock per case, the typed manifest, verification."""

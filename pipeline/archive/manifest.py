@@ -1,0 +1,194 @@
+"""A case's manifest: typed entries, one per archived letter, PDF copy or excluded letter.
+
+``OUT/<case_id>/manifest.json`` holds ``{"case_id", "format", "letters": [entry, ...]}``, oldest
+entry first. Entries are pydantic models told apart by their ``event``; the file's ``format`` is
+checked when it is read, so a manifest from an unknown version of the program, or one damaged by
+hand, is a clear ArchiveError rather than a KeyError somewhere later.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from pipeline.archive.store import replace_atomically
+from pipeline.errors import ArchiveError
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LetterHashes(_Entry):
+    """SHA-256 of the letter and of each input that produced it."""
+
+    docx: str = Field(pattern=r"^[0-9a-f]{64}$")
+    case: str = Field(pattern=r"^[0-9a-f]{64}$")
+    template: str = Field(pattern=r"^[0-9a-f]{64}$")
+    school: str = Field(pattern=r"^[0-9a-f]{64}$")
+    rules: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class LetterEntry(_Entry):
+    """One version of a letter: what it is, to whom, why, and the hashes of what made it."""
+
+    event: Literal["letter"] = "letter"
+    reference: str
+    number: int = Field(ge=1)
+    version: int = Field(ge=1)
+    key: str
+    kind: str
+    recipient: str
+    platform: str | None = None
+    posts: list[str]
+    letter_date: str
+    files: dict[Literal["docx"], str]
+    sha256: LetterHashes
+    case_file: str
+    template: str
+    reasons: list[str]
+    clauses: list[str]
+    overrides: list[str] = []
+    pipeline_version: str
+    written_at: str = ""
+
+    @property
+    def docx(self) -> str:
+        return self.files["docx"]
+
+
+class PdfHashes(_Entry):
+    pdf: str = Field(pattern=r"^[0-9a-f]{64}$")
+    docx: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class PdfEntry(_Entry):
+    """A PDF copy of one version of a letter."""
+
+    event: Literal["pdf"]
+    reference: str
+    version: int = Field(ge=1)
+    kind: str
+    files: dict[Literal["pdf"], str]
+    sha256: PdfHashes
+    from_: str = Field(alias="from")
+    format: str
+    written_at: str
+    pipeline_version: str
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ExcludedHashes(_Entry):
+    case: str = Field(pattern=r"^[0-9a-f]{64}$")
+    rules: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ExcludedEntry(_Entry):
+    """The school's decision not to send a letter the rules planned, with its reason."""
+
+    event: Literal["excluded"]
+    kind: str
+    platform: str | None = None
+    reason: str
+    sha256: ExcludedHashes
+    pipeline_version: str
+    written_at: str = ""
+
+
+Entry = Annotated[LetterEntry | PdfEntry | ExcludedEntry, Field(discriminator="event")]
+
+
+class ManifestFile(_Entry):
+    case_id: str
+    format: int
+    letters: list[Entry]
+
+
+_ENTRY = TypeAdapter(Entry)
+
+
+def entry_json(entry: LetterEntry | PdfEntry | ExcludedEntry) -> dict:
+    return entry.model_dump(mode="json", by_alias=True)
+
+
+class Manifest:
+    """The entries of one case's manifest, oldest first, and what they say about its letters."""
+
+    def __init__(self, path: Path, case_id: str, entries: list[LetterEntry | PdfEntry |
+                                                            ExcludedEntry]):
+        self.path = path
+        self.case_id = case_id
+        self.entries = entries
+
+    @classmethod
+    def read(cls, folder: Path, case_id: str) -> Manifest:
+        path = folder / MANIFEST
+        if not path.exists():
+            return cls(path, case_id, [])
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ArchiveError(f"{path}: the manifest cannot be read ({exc}); it is needed to "
+                               "number letters, so nothing was written. Restore it from backup."
+                               ) from None
+        if isinstance(data, dict) and data.get("format") != FORMAT:
+            raise ArchiveError(
+                f"{path}: the manifest is in format {data.get('format')!r}, which this version "
+                f"of the program (format {FORMAT}) does not know; use the version that wrote it, "
+                "or restore the manifest from backup. Nothing was written.")
+        try:
+            parsed = ManifestFile.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ArchiveError(f"{path}: the manifest is damaged ({where}: {first['msg']}); "
+                               "restore it from backup. Nothing was written.") from None
+        return cls(path, case_id, list(parsed.letters))
+
+    def letters(self) -> list[LetterEntry]:
+        return [e for e in self.entries if isinstance(e, LetterEntry)]
+
+    def pdfs(self) -> list[PdfEntry]:
+        return [e for e in self.entries if isinstance(e, PdfEntry)]
+
+    def exclusions(self) -> list[ExcludedEntry]:
+        return [e for e in self.entries if isinstance(e, ExcludedEntry)]
+
+    def latest(self, key: str) -> LetterEntry | None:
+        found = [e for e in self.letters() if e.key == key]
+        return found[-1] if found else None
+
+    def number_for(self, key: str, pending: list[LetterEntry] = ()) -> int:
+        """The letter's number: the one it was first given, else the next never used."""
+        every = [*self.letters(), *pending]
+        known = next((e for e in every if e.key == key), None)
+        if known:
+            return known.number
+        return max((e.number for e in every), default=0) + 1
+
+    def pdf_of(self, docx_name: str) -> PdfEntry | None:
+        return next((e for e in self.pdfs() if e.from_ == docx_name), None)
+
+    def save(self, new_entries: list[LetterEntry | PdfEntry | ExcludedEntry],
+             *, sync: bool = True) -> None:
+        """Add `new_entries` and replace the file whole (never half-written)."""
+        if not new_entries:
+            return
+        self.entries = self.entries + list(new_entries)
+        body = {"case_id": self.case_id, "format": FORMAT,
+                "letters": [entry_json(e) for e in self.entries]}
+        text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+        replace_atomically(self.path, text.encode("utf-8"), sync=sync)
+
+
+def parse_entry(data: dict) -> LetterEntry | PdfEntry | ExcludedEntry:
+    """One entry from plain data (raises pydantic's ValidationError when it does not fit)."""
+    return _ENTRY.validate_python(data)

@@ -1,0 +1,1 @@
+"""A case file: reading its YAML, the validated model, its dates."""

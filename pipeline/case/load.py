@@ -1,0 +1,245 @@
+"""Loading a case file or the school profile: YAML, then the model, then checks across fields.
+
+Every problem in a file is collected before anything is reported, each as ``FILE:LINE: field:
+message``: pydantic's error locations are mapped back to the lines case/yaml.py kept.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+
+from pipeline.case.model import Case, School
+from pipeline.case.yaml import Located, dotted, load_yaml, read_text
+from pipeline.errors import InvalidInput, Problem
+
+# --- turning pydantic errors into FILE:LINE: field: message -----------------------------------
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names allowed at `loc` (the mapping an unknown key sits in)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        info = next((f for n, f in current.model_fields.items()
+                     if n == part or f.alias == part), None)
+        if info is None:
+            return []
+        current = _model_in(info.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _problems_from(exc: ValidationError, located: Located, model: type[BaseModel]) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if isinstance(p, (int, str)))
+        # pydantic adds type names for unions ("list[...]", "function-plain[...]"): drop them.
+        loc = tuple(p for p in loc if isinstance(p, int) or not re.search(r"[\[\]]", p))
+        message = err["msg"]
+        kind = err["type"]
+        line = located.line_of(loc)
+        if kind == "missing":
+            message = "is required but missing; add it"
+        elif kind == "extra_forbidden":
+            allowed = _allowed_fields(model, loc[:-1])
+            guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            message = "is not a field a case file can have"
+            message += f"; did you mean '{guess[0]}'?" if guess else ""
+            if allowed:
+                message += f" (allowed here: {', '.join(allowed)})"
+        elif kind == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            message = f"'{_shown(err.get('input'), located, loc)}' is not one of: {expected}"
+        elif kind == "required_when":
+            field_name, _, message = message.partition(": ")
+            loc = loc + (field_name,)
+        elif kind in ("yes_no_not_text", "number_not_text", "date_not_text"):
+            message += f" (you wrote {located.raw.get(loc, repr(err.get('input')))})"
+        elif kind == "too_short":
+            message = "needs at least one entry"
+        elif kind in ("list_type", "model_type", "dict_type", "model_attributes_type"):
+            message = ("must be a list (each entry on its own line starting with '- ')"
+                       if kind == "list_type" else "must be a set of fields (name: value)")
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        problems.append(Problem(located.source, line, dotted(loc), message))
+    return problems
+
+
+def _shown(value: Any, located: Located, loc: tuple) -> str:
+    return located.raw.get(loc, value if isinstance(value, str) else repr(value))
+
+
+def _cross_check(case: Case, located: Located, case_dir: Path | None) -> list[Problem]:
+    """Checks that span fields: unique post ids, references to posts, evidence files."""
+    problems: list[Problem] = []
+
+    def add(path: tuple, field_name: str, message: str) -> None:
+        problems.append(Problem(located.source, located.line_of(path), field_name, message))
+
+    seen: dict[str, int] = {}
+    for i, post in enumerate(case.posts):
+        if post.id in seen:
+            add(("posts", i, "id"), dotted(("posts", i, "id")),
+                f"'{post.id}' is already the id of post {seen[post.id] + 1}; ids must differ")
+        seen.setdefault(post.id, i)
+    sites: dict[str, tuple[int, str]] = {}
+    for i, post in enumerate(case.posts):
+        if post.platform != "other" or not post.platform_name:
+            continue
+        name = " ".join(re.sub(r"[^a-z0-9]+", " ", post.platform_name.casefold()).split())
+        first, other = sites.setdefault(post.platform_key, (i, name))
+        if other != name:  # a slug cut at 40 characters: one letter would go to both sites
+            add(("posts", i, "platform_name"), dotted(("posts", i, "platform_name")),
+                f"'{post.platform_name}' and the site of post {first + 1} "
+                f"('{case.posts[first].platform_name}') begin with the same 40 letters and "
+                "digits, so they would share one letter; name them so they differ sooner")
+    known = ", ".join(seen)
+    for i, step in enumerate(case.history):
+        for j, pid in enumerate(step.posts or []):
+            if pid not in seen:
+                add(("history", i, "posts", j), dotted(("history", i, "posts")),
+                    f"'{pid}' is not the id of a post in this case (posts: {known})")
+    for i, override in enumerate(case.overrides):
+        for j, pid in enumerate(override.posts or []):
+            if pid not in seen:
+                add(("overrides", i, "posts", j), dotted(("overrides", i, "posts")),
+                    f"'{pid}' is not the id of a post in this case (posts: {known})")
+    if case_dir is not None:
+        for i, post in enumerate(case.posts):
+            if post.evidence:
+                problem = evidence_problem(case_dir, post.evidence)
+                if problem:
+                    add(("posts", i, "evidence"), dotted(("posts", i, "evidence")), problem)
+    return problems
+
+
+EVIDENCE_TYPES = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpeg"}
+
+
+def evidence_path(case_dir: Path, evidence: str) -> Path:
+    return (case_dir / evidence).resolve()
+
+
+def evidence_problem(case_dir: Path, evidence: str) -> str | None:
+    """Why an evidence path cannot be used, or None. It must stay inside the case's folder."""
+    base = case_dir.resolve()
+    try:
+        target = evidence_path(case_dir, evidence)
+    except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop
+        return f"the screenshot path '{evidence[:80]}' cannot be used ({exc})"
+    if Path(evidence).is_absolute() or not target.is_relative_to(base):
+        return (f"'{evidence}' points outside the case file's folder; keep screenshots beside "
+                "the case file (e.g. evidence/case-P1.png)")
+    try:
+        if not target.is_file():
+            return f"no screenshot at '{evidence}' (looked for {target}); check the file name"
+        with open(target, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        return f"the screenshot '{evidence}' cannot be read ({exc.strerror or exc})"
+    if not any(head.startswith(magic) for magic in EVIDENCE_TYPES):
+        return f"'{evidence}' is not a PNG or JPEG image; save the screenshot as .png or .jpg"
+    return None
+
+
+PLACEHOLDER = "FILL IN"
+
+
+def _placeholders(located: Located) -> list[Problem]:
+    """Values a `letters new-case` skeleton left as FILL IN: the case is not finished."""
+    found: list[Problem] = []
+
+    def walk(value: Any, path: tuple) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, path + (i,))
+        elif isinstance(value, str) and PLACEHOLDER in value:
+            found.append(Problem(located.source, located.line_of(path), dotted(path),
+                                 f"still says {PLACEHOLDER}; replace it with the real "
+                                 "details (the case is not finished)"))
+
+    walk(located.data, ())
+    return found
+
+
+def case_schema() -> dict[str, Any]:
+    """The case file's JSON Schema, for editors (yaml-language-server) and other tools."""
+    schema = Case.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "Bexton case file", **schema}
+
+
+@dataclass
+class LoadedCase:
+    """A validated case with where it came from (for line numbers, hashes and evidence)."""
+
+    case: Case
+    path: Path
+    text: str
+    located: Located = field(repr=False)
+
+
+def validate_case(path: Path | str, text: str | None = None) -> LoadedCase:
+    """Load and validate one case file, or raise InvalidInput with every problem in it."""
+    path = Path(path)
+    if text is None:
+        text = read_text(path)
+    located = load_yaml(path, text)
+    problems = list(located.problems) + _placeholders(located)
+    case = None
+    if not isinstance(located.data, dict):
+        problems.append(Problem(located.source, 1, "", "must be a set of fields (case_id: ..., "
+                                "opened: ..., poster: ..., posts: ...), not a single value or list"))
+    else:
+        try:
+            case = Case.model_validate(located.data)
+        except ValidationError as exc:
+            problems += _problems_from(exc, located, Case)
+    if case is not None:
+        problems += _cross_check(case, located, path.parent)
+    if problems:
+        problems.sort(key=lambda p: (p.line or 0))
+        raise InvalidInput(problems)
+    return LoadedCase(case=case, path=path, text=text, located=located)
+
+
+def load_school(path: Path | str) -> School:
+    """The school profile, validated the same way as a case file."""
+    path = Path(path)
+    text = read_text(path)
+    located = load_yaml(path, text)
+    problems = list(located.problems)
+    try:
+        school = School.model_validate(located.data)
+    except ValidationError as exc:
+        problems += _problems_from(exc, located, School)
+        school = None
+    if problems:
+        raise InvalidInput(problems)
+    return school
+
+

@@ -1,0 +1,380 @@
+"""The validated case and the school profile (pydantic v2).
+
+The models refuse unknown keys, check every value against the contract's lists and give each
+error a location, which case/load.py turns into ``FILE:LINE: field: message``. Text fields are
+strict: YAML's surprise booleans (``text: no`` arrives as False), numbers and dates where text is
+meant are refused with a hint to quote them, never silently turned into "False". The letter
+kinds and history steps come from the kind registry, so a new kind needs no change here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from pipeline import kinds
+from pipeline.case.yaml import char_name
+
+# --- the contract's vocabularies -------------------------------------------------------------
+
+Platform = Literal["facebook", "instagram", "x", "tiktok", "snapchat", "youtube", "whatsapp",
+                   "school_forum", "school_website", "other"]
+Concern = Literal["allegation", "cyberbullying", "complaint", "defamatory", "negative_comment",
+                  "racist", "threat_of_violence", "personal_information",
+                  "confidential_information", "grossly_obscene", "harassment", "names_staff",
+                  "names_pupil"]
+Relationship = Literal["parent", "carer", "relative", "associated"]
+Visibility = Literal["public", "group", "private"]
+Role = Literal["staff", "pupil", "governor", "school", "parent"]
+Status = Literal["live", "removed"]
+Step = Literal[kinds.STEPS]  # type: ignore[valid-type]
+Outcome = Literal["agreed", "refused", "no_response", "continued", "removed", "pending"]
+LetterKind = Literal[kinds.NAMES]  # type: ignore[valid-type]
+
+SCHOOL_PLATFORMS = frozenset({"school_forum", "school_website"})
+SERIOUS_CONCERNS = frozenset({"threat_of_violence", "racist", "grossly_obscene", "harassment"})
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+# --- text that survives into a Word document -------------------------------------------------
+
+# XML 1.0 cannot hold C0 controls other than tab, line feed and carriage return, so docxtpl would
+# drop them silently. Those Word itself puts into copied text become what they mean on the page;
+# every other one is refused by name, so nothing is lost without anyone knowing.
+_BECOMES_LINE_BREAK = {"\r\n": "\n", "\r": "\n", "\v": "\n", "\f": "\n",
+                       "\u2028": "\n", "\u2029": "\n", "\x85": "\n"}
+_FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile("\r\n|[\r\v\f\u2028\u2029\x85]")
+
+
+def clean_text(value: str) -> str:
+    """Line breaks in any spelling become '\\n'; characters Word cannot hold are refused."""
+    bad = _FORBIDDEN.search(value)
+    if bad:
+        ch = bad.group()
+        line_in_text = value.count("\n", 0, bad.start()) + 1
+        raise PydanticCustomError(
+            "bad_character",
+            "contains the invisible character {char} (line {line} of the text), which a Word "
+            "document cannot hold; delete it (it is usually pasted in by accident)",
+            {"char": char_name(ch), "line": line_in_text},
+        )
+    return _LINE_BREAKS.sub(lambda m: _BECOMES_LINE_BREAK[m.group()], value)
+
+
+def _not_text(value: Any) -> PydanticCustomError:
+    if isinstance(value, bool):
+        return PydanticCustomError(
+            "yes_no_not_text",
+            "YAML read this as a yes/no value, not text; put the text in quotes, e.g. \"no\"")
+    if isinstance(value, (int, float)):
+        return PydanticCustomError(
+            "number_not_text", "YAML read this as a number, not text; put it in quotes")
+    if isinstance(value, (date, datetime)):
+        return PydanticCustomError(
+            "date_not_text", "YAML read this as a date, not text; put it in quotes")
+    if value is None:
+        return PydanticCustomError("empty_text", "is empty; write the text or remove the line")
+    return PydanticCustomError("not_text", "must be text, not a list or a set of fields")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _not_text(value)
+    return clean_text(value)
+
+
+def _line(value: Any) -> str:
+    text = _text(value).strip()
+    if not text:
+        raise PydanticCustomError("empty_text", "is empty; write the text or remove the line")
+    if "\n" in text:
+        raise PydanticCustomError("multi_line", "must be on one line")
+    return text
+
+
+def _safe_id(value: Any) -> str:
+    text = _line(value)
+    if not SAFE_ID.fullmatch(text):
+        raise PydanticCustomError(
+            "unsafe_id",
+            "'{value}' cannot name a file: use only letters, digits, '-' and '_', start with a "
+            "letter or digit, at most 64 characters (e.g. BPS-2026-014)", {"value": text[:80]})
+    return text
+
+
+_DATE_HINT = "use the form YYYY-MM-DD, e.g. 2026-11-03"
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise PydanticCustomError("date_only", "must be a date without a time; " + _DATE_HINT)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+        raise PydanticCustomError("not_iso_date", "'{value}' is not a date in ISO form; "
+                                  + _DATE_HINT, {"value": value[:40]})
+    raise PydanticCustomError("not_iso_date", "must be a date; " + _DATE_HINT)
+
+
+def _when(value: Any) -> date | datetime:
+    if isinstance(value, (date, datetime)):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            if len(text) >= 16:
+                return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        raise PydanticCustomError(
+            "not_iso_datetime", "'{value}' is not a date or date-time in ISO form; use "
+            "YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2026-10-30 or 2026-10-30T18:45",
+            {"value": value[:40]})
+    raise PydanticCustomError("not_iso_datetime", "must be a date or date-time, e.g. 2026-10-30")
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise PydanticCustomError("not_yes_no", "must be true or false")
+
+
+Text = Annotated[str, PlainValidator(_text), WithJsonSchema({"type": "string"})]
+Line = Annotated[str, PlainValidator(_line), WithJsonSchema({"type": "string", "minLength": 1})]
+SafeId = Annotated[str, PlainValidator(_safe_id),
+                   WithJsonSchema({"type": "string", "pattern": "^" + SAFE_ID.pattern + "$"})]
+Day = Annotated[date, PlainValidator(_date), WithJsonSchema({"type": "string", "format": "date"})]
+When = Annotated[date | datetime, PlainValidator(_when),
+                 WithJsonSchema({"type": "string",
+                                 "pattern": r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?.*)?$"})]
+Flag = Annotated[bool, PlainValidator(_flag), WithJsonSchema({"type": "boolean"})]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_lists_are_empty(cls, data: Any) -> Any:
+        # `history:` with nothing after it is YAML's null; the contract says it may be empty.
+        if isinstance(data, dict):
+            blank = [k for k, v in data.items() if v is None and k in _LIST_FIELDS]
+            if blank:
+                data = {k: v for k, v in data.items() if k not in blank}
+        return data
+
+
+_LIST_FIELDS = frozenset({"history", "overrides", "children", "about"})
+
+
+# --- the case ----------------------------------------------------------------------------------
+
+
+class Child(_Strict):
+    name: Line
+    class_: Line | None = Field(default=None, alias="class")
+
+
+class Poster(_Strict):
+    name: Line
+    salutation: Line | None = None
+    relationship: Relationship = "parent"
+    address: list[Line] | None = None
+    email: Line | None = None
+    children: list[Child] = []
+
+    @property
+    def dear(self) -> str:
+        return self.salutation or self.name
+
+
+class Person(_Strict):
+    """Someone a post is about. `meaning` and `inaccurate` serve the notice of complaint."""
+
+    role: Role
+    name: Line | None = None
+    meaning: Text | None = None
+    inaccurate: Text | None = None
+
+
+class Post(_Strict):
+    id: SafeId | None = None
+    platform: Platform
+    platform_name: Line | None = None
+    url: Line | None = None
+    handle: Line | None = None
+    posted: When
+    captured: When | None = None
+    captured_by: Line | None = None
+    visibility: Visibility = "public"
+    text: Text
+    evidence: Line | None = None
+    concerns: list[Concern] = Field(min_length=1)
+    about: list[Person] = []
+    status: Status = "live"
+    report_reference: Line | None = None
+
+    @model_validator(mode="after")
+    def _platform_details(self) -> Post:
+        if self.platform == "other" and not self.platform_name:
+            raise PydanticCustomError("required_when", "platform_name: is required when platform "
+                                      "is other; name the site, e.g. platform_name: Nextdoor")
+        if self.platform != "whatsapp" and not self.url:
+            raise PydanticCustomError("required_when", "url: is required (the full address of the "
+                                      "post) unless the platform is whatsapp")
+        return self
+
+    @property
+    def live(self) -> bool:
+        return self.status == "live"
+
+    @property
+    def external(self) -> bool:
+        return self.platform not in SCHOOL_PLATFORMS
+
+    @property
+    def serious(self) -> bool:
+        return bool(SERIOUS_CONCERNS.intersection(self.concerns))
+
+    @property
+    def platform_key(self) -> str:
+        """The platform as it appears in file names: the vocabulary word, or a slug of the name."""
+        if self.platform == "other" and self.platform_name:
+            name = self.platform_name
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40]
+            if any(ch.isalnum() and not ch.isascii() for ch in name):
+                # 'ВКонтакте' and '微博' (or 'Zoë' and 'Zo') must not share a letter: a short
+                # digest of the name as typed keeps their file names apart.
+                digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+                slug = f"{slug}-{digest}" if slug else digest
+            if not slug:
+                return "other"
+            # A site called "X" or "Facebook" must not share a letter with the real platform.
+            if slug in get_args(Platform) or slug[:1].isdigit():
+                slug = f"other-{slug}"
+            return slug
+        return self.platform
+
+
+class HistoryStep(_Strict):
+    date: Day
+    step: Step
+    outcome: Outcome
+    by: Line | None = None
+    posts: list[SafeId] | None = None
+    notes: Text | None = None
+    reference: Line | None = None
+
+    def covers(self, post_id: str) -> bool:
+        return self.posts is None or post_id in self.posts
+
+
+class Police(_Strict):
+    crime_reference: Line | None = None
+    force: Line | None = None
+
+
+class Override(_Strict):
+    letter: LetterKind
+    action: Literal["include", "exclude"]
+    reason: Line
+    platform: Platform | None = None
+    posts: list[SafeId] | None = None
+
+
+class Case(_Strict):
+    _posts_by_id: dict[str, Post] = PrivateAttr(default_factory=dict)
+
+    case_id: SafeId
+    opened: Day
+    poster: Poster
+    posts: list[Post] = Field(min_length=1)
+    history: list[HistoryStep] = []
+    police: Police | None = None
+    overrides: list[Override] = []
+    consent_to_disclose: Flag | None = None
+
+    @model_validator(mode="after")
+    def _number_posts(self) -> Case:
+        # Posts without an id are P1, P2, ... by position, as the contract says.
+        numbered = [p if p.id else p.model_copy(update={"id": f"P{i}"})
+                    for i, p in enumerate(self.posts, 1)]
+        object.__setattr__(self, "posts", numbered)
+        # Posts are looked up by id all through planning and drafting: a dict keeps a case
+        # with thousands of posts linear.
+        object.__setattr__(self, "_posts_by_id", {})
+        for post in numbered:
+            self._posts_by_id.setdefault(post.id, post)
+        return self
+
+    def post(self, post_id: str) -> Post:
+        return self._posts_by_id[post_id]
+
+    @property
+    def pupils(self) -> list[str]:
+        """Every pupil named in the case: the poster's children and pupils posts are about."""
+        names = [c.name for c in self.poster.children]
+        names += [a.name for p in self.posts for a in p.about if a.role == "pupil" and a.name]
+        return list(dict.fromkeys(names))
+
+
+# --- the school profile ------------------------------------------------------------------------
+
+
+class Signatory(_Strict):
+    name: Line
+    role: Line
+
+
+class PolicyInfo(_Strict):
+    title: Line
+    reviewed: Line
+    next_review: Line
+    next_review_date: Day
+
+
+class Advisers(_Strict):
+    name: Line
+    firm: Line
+    address: list[Line]
+    email: Line
+    telephone: Line | None = None
+
+
+class School(_Strict):
+    name: Line
+    motto: Line
+    address: list[Line] = Field(min_length=1)
+    telephone: Line
+    email: Line
+    notices_email: Line
+    website: Line | None = None
+    headteacher: Line
+    signatory: Signatory
+    chair_of_governors: Line | None = None
+    policy: PolicyInfo
+    legal_advisers: Advisers
+    police_force: Line
+    consent_to_disclose: Flag = False
+    forum_name: Line | None = None

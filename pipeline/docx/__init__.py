@@ -1,0 +1,1 @@
+"""Word documents: templates compiled and rendered in a sandbox, and their packages."""

@@ -1,0 +1,69 @@
+"""What each letter template is given: the context, built from the case, plan and school.
+
+The common fields come first; then the kind's own builder (letter/builders.py, attached to the
+registry entry) adds its fields. In letters to third parties every piece of case text passes
+through the pupil redactor. `letters templates fields` prints these contexts for a sample case,
+so the staff guide is generated from this code and cannot drift.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipeline.case.dates import long_date
+from pipeline.case.model import Case, School
+from pipeline.kinds import Recipient
+from pipeline.letter import builders  # noqa: F401  (attaches each kind's builder)
+from pipeline.letter.parts import (
+    LetterMeta,
+    LetterSource,
+    history_fields,
+    policy_uses,
+    post_fields,
+    school_fields,
+)
+from pipeline.letter.redact import pupil_redactor
+from pipeline.letter.words import OBJECTIVES
+from pipeline.policy import PlannedLetter
+
+__all__ = ["LetterMeta", "build_context"]
+
+
+def build_context(letter: PlannedLetter, case: Case, school: School, meta: LetterMeta,
+                  case_dir: Path | None = None) -> dict[str, Any]:
+    """Everything a template for `letter.kind` may use (see `letters templates fields`)."""
+    kind = letter.spec
+    redact = pupil_redactor(case) if kind.third_party else (lambda text: text)
+    posts = [case.post(pid) for pid in letter.posts]
+    post_ctx = [post_fields(p, redact) for p in posts]
+    respond_by = kind.respond_by.after(meta.letter_date) if kind.respond_by else None
+    ctx: dict[str, Any] = {
+        "school": school_fields(school),
+        "signatory": {"name": school.signatory.name, "role": school.signatory.role},
+        "letter": {
+            "reference": meta.reference, "date": long_date(meta.letter_date), "kind": kind.name,
+            "subject": "", "enclosures": [],
+            "remove_by": long_date(respond_by) if respond_by else "",
+        },
+        "recipient": {"name": letter.to, "lines": [], "dear": "Sir or Madam"},
+        "poster": {"name": case.poster.name, "dear": case.poster.dear,
+                   "salutation": case.poster.dear,
+                   "relationship": case.poster.relationship, "email": case.poster.email or ""},
+        "case": {"case_id": case.case_id, "opened": long_date(case.opened)},
+        "posts": post_ctx,
+        "policy_uses": policy_uses(posts),
+        "objectives": list(OBJECTIVES.values()),
+        "history": [history_fields(s) for s in case.history],
+        "clauses": list(letter.clauses),
+        "reasons": [redact(r) for r in letter.reasons],
+    }
+    if kind.to is Recipient.POSTER:
+        ctx["recipient"] = {"name": case.poster.name, "lines": list(case.poster.address or []),
+                            "dear": case.poster.dear}
+    if kind.build:
+        kind.build(ctx, LetterSource(letter, case, school, meta, posts, redact, case_dir))
+    ctx["letter"]["subject"] = kind.subject.format(
+        s="s" if len(posts) > 1 else "", platform=post_ctx[0]["platform"] if post_ctx else "",
+        site=ctx.get("restriction", {}).get("site", ""), school=school.name)
+    return ctx
