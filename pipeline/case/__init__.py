@@ -1,0 +1,1 @@
+"""The case over time: working days, due dates and UK local time."""
