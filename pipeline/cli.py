@@ -24,8 +24,8 @@ from pipeline.draft import Settings, relative
 from pipeline.errors import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
-    EXIT_TERMINATED,
     EXIT_PROBLEM,
+    EXIT_TERMINATED,
     InvalidInput,
     PipelineError,
 )

@@ -11,17 +11,18 @@ Adding a kind: one entry here, one rule row in policy.py, one builder in letter/
 (decorated with the entry's `builds`), one template in letter_templates/, and tests.
 
 This module sits at the bottom of the package: it imports nothing of the pipeline but the
-calendar's Period, so the case model can take its vocabularies from it.
+calendar's periods, so the case model can take its vocabularies from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pipeline.case.dates import Period
+from pipeline.case.dates import SEVEN_DAYS, TEN_WORKING_DAYS, TWO_WORKING_DAYS, DueRule
 
 
 class Recipient(StrEnum):
@@ -47,8 +48,12 @@ class Kind:
     subject: str  # format fields: {s} plural posts, {platform}, {site}, {school}, {target}
     third_party: bool = False  # leaves the school for a third party: pupils by initials only
     per_platform: bool = False  # one letter for each platform with posts in scope
-    respond_by: Period | None = None  # time given to act, counted from the letter's date
-    urgent_respond_by: Period | None = None  # ... when a post it concerns is urgent
+    # The date a letter asks the recipient to act (or make representations) by, counted from
+    # the letter's date; a shorter period when a post it concerns is urgent. None: no date.
+    respond_by: DueRule | None = None
+    # When the step recorded in history for a sent letter falls due, if its entry gives no
+    # `due:` (the 2013 Regulations' 48 hours for a platform count working days).
+    step_due: DueRule | None = None
     build: Callable[..., None] | None = field(default=None, repr=False)
 
     def builds(self, function: Callable[..., None]) -> Callable[..., None]:
@@ -60,32 +65,36 @@ class Kind:
         """What makes two letters 'the same letter' across runs: the kind, and the platform."""
         return f"{self.name}-{platform}" if self.per_platform and platform else self.name
 
+    def respond_by_date(self, letter_date: date, *, urgent: bool) -> date | None:
+        return self.respond_by.due(letter_date, urgent=urgent) if self.respond_by else None
+
     def __repr__(self) -> str:
         return f"Kind({self.name!r})"
 
 
-WEEK = Period(7)
-TWO_WORKING_DAYS = Period(2, working=True)
+TO_ACT = DueRule(SEVEN_DAYS, urgent=TWO_WORKING_DAYS)  # remove the material, stop posting
+PLATFORM_TO_ACT = DueRule(TWO_WORKING_DAYS)
+REPRESENTATIONS = DueRule(TEN_WORKING_DAYS)
 
 CONCERN = Kind(
     name="concern", to=Recipient.POSTER, template="concern.docx",
     step="concern_letter", step_words="letter of concern", title="letter of concern",
     done="wrote to you to express the school's concern",
     subject="Social media post{s} about the school",
-    respond_by=WEEK, urgent_respond_by=TWO_WORKING_DAYS)
+    respond_by=TO_ACT, step_due=TO_ACT)
 WARNING = Kind(
     name="warning", to=Recipient.POSTER, template="warning.docx",
     step="warning_letter", step_words="warning letter", title="warning letter",
     done="wrote to you with a formal warning",
     subject="Formal warning: social media post{s} about the school",
-    respond_by=WEEK, urgent_respond_by=TWO_WORKING_DAYS)
+    respond_by=TO_ACT, step_due=TO_ACT)
 HOST_TAKEDOWN = Kind(
     name="host_takedown", to=Recipient.PLATFORM, template="host_takedown.docx",
     step="host_takedown", step_words="request to the platform",
     title="request to a platform to remove content",
     done="asked the platform to remove the material",
     subject="Request for removal of content on {platform}",
-    third_party=True, per_platform=True, respond_by=TWO_WORKING_DAYS)
+    third_party=True, per_platform=True, respond_by=PLATFORM_TO_ACT, step_due=PLATFORM_TO_ACT)
 POLICE_REFERRAL = Kind(
     name="police_referral", to=Recipient.POLICE, template="police_referral.docx",
     step="police_referral", step_words="referral to the police", title="referral to the police",
@@ -102,7 +111,7 @@ ACCESS_RESTRICTION = Kind(
     step="access_restriction", step_words="restriction of access",
     title="letter restricting access to the school's site",
     done="restricted your access to the school's site",
-    subject="Restriction of your access to {site}")
+    subject="Restriction of your access to {site}", respond_by=REPRESENTATIONS)
 
 KINDS: tuple[Kind, ...] = (CONCERN, WARNING, HOST_TAKEDOWN, POLICE_REFERRAL, LEGAL_REFERRAL,
                            ACCESS_RESTRICTION)
@@ -112,7 +121,16 @@ NAMES: tuple[str, ...] = tuple(BY_NAME)
 
 # History steps that are not letters.
 DISCUSSION = "discussion"
+DISCUSSION_DUE = DueRule(SEVEN_DAYS, outcomes=frozenset({"agreed"}))  # a promise to remove
 STEPS: tuple[str, ...] = (DISCUSSION, *(kind.step for kind in KINDS))
+
+
+def step_due_rule(step: str) -> DueRule | None:
+    """When a history step falls due without a `due:` of its own (None: it does not)."""
+    if step == DISCUSSION:
+        return DISCUSSION_DUE
+    kind = BY_STEP.get(step)
+    return kind.step_due if kind else None
 
 
 def get(name: str) -> Kind:
@@ -130,6 +148,11 @@ def describe(kind: Kind) -> dict[str, Any]:
     return {"kind": kind.name, "to": str(kind.to), "step": kind.step, "template": kind.template,
             "title": kind.title, "third_party": kind.third_party,
             "per_platform": kind.per_platform,
-            "respond_by": kind.respond_by.words() if kind.respond_by else None,
-            "urgent_respond_by": (kind.urgent_respond_by.words()
-                                  if kind.urgent_respond_by else None)}
+            "respond_by": _rule_words(kind.respond_by), "step_due": _rule_words(kind.step_due)}
+
+
+def _rule_words(rule: DueRule | None) -> str | None:
+    if rule is None:
+        return None
+    urgent = f" ({rule.urgent.words()} when urgent)" if rule.urgent else ""
+    return rule.period.words() + urgent

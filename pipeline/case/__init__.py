@@ -1,1 +1,1 @@
-"""A case file: reading its YAML, the validated model, its dates."""
+"""The case over time: working days, due dates and UK local time."""

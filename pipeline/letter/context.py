@@ -37,7 +37,7 @@ def build_context(letter: PlannedLetter, case: Case, school: School, meta: Lette
     redact = pupil_redactor(case) if kind.third_party else (lambda text: text)
     posts = [case.post(pid) for pid in letter.posts]
     post_ctx = [post_fields(p, redact) for p in posts]
-    respond_by = kind.respond_by.after(meta.letter_date) if kind.respond_by else None
+    respond_by = kind.respond_by_date(meta.letter_date, urgent=False)
     ctx: dict[str, Any] = {
         "school": school_fields(school),
         "signatory": {"name": school.signatory.name, "role": school.signatory.role},
