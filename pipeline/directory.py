@@ -1,7 +1,7 @@
 """The platform directory: who runs each platform, how to reach them, and their own rules.
 
 The facts live in ``data/platforms.yaml`` (the school corrects them there, without code); this
-module reads that file with pipeline.cases.load_yaml, so a duplicate key or a bad value is
+module reads that file with pipeline.case.yaml.load_yaml, so a duplicate key or a bad value is
 reported as ``FILE:LINE: field: message``, and checks it against the typed model below.
 
 The use the letters make of it:
@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
-from pipeline.cases import Located, dotted, load_yaml, read_text
+from pipeline.case.yaml import Located, dotted, load_yaml, read_text
 from pipeline.errors import InvalidInput, Problem
 
 DEFAULT_DIRECTORY = Path("data/platforms.yaml")

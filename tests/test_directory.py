@@ -9,7 +9,7 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from pipeline import models
+from pipeline.case import model as models
 from pipeline.directory import (
     CONCERNS,
     DEFAULT_DIRECTORY,
