@@ -63,7 +63,7 @@ bench: $(STAMP) system-deps ## Measure speed and memory against bare docxtpl (ou
 	$(BIN)/python bench/bench.py
 
 lint: $(STAMP) ## Check the code style (ruff)
-	$(BIN)/ruff check pipeline tests tools bench
+	$(BIN)/ruff check pipeline tests bench
 
 system-deps: ## Install LibreOffice and poppler-utils if missing (needs root or sudo)
 	@./scripts/install-system-deps.sh
