@@ -22,7 +22,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pipeline.case.dates import SEVEN_DAYS, TEN_WORKING_DAYS, TWO_WORKING_DAYS, DueRule
+from pipeline.dates import SEVEN_DAYS, TEN_WORKING_DAYS, TWO_WORKING_DAYS, DueRule
 
 
 class Recipient(StrEnum):

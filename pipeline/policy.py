@@ -17,8 +17,8 @@ from datetime import date
 from typing import Any
 
 from pipeline import kinds
-from pipeline.case.dates import day_of, long_date
 from pipeline.case.model import Case, Override, Post, School
+from pipeline.dates import day_of, long_date
 from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
 

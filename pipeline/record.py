@@ -22,9 +22,9 @@ from pipeline import kinds
 from pipeline.archive.manifest import LetterEntry, Manifest
 from pipeline.archive.store import case_folder, replace_atomically, sha256_bytes
 from pipeline.archive.verify import verify_folder
-from pipeline.case.dates import long_date
 from pipeline.case.load import LoadedCase, evidence_path, validate_case
 from pipeline.case.model import Case, School
+from pipeline.dates import long_date
 from pipeline.docx.package import DocumentProperties, repack, write_package
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError
 from pipeline.letter.words import OUTCOME_WORDS

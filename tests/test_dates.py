@@ -1,4 +1,4 @@
-"""pipeline.case.dates: UK time, working days, due dates and dates that cannot be right.
+"""pipeline.dates: UK time, working days, due dates and dates that cannot be right.
 
 Facts are checked against the published bank holidays of England and Wales (gov.uk) and the
 Europe/London clock changes of 2026 (forward 29 March, back 25 October).
@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from pipeline import dates as D
 from pipeline import kinds
-from pipeline.case import dates as D
-from pipeline.case.dates import (
+from pipeline.dates import (
     Period,
     PostTimes,
     StepTimes,

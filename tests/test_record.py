@@ -24,7 +24,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from pipeline.case.dates import long_date
+from pipeline.dates import long_date
 from pipeline.record import EVIDENCE_COLUMNS, RegisterRow
 
 PINNED = date(2026, 11, 20)

@@ -1,1 +1,1 @@
-"""The case over time: working days, due dates and UK local time."""
+"""A case file: reading its YAML, the validated model, and loading it with every problem located."""

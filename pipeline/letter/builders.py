@@ -10,8 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from pipeline import kinds
-from pipeline.case.dates import day_of, long_date
 from pipeline.case.model import HistoryStep, Post
+from pipeline.dates import day_of, long_date
 from pipeline.kinds import Recipient
 from pipeline.letter.parts import LetterSource, evidence_image
 from pipeline.letter.words import dear, number, person

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.case.dates import long_date
 from pipeline.case.model import Case, School
+from pipeline.dates import long_date
 from pipeline.kinds import Recipient
 from pipeline.letter import builders  # noqa: F401  (attaches each kind's builder)
 from pipeline.letter.parts import (

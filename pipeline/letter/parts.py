@@ -12,9 +12,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.case.dates import long_date
 from pipeline.case.load import evidence_path
 from pipeline.case.model import Case, HistoryStep, Post, School
+from pipeline.dates import long_date
 from pipeline.docx.images import EvidenceImage
 from pipeline.letter.words import (
     CONCERN_WORDS,
