@@ -20,6 +20,7 @@ import click
 from pipeline import __version__, kinds
 from pipeline import draft as workflow
 from pipeline.case.load import load_school
+from pipeline.dates import long_date, real_today
 from pipeline.draft import Settings, relative
 from pipeline.errors import (
     EXIT_INTERRUPTED,
@@ -61,6 +62,10 @@ def _iso_date(ctx, param, value):
         raise click.BadParameter(f"'{value}' is not a date in the form YYYY-MM-DD") from None
 
 
+today_option = click.option(
+    "--today", callback=_iso_date, metavar="YYYY-MM-DD",
+    help="Judge the case as on this day (default: today's date).")
+
 school_option = click.option(
     "--school", "school_path", type=click.Path(path_type=Path), default=workflow.DEFAULT_SCHOOL,
     show_default=True, help="The school profile (name, address, who signs).")
@@ -84,8 +89,9 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("cases", nargs=-1, required=True, type=click.Path(path_type=Path))
+@today_option
 @school_option
-def check(cases: tuple[Path, ...], school_path: Path) -> None:
+def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> None:
     """Check case files and report every problem as FILE:LINE: field: message.
 
     Exits 0 when every file is valid, 2 when any is not. Nothing is written.
@@ -98,7 +104,7 @@ def check(cases: tuple[Path, ...], school_path: Path) -> None:
     bad = False
     for path in workflow.case_files(cases):
         try:
-            loaded, plan = workflow.check_case(path, school)
+            loaded, plan = workflow.check_case(path, school, today=today)
         except InvalidInput as exc:
             bad = True
             for problem in exc.problems:
@@ -124,9 +130,11 @@ def _school_or_none(path: Path):
 @cli.command()
 @click.argument("case", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
+@today_option
 @school_option
-def plan(case: Path, as_json: bool, school_path: Path) -> None:
-    """Show the letters the policy calls for now, with reasons and the clauses quoted.
+def plan(case: Path, as_json: bool, today: date | None, school_path: Path) -> None:
+    """Show what the policy calls for now: the actions first, then the letters, each with its
+    reasons and the clauses (or guidance) it rests on.
 
     \b
     Example:
@@ -134,8 +142,8 @@ def plan(case: Path, as_json: bool, school_path: Path) -> None:
       letters plan data/cases/BPS-2026-014.yaml --json
     """
     school = load_school(school_path)
-    loaded, the_plan = workflow.check_case(case, school)
-    _warn_review(school)
+    loaded, the_plan = workflow.check_case(case, school, today=today)
+    _warn_review(school, today)
     if as_json:
         click.echo(json.dumps(the_plan.as_json(), indent=2, ensure_ascii=False))
     else:
@@ -145,8 +153,8 @@ def plan(case: Path, as_json: bool, school_path: Path) -> None:
             click.echo(note, err=True)
 
 
-def _warn_review(school) -> None:
-    warning = workflow.review_warning(school)
+def _warn_review(school, today: date | None = None) -> None:
+    warning = workflow.review_warning(school, today)
     if warning:
         click.echo(warning, err=True)
 
@@ -154,19 +162,38 @@ def _warn_review(school) -> None:
 def format_plan(case, the_plan) -> str:
     lines = [(f"Case {case.case_id}: {case.poster.name} ({case.poster.relationship}), "
              f"{len(case.posts)} post{'s' if len(case.posts) != 1 else ''}")]
+    today = the_plan.today
+    if the_plan.actions:
+        count = len(the_plan.actions)
+        lines += ["", f"{count} thing{'s' if count != 1 else ''} to do that "
+                  f"{'are' if count != 1 else 'is'} not a letter, most urgent first:"]
+        for i, action in enumerate(the_plan.actions, 1):
+            late = (today - action.due).days if today else 0
+            when = (f"due {long_date(action.due)}" + (f", {late} day{'s' if late != 1 else ''} "
+                                                       "overdue" if late > 0 else ""))
+            lines.append(f"{i}. {action.spec.what} ({when})")
+            for reason in action.reasons:
+                lines.append(f"   Why: {reason}")
+            lines.append(f"   Source: {action.spec.source}")
     if not the_plan.letters:
-        lines.append("No letter is due now.")
+        lines += ["", "No letter is due now."]
         return "\n".join(lines)
     count = len(the_plan.letters)
-    lines.append(f"{count} letter{'s' if count != 1 else ''} the policy calls for now:")
+    lines += ["", f"{count} letter{'s' if count != 1 else ''} the policy calls for now:"]
     for i, letter in enumerate(the_plan.letters, 1):
         platform = f" ({letter.platform})" if letter.platform else ""
+        urgent = " URGENT" if letter.urgent else ""
         lines.append("")
-        lines.append(f"{i}. {letter.kind}{platform} to {letter.to}, about {', '.join(letter.posts)}")
+        lines.append(f"{i}. {letter.kind}{platform} to {letter.to}, about "
+                     f"{', '.join(letter.posts)}{urgent}")
+        if letter.respond_by:
+            lines.append(f"   Respond by: {long_date(letter.respond_by)}")
         for reason in letter.reasons:
             lines.append(f"   Why: {reason}")
         for clause in letter.clauses:
             lines.append(f"   Policy: \"{clause}\"")
+        for source in letter.guidance:
+            lines.append(f"   Guidance (outside the school's policy): {source}")
     if the_plan.notes:
         lines.append("")
         lines += [f"Note: {note}" for note in the_plan.notes]
@@ -185,13 +212,15 @@ templates_option = click.option(
               show_default=True, help="Folder the letters are archived in.")
 @templates_option
 @click.option("--date", "letter_date", callback=_iso_date, metavar="YYYY-MM-DD",
-              help="Date the letters (default: the day each letter is first drafted).")
+              help="Date the letters, and judge the case as on that day (default: the day each "
+                   "letter is first drafted).")
+@today_option
 @click.option("--pdf", is_flag=True, help="Also write a PDF/A copy of each letter (LibreOffice).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Cases drafted at once (default: one per processor core).")
 @school_option
 def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path | None, letter_date,
-          pdf: bool, jobs: int | None, school_path: Path) -> None:
+          today: date | None, pdf: bool, jobs: int | None, school_path: Path) -> None:
     """Draft the planned letters of each case as Word documents, and archive them.
 
     Each letter is written once to OUT/<case_id>/ with its reference in the file name. Running
@@ -203,10 +232,11 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path | None, le
       letters draft data/cases/BPS-2026-014.yaml
       letters draft data/cases/ --out output
     """
+    today = letter_date or today
     settings = Settings(school_path=school_path, templates_dir=templates_dir, out_dir=out_dir,
-                        letter_date=letter_date, pdf=pdf)
+                        letter_date=letter_date, today=today, pdf=pdf)
     paths = workflow.case_files(cases)
-    _warn_review(load_school(school_path))
+    _warn_review(load_school(school_path), today)
     report = _Progress(len(paths))
     try:
         outcomes = workflow.draft_many(paths, settings, progress=report,
@@ -223,6 +253,75 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path | None, le
         sys.exit(EXIT_INVALID)
     if failed:
         sys.exit(EXIT_PROBLEM)
+
+
+@cli.command()
+@click.argument("cases", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=workflow.DEFAULT_OUT,
+              show_default=True, help="The archive the letters were drafted into.")
+@today_option
+@click.option("--json", "as_json", is_flag=True, help="Print the list as one JSON object.")
+@school_option
+def due(cases: tuple[Path, ...], out_dir: Path, today: date | None, as_json: bool,
+        school_path: Path) -> None:
+    """What to do today, across every case: actions, letters to draft, letters to send and
+    record, and steps with no outcome by their due date; the most overdue first.
+
+    Reads every case in data/cases/ unless cases are named. Exits 0 whatever is due, 2 when a
+    case file is invalid (the others are still listed).
+
+    \b
+    Example:
+      letters due
+      letters due --today 2026-12-08 --json
+    """
+    from pipeline.due import due_list
+
+    today = today or real_today()
+    school = _school_or_none(school_path)
+    paths = workflow.case_files(cases or [Path("data/cases")])
+    found = due_list(paths, out_dir, school, today=today)
+    for problem in found.problems:
+        click.echo(str(problem), err=True)
+    if as_json:
+        click.echo(json.dumps(found.as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_due(found))
+    if found.problems:
+        sys.exit(EXIT_INVALID)
+
+
+def format_due(found) -> str:
+    """The list as a table that fits the terminal: the 'what' column wraps."""
+    import shutil
+    import textwrap
+
+    if not found.items:
+        return f"Nothing is due on {long_date(found.today)}."
+    width = max(80, shutil.get_terminal_size((100, 24)).columns)
+    rows = [(i.case_id or "all cases", i.what, i.who, i.due.strftime("%d %b %Y").lstrip("0"),
+             str(i.overdue_days) if i.overdue_days else "") for i in found.items]
+    heads = ("Case", "What to do", "Who", "Due", "Days late")
+    case_w = max(len(heads[0]), *(len(r[0]) for r in rows))
+    who_w = min(28, max(len(heads[2]), *(len(r[2]) for r in rows)))
+    due_w, late_w = 11, 9
+    what_w = max(30, width - case_w - who_w - due_w - late_w - 8)
+    lines = [f"Due on {long_date(found.today)}: {len(rows)} item{'s' if len(rows) != 1 else ''}"
+             ", most overdue first.", ""]
+    lines.append(f"{heads[0]:<{case_w}}  {heads[1]:<{what_w}}  {heads[2]:<{who_w}}  "
+                 f"{heads[3]:<{due_w}}  {heads[4]:>{late_w}}")
+    lines.append("-" * (case_w + what_w + who_w + due_w + late_w + 8))
+    for case_id, what, who, due_on, late in rows:
+        what_lines = textwrap.wrap(what, what_w) or [""]
+        who_lines = textwrap.wrap(who, who_w) or [""]
+        for n in range(max(len(what_lines), len(who_lines))):
+            first = n == 0
+            lines.append(f"{case_id if first else '':<{case_w}}  "
+                         f"{what_lines[n] if n < len(what_lines) else '':<{what_w}}  "
+                         f"{who_lines[n] if n < len(who_lines) else '':<{who_w}}  "
+                         f"{due_on if first else '':<{due_w}}  {late if first else '':>{late_w}}"
+                         .rstrip())
+    return "\n".join(lines)
 
 
 class _Progress:

@@ -41,6 +41,7 @@ from pipeline.archive.store import (
 )
 from pipeline.case.load import LoadedCase, load_school, validate_case
 from pipeline.case.model import School
+from pipeline.dates import real_today
 from pipeline.docx.package import DocumentProperties, text_of
 from pipeline.docx.template import CompiledTemplate, make_environment
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError, Problem, TemplateProblem
@@ -48,7 +49,7 @@ from pipeline.kinds import Recipient
 from pipeline.letter.context import LetterMeta, build_context
 from pipeline.letter.redact import leaked_name
 from pipeline.pdf import convert as convert_to_pdf
-from pipeline.policy import Plan, PlannedLetter, decide, rules_digest
+from pipeline.policy import Plan, PlannedLetter, decide, rules_digest, sent_step
 from pipeline.shipped import templates_dir
 
 DEFAULT_SCHOOL = Path("data/school.yaml")
@@ -110,10 +111,13 @@ class CaseOutcome:
 # --- check and plan ---------------------------------------------------------------------------
 
 
-def check_case(path: Path | str, school: School | None = None) -> tuple[LoadedCase, Plan]:
-    """Validate a case and the plan's own demands on it (an address for posted letters)."""
-    loaded = validate_case(path)
-    plan = decide(loaded.case, school)
+def check_case(path: Path | str, school: School | None = None, *, today: date | None = None,
+               letter_date: date | None = None) -> tuple[LoadedCase, Plan]:
+    """Validate a case and the plan's own demands on it (an address for posted letters), as on
+    `today` (default: the real date)."""
+    today = today or real_today()
+    loaded = validate_case(path, today=today)
+    plan = decide(loaded.case, school, today=today, letter_date=letter_date)
     posted = [l.spec for l in plan.letters if l.spec.to is Recipient.POSTER]
     if posted and not loaded.case.poster.address:
         line = loaded.located.line_of(("poster",))
@@ -125,7 +129,7 @@ def check_case(path: Path | str, school: School | None = None) -> tuple[LoadedCa
 
 def review_warning(school: School, today: date | None = None) -> str | None:
     """A warning when the policy every letter quotes is past its review date, else None."""
-    today = today or date.today()
+    today = today or real_today()
     policy = school.policy
     if today <= policy.next_review_date:
         return None
@@ -165,7 +169,7 @@ class _CaseDraft:
         self.loaded, self.plan, self.settings = loaded, plan, settings
         self.school, self.templates = school, templates
         self.case = loaded.case
-        self.today = settings.today or date.today()
+        self.today = settings.today or real_today()
         self.folder = case_folder(settings.out_dir, self.case.case_id)
         self.inputs = _Inputs(sha256_bytes(loaded.text.encode("utf-8")), school_sha,
                               rules_digest())
@@ -178,6 +182,11 @@ class _CaseDraft:
             for letter in self.plan.letters:
                 outcome.letters.append(self._letter(letter, manifest, new))
             self._commit(manifest, new, self._exclusions(manifest))
+
+    def _sent(self, entry: LetterEntry) -> bool:
+        return sent_step(self.case.history, reference=entry.reference, kind=entry.kind,
+                         letter_date=date.fromisoformat(entry.letter_date),
+                         posts=entry.posts) is not None
 
     def _render(self, template: CompiledTemplate, letter: PlannedLetter, reference: str,
                 on: date) -> bytes:
@@ -206,9 +215,11 @@ class _CaseDraft:
     def _letter(self, letter: PlannedLetter, manifest: Manifest,
                 new: list[_NewLetter]) -> LetterOutcome:
         template = self.templates.get(letter)
-        number = manifest.number_for(letter.key, [n.entry for n in new])
-        reference = f"{self.case.case_id}/{number:02d}"
         latest = manifest.latest(letter.key)
+        if latest and self._sent(latest):
+            latest = None  # that letter has gone: this one is a new letter with its own number
+        number = latest.number if latest else manifest.next_number([n.entry for n in new])
+        reference = f"{self.case.case_id}/{number:02d}"
         # A letter keeps the date it was drafted on, so re-running later is "unchanged".
         pinned = date.fromisoformat(latest.letter_date) if latest else self.today
         day = self.settings.letter_date or pinned
@@ -241,7 +252,9 @@ class _CaseDraft:
                     "rules": self.inputs.rules},
             case_file=str(self.loaded.path.resolve()), template=template.name,
             reasons=list(letter.reasons), clauses=list(letter.clauses),
-            overrides=list(letter.overrides), pipeline_version=__version__)
+            overrides=list(letter.overrides), urgent=letter.urgent,
+            respond_by=_iso(letter.spec.respond_by_date(day, urgent=letter.urgent)),
+            pipeline_version=__version__)
 
     def _exclusions(self, manifest: Manifest) -> list[ExcludedEntry]:
         """The school's decisions not to send a letter, for the archive, each recorded once."""
@@ -277,11 +290,16 @@ class _CaseDraft:
                            for e in [*(n.entry for n in new), *excluded]], sync=sync)
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def draft_case(path: Path | str, *, settings: Settings, school: School, templates: Templates,
                school_sha: str) -> CaseOutcome:
     """Render every planned letter of one case and archive the new ones."""
     outcome = CaseOutcome(source=Path(path))
-    loaded, plan = check_case(path, school)
+    today = settings.letter_date or settings.today or real_today()
+    loaded, plan = check_case(path, school, today=today, letter_date=settings.letter_date)
     outcome.case_id = loaded.case.case_id
     outcome.notes = list(plan.notes)
     _CaseDraft(loaded, plan, settings=settings, school=school, templates=templates,

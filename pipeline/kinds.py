@@ -112,9 +112,15 @@ ACCESS_RESTRICTION = Kind(
     title="letter restricting access to the school's site",
     done="restricted your access to the school's site",
     subject="Restriction of your access to {site}", respond_by=REPRESENTATIONS)
+PREMISES_NOTICE = Kind(
+    name="premises_notice", to=Recipient.POSTER, template="premises_notice.docx",
+    step="premises_notice", step_words="notice barring the poster from the premises",
+    title="notice barring you from the school premises",
+    done="wrote to you barring you from the school premises",
+    subject="Your access to the school premises", respond_by=REPRESENTATIONS)
 
 KINDS: tuple[Kind, ...] = (CONCERN, WARNING, HOST_TAKEDOWN, POLICE_REFERRAL, LEGAL_REFERRAL,
-                           ACCESS_RESTRICTION)
+                           ACCESS_RESTRICTION, PREMISES_NOTICE)
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
 BY_STEP: dict[str, Kind] = {kind.step: kind for kind in KINDS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)

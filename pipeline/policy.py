@@ -1,10 +1,12 @@
-"""The policy's procedure as a rule table, and decide(case) -> Plan.
+"""The policy's procedure as a rule table, the actions that are not letters, and decide().
 
-Each rule row names a letter kind, whom it goes to, the condition under which the policy calls
-for it, a reason sentence, and the clause of the school's Social Media Policy it rests on, quoted
-verbatim (tests check every clause against data/policy/social-media-policy.md). The conditions are
-small pure functions over the case; `decide` applies the rows in order, then the staff's
-overrides. Nothing here reads files, the clock or the terminal.
+Each rule row names a letter kind, the condition under which the policy calls for it, a reason
+sentence, and what it rests on: the clauses of the school's Social Media Policy quoted verbatim
+(tests check every clause against the policy), or, where the policy is silent, the guidance it
+rests on instead, named. The conditions are small pure functions over `Facts`, the case seen on
+one day: which posts are live, serious or urgent, when each step fell due and whether it is
+overdue. `decide(case, school, today=...)` applies the rows in order, then the staff's
+overrides, then works out the actions. Nothing here reads files, the clock or the terminal.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
-from pipeline import kinds
-from pipeline.case.model import Case, Override, Post, School
-from pipeline.dates import day_of, long_date
+from pipeline import actions, kinds
+from pipeline.actions import Action
+from pipeline.case.model import Case, HistoryStep, Override, Post, School
+from pipeline.dates import add_working_days, day_of, is_overdue, long_date, real_today, step_due
 from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
 
@@ -48,12 +51,23 @@ ACCESS = ("If the inappropriate comments have been made on a school website or o
           "School may take action to block or restrict that individual's access to that website "
           "or forum;")
 
+# Guidance outside the policy that a step rests on (REFERENCE.md names the sources).
+DFE_PREMISES = ("DfE advice \"Controlling access to school premises\": parents have an implied "
+                "licence to enter school premises, which the school can withdraw where behaviour "
+                "(including threats) puts staff or pupils at risk; the school writes to the person, "
+                "bars provisionally and invites representations, then decides for a stated period "
+                "and reviews. Causing a nuisance or disturbance on school premises is an offence "
+                "(Education Act 1996 s547).")
+
+# A post this recent that threatens violence calls for a call to the police even if removed.
+RECENT = timedelta(days=7)
+
 # --- the plan ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class PlannedLetter:
-    """One letter the policy calls for now: to whom, about which posts, why, on which clause."""
+    """One letter the policy calls for now: to whom, about which posts, why, on what basis."""
 
     kind: str
     to: str
@@ -62,6 +76,10 @@ class PlannedLetter:
     clauses: tuple[str, ...]
     platform: str | None = None
     overrides: tuple[str, ...] = ()
+    guidance: tuple[str, ...] = ()  # sources outside the policy the letter rests on
+    respond_by: date | None = None  # the date the letter asks the recipient to act by
+    urgent: bool = False  # a post it concerns threatens violence or publishes personal details
+    further: bool = False  # a later letter of a kind already sent (a further police referral)
 
     @property
     def spec(self) -> Kind:
@@ -75,12 +93,36 @@ class PlannedLetter:
 
     def as_json(self) -> dict:
         out: dict[str, Any] = {"kind": self.kind, "to": self.to, "posts": list(self.posts),
-                               "reasons": list(self.reasons), "clauses": list(self.clauses)}
+                               "reasons": list(self.reasons), "clauses": list(self.clauses),
+                               "respond_by": self.respond_by.isoformat() if self.respond_by
+                               else None, "urgent": self.urgent}
+        if self.guidance:
+            out["guidance"] = list(self.guidance)
         if self.platform:
             out["platform"] = self.platform
         if self.overrides:
             out["overrides"] = list(self.overrides)
+        if self.further:
+            out["further"] = True
         return out
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """Something the office must do that is not a letter, by when, and why."""
+
+    action: str
+    posts: tuple[str, ...]
+    reasons: tuple[str, ...]
+    due: date
+
+    @property
+    def spec(self) -> Action:
+        return actions.BY_ID[self.action]
+
+    def as_json(self) -> dict:
+        return {"action": self.action, "posts": list(self.posts), "reasons": list(self.reasons),
+                "due": self.due.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -96,10 +138,13 @@ class Plan:
     letters: tuple[PlannedLetter, ...]
     notes: tuple[str, ...] = ()
     excluded: tuple[Excluded, ...] = ()
+    actions: tuple[PlannedAction, ...] = ()
+    today: date | None = None
 
     def as_json(self) -> dict:
         out: dict[str, Any] = {"case_id": self.case_id,
-                               "letters": [letter.as_json() for letter in self.letters]}
+                               "letters": [letter.as_json() for letter in self.letters],
+                               "actions": [action.as_json() for action in self.actions]}
         if self.notes:
             out["notes"] = list(self.notes)
         if self.excluded:
@@ -108,32 +153,11 @@ class Plan:
         return out
 
 
-# --- facts about a case that the rules are written in ----------------------------------------
+# --- facts about a case on one day, that the rules are written in ------------------------------
 
 FIRST_STEPS = (kinds.DISCUSSION, kinds.CONCERN.step)
 REFUSING_OUTCOMES = ("refused", "no_response", "continued")
-
-
-def first_step_date(case: Case) -> date | None:
-    dates = [s.date for s in case.history if s.step in FIRST_STEPS]
-    return min(dates) if dates else None
-
-
-def refusal(case: Case) -> str | None:
-    """Why the poster counts as having refused, in words, or None if they have not."""
-    for step in case.history:
-        if step.step in (*FIRST_STEPS, kinds.WARNING.step) and step.outcome in REFUSING_OUTCOMES:
-            said = {"refused": "refused", "no_response": "did not respond",
-                    "continued": "continued to post"}[step.outcome]
-            return (f"after the {step_words(step.step)} on {long_date(step.date)} the "
-                    f"poster {said}")
-    first = first_step_date(case)
-    if first is not None:
-        later = [p for p in case.posts if day_of(p.posted) > first]
-        if later:
-            return (f"{_ids(later)} {'was' if len(later) == 1 else 'were'} posted after the "
-                    f"first step on {long_date(first)}")
-    return None
+SAID = {"refused": "refused", "no_response": "did not respond", "continued": "continued to post"}
 
 
 def step_words(step: str) -> str:
@@ -141,9 +165,19 @@ def step_words(step: str) -> str:
     return kinds.BY_STEP[step].step_words if step in kinds.BY_STEP else step.replace("_", " ")
 
 
-def recorded(case: Case, kind: Kind, post: Post | None = None) -> bool:
-    """Whether history already records `kind` as sent (for `post`, when given)."""
-    return any(s.step == kind.step and (post is None or s.covers(post.id)) for s in case.history)
+def sent_step(history: list[HistoryStep], *, reference: str, kind: str, letter_date: date,
+              posts: list[str]) -> HistoryStep | None:
+    """The history entry that records a drafted letter as sent, or None.
+
+    `letters sent` writes the letter's reference into the entry; an entry typed by hand is
+    matched by its step, a date on or after the letter's, and covering the letter's posts.
+    """
+    by_reference = next((h for h in history if h.reference == reference), None)
+    if by_reference is not None:
+        return by_reference
+    step = kinds.get(kind).step
+    return next((h for h in history if h.reference is None and h.step == step
+                 and h.date >= letter_date and all(h.covers(pid) for pid in posts)), None)
 
 
 def _ids(posts: list[Post]) -> str:
@@ -157,6 +191,95 @@ def _where(posts: list[Post]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+@dataclass(frozen=True)
+class StepState:
+    """A history step as it stands today: when it fell due, and whether it is overdue."""
+
+    step: HistoryStep
+    due: date | None
+    overdue: bool
+
+    @property
+    def outcome(self) -> str:
+        """The outcome the rules go by: an overdue step counts as no response."""
+        return "no_response" if self.overdue else self.step.outcome
+
+    def words(self) -> str:
+        """'the discussion on 3 November 2026'."""
+        return f"the {step_words(self.step.step)} on {long_date(self.step.date)}"
+
+
+class Facts:
+    """The case seen on `today`: what the rules ask of it, each answer computed once."""
+
+    def __init__(self, case: Case, today: date):
+        self.case, self.today = case, today
+        self.live = [p for p in case.posts if p.live]
+        self.steps = [self._state(step) for step in case.history]
+
+    def _posts_of(self, step: HistoryStep) -> list[Post]:
+        return [p for p in self.case.posts if step.covers(p.id)]
+
+    def _state(self, step: HistoryStep) -> StepState:
+        posts = self._posts_of(step)
+        due = step_due(kinds.step_due_rule(step.step), step.outcome, step.date,
+                       explicit_due=step.due, urgent=any(p.urgent for p in posts))
+        overdue = is_overdue(step.outcome, due, self.today,
+                             posts_live=any(p.live for p in posts))
+        return StepState(step, due, overdue)
+
+    def first_step_date(self) -> date | None:
+        dates = [s.date for s in self.case.history if s.step in FIRST_STEPS]
+        return min(dates) if dates else None
+
+    def refusal(self) -> str | None:
+        """Why the poster counts as having refused, in words, or None if they have not."""
+        for state in self.steps:
+            if state.step.step not in (*FIRST_STEPS, kinds.WARNING.step):
+                continue
+            if state.overdue:
+                return f"after {state.words()} there was no reply by {long_date(state.due)}"
+            if state.outcome in REFUSING_OUTCOMES:
+                return f"after {state.words()} the poster {SAID[state.outcome]}"
+        first = self.first_step_date()
+        if first is not None:
+            later = [p for p in self.case.posts if day_of(p.posted) > first]
+            if later:
+                return (f"{_ids(later)} {'was' if len(later) == 1 else 'were'} posted after the "
+                        f"first step on {long_date(first)}")
+        return None
+
+    def warning_unanswered(self) -> str | None:
+        """Why a recorded warning counts as refused, ignored or overdue, or None."""
+        for state in self.steps:
+            if state.step.step != kinds.WARNING.step:
+                continue
+            if state.overdue:
+                return f"the warning letter of {long_date(state.step.date)} had no reply by " \
+                       f"{long_date(state.due)}"
+            if state.outcome in REFUSING_OUTCOMES:
+                return (f"after the warning letter of {long_date(state.step.date)} the poster "
+                        f"{SAID[state.outcome]}")
+        return None
+
+    def recorded(self, kind: Kind, post: Post | None = None) -> bool:
+        """Whether history already records `kind` as sent (for `post`, when given)."""
+        return any(s.step == kind.step and (post is None or s.covers(post.id))
+                   for s in self.case.history)
+
+    def done(self, action: Action, post: Post | None = None) -> bool:
+        """Whether the case records `action` as done (for `post`, when given)."""
+        return any(a.action == action.id and (post is None or a.covers(post.id))
+                   for a in self.case.actions)
+
+    def known_on(self, post: Post) -> date:
+        """The day the school knew of a post: its capture, else when it was posted or the case
+        opened, whichever is later."""
+        if post.captured:
+            return day_of(post.captured)
+        return max(day_of(post.posted), self.case.opened)
+
+
 # --- the rule table --------------------------------------------------------------------------
 
 
@@ -168,74 +291,111 @@ class Match:
     platform: str | None = None
     facts: str = ""
     clauses: tuple[str, ...] | None = None  # when this match rests on other clauses than the row's
+    further: bool = False
 
 
 @dataclass(frozen=True)
 class Rule:
     kind: Kind
-    condition: Callable[[Case], list[Match]]
-    reason: str  # formatted with {posts} {where} {facts} {poster}
+    condition: Callable[[Facts], list[Match]]
+    reason: str  # formatted with {where} {facts} {is_are} {it_them}
     clauses: tuple[str, ...]
+    guidance: tuple[str, ...] = ()
 
 
-def _live(case: Case) -> list[Post]:
-    return [p for p in case.posts if p.live]
+def _serious_or_urgent(posts: list[Post]) -> list[Post]:
+    return [p for p in posts if p.serious or p.urgent]
 
 
-def _concern(case: Case) -> list[Match]:
-    live = _live(case)
-    if live and first_step_date(case) is None:
-        return [Match(live)]
+def _urgency(posts: list[Post]) -> str:
+    """'P1 threatens violence' or 'P2 publishes personal information': why the clock is short."""
+    found = []
+    for p in posts:
+        what = [w for c, w in (("threat_of_violence", "threatens violence"),
+                               ("racist", "is racist"), ("grossly_obscene", "is grossly obscene"),
+                               ("harassment", "is said to be harassment"),
+                               ("personal_information", "publishes personal information"))
+                if c in p.concerns]
+        if what:
+            found.append(f"{p.id} {' and '.join(what)}")
+    return "; ".join(found)
+
+
+def _concern(facts: Facts) -> list[Match]:
+    if facts.live and facts.first_step_date() is None and not _serious_or_urgent(facts.live):
+        return [Match(facts.live)]
     return []
 
 
-def _warning(case: Case) -> list[Match]:
-    live = _live(case)
-    why = refusal(case)
-    if live and first_step_date(case) is not None and why and not recorded(case, kinds.WARNING):
-        return [Match(live, facts=why)]
+def _warning(facts: Facts) -> list[Match]:
+    if not facts.live or facts.recorded(kinds.WARNING):
+        return []
+    grave = _serious_or_urgent(facts.live)
+    if grave and facts.refusal() is None:
+        # The policy's first step is what the school will "usually" do: not for a threat.
+        return [Match(facts.live, facts=f"{_urgency(grave)}, so the school writes at once "
+                      "rather than first inviting a discussion", clauses=(FIRST_STEP, WARNING))]
+    why = facts.refusal()
+    if facts.first_step_date() is not None and why:
+        return [Match(facts.live, facts=why)]
     return []
 
 
-def _host_takedown(case: Case) -> list[Match]:
-    why = refusal(case)
+def _host_takedown(facts: Facts) -> list[Match]:
+    why = facts.refusal()
     matches: dict[str, list[Post]] = {}
-    for post in _live(case):
-        if not post.external or recorded(case, kinds.HOST_TAKEDOWN, post):
+    for post in facts.live:
+        if not post.external or facts.recorded(kinds.HOST_TAKEDOWN, post):
             continue
-        if why or post.serious:
+        if why or post.serious or post.urgent:
             matches.setdefault(post.platform_key, []).append(post)
-    # Without a refusal, only serious posts qualify: they rest on the police clause's examples.
-    return [Match(posts, platform=key, facts=why or "the content is serious enough to report at once",
+    # Without a refusal, only serious or urgent posts qualify: they rest on the police clause.
+    return [Match(posts, platform=key,
+                  facts=why or f"{_urgency(posts)}: report it at once",
                   clauses=None if why else (HOST, POLICE))
             for key, posts in matches.items()]
 
 
-def _police(case: Case) -> list[Match]:
-    # The contract: a letter recorded in history is not planned again; only platform letters
-    # are counted post by post.
-    posts = [p for p in case.posts if p.serious]
-    if not posts or recorded(case, kinds.POLICE_REFERRAL):
+def _police(facts: Facts) -> list[Match]:
+    # Counted post by post: a serious post not yet covered by a recorded referral gets one.
+    posts = [p for p in facts.case.posts if p.serious
+             and not facts.recorded(kinds.POLICE_REFERRAL, p)]
+    if not posts:
         return []
-    named = sorted({c.replace("_", " ") for p in posts for c in p.concerns
-                    if c in ("threat_of_violence", "racist", "grossly_obscene", "harassment")})
-    return [Match(posts, facts=", ".join(named))]
+    further = facts.recorded(kinds.POLICE_REFERRAL)
+    crime = facts.case.police.crime_reference if facts.case.police else None
+    said = _urgency(posts)
+    if further:
+        said += (f"; a further referral, adding to the earlier one"
+                 f"{f' (crime reference {crime})' if crime else ''}")
+    return [Match(posts, facts=said, further=further)]
 
 
-def _legal(case: Case) -> list[Match]:
-    why = refusal(case)
-    posts = [p for p in _live(case) if "defamatory" in p.concerns]
-    if recorded(case, kinds.LEGAL_REFERRAL):
+def _legal(facts: Facts) -> list[Match]:
+    if facts.recorded(kinds.LEGAL_REFERRAL) or not facts.live:
+        return []
+    defamatory = [p for p in facts.live if "defamatory" in p.concerns]
+    why = facts.refusal()
+    if defamatory and why:
+        return [Match(defamatory, facts=f"{_ids(defamatory)} is said to be defamatory, and {why}")]
+    ignored = facts.warning_unanswered()
+    if ignored:
+        # "or if the circumstances warrant this": a warning has not worked.
+        return [Match(facts.live, facts=f"{ignored}, and the posts are still live")]
+    return []
+
+
+def _access(facts: Facts) -> list[Match]:
+    why = facts.refusal()
+    posts = [p for p in facts.live if not p.external]
+    if facts.recorded(kinds.ACCESS_RESTRICTION):
         return []
     return [Match(posts, facts=why)] if posts and why else []
 
 
-def _access(case: Case) -> list[Match]:
-    why = refusal(case)
-    posts = [p for p in _live(case) if not p.external]
-    if recorded(case, kinds.ACCESS_RESTRICTION):
-        return []
-    return [Match(posts, facts=why)] if posts and why else []
+def _never(facts: Facts) -> list[Match]:
+    """Some letters are the school's decision alone: the plan proposes them as an action."""
+    return []
 
 
 RULES: tuple[Rule, ...] = (
@@ -244,24 +404,27 @@ RULES: tuple[Rule, ...] = (
          "written to them: the first step is to express concern and ask for removal.",
          (FIRST_STEP, EXPRESS_CONCERN)),
     Rule(kinds.WARNING, _warning,
-         "{where} {is_are} still live, and {facts}: the next step is to set out the school's "
-         "concerns in writing, with a warning and a request for removal.",
+         "{where} {is_are} still live, and {facts}: set out the school's concerns in writing, "
+         "with a warning and a request for removal.",
          (IF_REFUSED, WARNING)),
     Rule(kinds.HOST_TAKEDOWN, _host_takedown,
          "{where} {is_are} live on an outside platform, and {facts}: ask the platform to "
          "remove {it_them}.",
          (IF_REFUSED, HOST)),
     Rule(kinds.POLICE_REFERRAL, _police,
-         "{where} {is_are} serious ({facts}): report to the police, who decide whether a crime "
-         "has been committed (a removed post remains evidence).",
+         "{where}: {facts}. Report to the police, who decide whether a crime has been committed "
+         "(a removed post remains evidence).",
          (POLICE,)),
     Rule(kinds.LEGAL_REFERRAL, _legal,
-         "{where} {is_are} live and said to be defamatory, and {facts}: take legal advice.",
+         "{where}: {facts}. Take legal advice.",
          (IF_REFUSED, LEGAL)),
     Rule(kinds.ACCESS_RESTRICTION, _access,
          "{where} {is_are} on the school's own site and {facts}: restrict the poster's access "
          "to it.",
          (IF_REFUSED, ACCESS)),
+    Rule(kinds.PREMISES_NOTICE, _never,
+         "The school has decided to bar the poster from the premises for now.",
+         (), guidance=(DFE_PREMISES,)),
 )
 RULES_BY_KIND = {rule.kind.name: rule for rule in RULES}
 
@@ -272,8 +435,107 @@ def rules_digest() -> str:
     Recorded in the manifest so the school can show which version of the rules produced a letter.
     """
     table = [{**kinds.describe(r.kind), "condition": r.condition.__name__,
-              "reason": r.reason, "clauses": list(r.clauses)} for r in RULES]
+              "reason": r.reason, "clauses": list(r.clauses), "guidance": list(r.guidance)}
+             for r in RULES]
+    table += [{"action": a.id, "source": a.source} for a in actions.ACTIONS]
     return hashlib.sha256(json.dumps(table, ensure_ascii=False).encode()).hexdigest()
+
+
+# --- the actions -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Found:
+    posts: list[Post] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    due: date | None = None
+
+    def add(self, post: Post | None, reason: str, due: date) -> None:
+        if post is not None and post not in self.posts:
+            self.posts.append(post)
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        self.due = min(self.due, due) if self.due else due
+
+
+def _about(post: Post, role: str) -> bool:
+    return any(a.role == role for a in post.about)
+
+
+def _threatens_someone_at_school(post: Post) -> bool:
+    return "threat_of_violence" in post.concerns and (
+        not post.about or any(a.role != "parent" for a in post.about))
+
+
+def _post_actions(facts: Facts) -> dict[str, _Found]:
+    found: dict[str, _Found] = {}
+
+    def need(action: Action, post: Post, reason: str, due: date) -> None:
+        if not facts.done(action, post):
+            found.setdefault(action.id, _Found()).add(post, reason, due)
+
+    police_known = bool(facts.case.police and facts.case.police.crime_reference)
+    for post in facts.case.posts:
+        known = facts.known_on(post)
+        recent = facts.today - day_of(post.posted) <= RECENT
+        if "threat_of_violence" in post.concerns and (post.live or recent) and not police_known \
+                and not facts.recorded(kinds.POLICE_REFERRAL, post):
+            need(actions.CALL_POLICE, post, f"{post.id} threatens violence: the police first, "
+                 "before any letter goes to the poster", known)
+        if post.live and not post.external:
+            need(actions.REMOVE_OWN_POST, post, f"{post.id} is live on the school's own site",
+                 known)
+        if "allegation_of_harm" in post.concerns:
+            need(actions.CONSULT_LADO, post, f"{post.id} alleges that a member of staff or a "
+                 "volunteer harmed a child or may pose a risk to children",
+                 add_working_days(known, 1))
+        if "names_pupil" in post.concerns or _about(post, "pupil") \
+                or "allegation_of_harm" in post.concerns:
+            need(actions.TELL_DSL, post, f"{post.id} names or concerns a pupil", known)
+        if _threatens_someone_at_school(post) and not facts.recorded(kinds.PREMISES_NOTICE):
+            need(actions.CONSIDER_PREMISES_NOTICE, post,
+                 f"{post.id} threatens violence against someone at the school", known)
+        if "names_staff" in post.concerns or _about(post, "staff"):
+            need(actions.SUPPORT_STAFF, post, f"{post.id} names or is about a member of staff",
+                 known)
+    return found
+
+
+def _step_actions(facts: Facts, found: dict[str, _Found]) -> None:
+    for state in facts.steps:
+        if not state.overdue:
+            continue
+        posts = facts._posts_of(state.step)
+        reason = f"{state.words()} had no outcome by {long_date(state.due)}"
+        if state.step.step == kinds.HOST_TAKEDOWN.step and not facts.done(actions.ESCALATE_TO_POSH):
+            live = [p for p in posts if p.live]
+            entry = found.setdefault(actions.ESCALATE_TO_POSH.id, _Found())
+            for post in live:
+                entry.add(post, f"the platform has not acted on {state.words()} by "
+                          f"{long_date(state.due)}, and {post.id} is still live", state.due)
+        entry = found.setdefault(actions.RECORD_OUTCOME.id, _Found())
+        for post in posts:
+            entry.add(post, reason, state.due)
+        if not posts:
+            entry.add(None, reason, state.due)
+
+
+def _actions(facts: Facts, school: School | None,
+             letters: list[PlannedLetter]) -> list[PlannedAction]:
+    found = _post_actions(facts)
+    _step_actions(facts, found)
+    if any(l.kind == kinds.PREMISES_NOTICE.name for l in letters):
+        found.pop(actions.CONSIDER_PREMISES_NOTICE.id, None)  # decided: the letter is planned
+    if school is not None and school.policy.next_review_date < facts.today:
+        found[actions.REVIEW_POLICY.id] = _Found(
+            [], [f"the {school.policy.title} was due for review by "
+                 f"{long_date(school.policy.next_review_date)}, and every letter quotes it"],
+            school.policy.next_review_date)
+    planned = [PlannedAction(action_id, tuple(p.id for p in f.posts), tuple(f.reasons), f.due)
+               for action_id, f in found.items() if f.due is not None]
+    # Most urgent first: the longest overdue, then by the action's own priority.
+    planned.sort(key=lambda a: (a.due, a.spec.priority))
+    return planned
 
 
 # --- deciding ----------------------------------------------------------------------------------
@@ -294,28 +556,42 @@ def recipient(kind: Kind, case: Case, school: School | None, platform: str | Non
     return f"{school.legal_advisers.firm}" if school else "the school's legal advisers"
 
 
-def _reason(rule: Rule, match: Match, case: Case) -> str:
+def _reason(rule: Rule, match: Match) -> str:
     plural = len(match.posts) > 1
-    text = rule.reason.format(where=_where(match.posts), posts=_ids(match.posts), facts=match.facts,
+    text = rule.reason.format(where=_where(match.posts), facts=match.facts,
                               is_are="are" if plural else "is", it_them="them" if plural else "it")
     return text[0].upper() + text[1:]
 
 
-def decide(case: Case, school: School | None = None) -> Plan:
-    """The letters the policy calls for now, with reasons, clauses, overrides and notes."""
+def _letter(rule: Rule, match: Match, case: Case, school: School | None, on: date, *,
+            reasons: tuple[str, ...], overrides: tuple[str, ...] = ()) -> PlannedLetter:
+    urgent = any(p.urgent for p in match.posts)
+    return PlannedLetter(
+        kind=rule.kind.name, to=recipient(rule.kind, case, school, match.platform),
+        posts=tuple(p.id for p in match.posts), reasons=reasons,
+        clauses=match.clauses or rule.clauses, platform=match.platform, overrides=overrides,
+        guidance=rule.guidance, respond_by=rule.kind.respond_by_date(on, urgent=urgent),
+        urgent=urgent, further=match.further)
+
+
+def decide(case: Case, school: School | None = None, *, today: date | None = None,
+           letter_date: date | None = None) -> Plan:
+    """The letters and actions the policy calls for on `today`, with reasons, clauses, overrides
+    and notes. `letter_date` (default: today) dates the letters' respond-by dates."""
+    today = today or real_today()
+    on = letter_date or today
+    facts = Facts(case, today)
     letters: list[PlannedLetter] = []
     for rule in RULES:
-        for match in rule.condition(case):
-            letters.append(PlannedLetter(
-                kind=rule.kind.name, to=recipient(rule.kind, case, school, match.platform),
-                posts=tuple(p.id for p in match.posts), reasons=(_reason(rule, match, case),),
-                clauses=match.clauses or rule.clauses, platform=match.platform))
+        for match in rule.condition(facts):
+            letters.append(_letter(rule, match, case, school, on,
+                                   reasons=(_reason(rule, match),)))
     excluded: list[Excluded] = []
     unmet: list[str] = []
     for override in case.overrides:
         if override.action == "include":
             before = len(letters)
-            letters = _include(letters, override, case, school)
+            letters = _include(letters, override, facts, school, on)
             if len(letters) == before and not any(_override_hits(override, l) for l in letters):
                 unmet.append(f"The school's decision to include a {override.letter} letter "
                              f"({override.reason}) cannot apply: no post in the case fits it "
@@ -330,8 +606,8 @@ def decide(case: Case, school: School | None = None) -> Plan:
                              for l in letters if _override_hits(override, l)]
             letters = kept
     letters.sort(key=lambda l: kinds.order(l.kind))  # stable: platforms keep the posts' order
-    return Plan(case.case_id, tuple(letters), tuple(_notes(case, letters, excluded) + unmet),
-                tuple(excluded))
+    return Plan(case.case_id, tuple(letters), tuple(_notes(facts, letters, excluded) + unmet),
+                tuple(excluded), tuple(_actions(facts, school, letters)), today)
 
 
 def _override_hits(override: Override, letter: PlannedLetter) -> bool:
@@ -344,51 +620,53 @@ def _override_hits(override: Override, letter: PlannedLetter) -> bool:
     return override.platform == "other" and letter.platform not in PLATFORM_WORDS
 
 
-def _include(letters: list[PlannedLetter], override: Override, case: Case,
-             school: School | None) -> list[PlannedLetter]:
+def _include(letters: list[PlannedLetter], override: Override, facts: Facts,
+             school: School | None, on: date) -> list[PlannedLetter]:
+    case = facts.case
     rule = RULES_BY_KIND[override.letter]
     reason = f"Included by the school's decision: {override.reason}"
     hits = [l for l in letters if _override_hits(override, l)]
     if hits:  # already planned: the decision is recorded on the letter all the same
         return [l if l not in hits else
                 PlannedLetter(l.kind, l.to, l.posts, l.reasons + (reason,), l.clauses, l.platform,
-                              l.overrides + (override.reason,)) for l in letters]
+                              l.overrides + (override.reason,), l.guidance, l.respond_by,
+                              l.urgent, l.further) for l in letters]
     posts = ([case.post(pid) for pid in override.posts] if override.posts
-             else _live(case) or list(case.posts))
+             else facts.live or list(case.posts))
     if rule.kind.per_platform:
         groups: dict[str, list[Post]] = {}
         for post in posts:
             if post.external and override.platform in (None, post.platform):
                 groups.setdefault(post.platform_key, []).append(post)
-        platforms = list(groups.items())
+        matches = [Match(chosen, platform=key) for key, chosen in groups.items()]
     else:
-        platforms = [(None, posts)]
-    for key, chosen in platforms:
-        letters.append(PlannedLetter(
-            kind=rule.kind.name, to=recipient(rule.kind, case, school, key),
-            posts=tuple(p.id for p in chosen), reasons=(reason,), clauses=rule.clauses,
-            platform=key, overrides=(override.reason,)))
+        matches = [Match(posts)]
+    for match in matches:
+        letters.append(_letter(rule, match, case, school, on, reasons=(reason,),
+                               overrides=(override.reason,)))
     return letters
 
 
-def _notes(case: Case, letters: list[PlannedLetter], excluded: list[Excluded]) -> list[str]:
+def _notes(facts: Facts, letters: list[PlannedLetter], excluded: list[Excluded]) -> list[str]:
     """Why nothing (or nothing more) is planned, in words for the office."""
+    case = facts.case
     notes: list[str] = []
-    live = _live(case)
+    live = facts.live
     if not live:
         notes.append("Every post in this case has been removed, so no letter asks for removal.")
-    elif first_step_date(case) is not None and refusal(case) is None:
-        agreed = [s for s in case.history if s.step in FIRST_STEPS and s.outcome in
-                  ("agreed", "pending", "removed")]
-        step = agreed[-1] if agreed else None
-        if step:
+    elif facts.first_step_date() is not None and facts.refusal() is None:
+        waiting = [s for s in facts.steps if s.step.step in FIRST_STEPS and s.step.outcome in
+                   ("agreed", "pending", "removed")]
+        state = waiting[-1] if waiting else None
+        if state:
+            until = f" (due by {long_date(state.due)})" if state.due else ""
             notes.append(
-                f"Waiting on {case.poster.name}: the {step_words(step.step)} on "
-                f"{long_date(step.date)} ended '{step.outcome.replace('_', ' ')}', and "
-                f"{_ids(live)} {'is' if len(live) == 1 else 'are'} still live. If "
-                f"{'it is' if len(live) == 1 else 'they are'} not removed, record the outcome in "
-                "the case's history (refused or no_response) and plan again.")
-    if recorded(case, kinds.WARNING) and live and not letters:
+                f"Waiting on {case.poster.name}: {state.words()} ended "
+                f"'{state.step.outcome.replace('_', ' ')}'{until}, and {_ids(live)} "
+                f"{'is' if len(live) == 1 else 'are'} still live. If "
+                f"{'it is' if len(live) == 1 else 'they are'} not removed by then, the plan moves "
+                "on by itself; record the outcome in the case's history when you know it.")
+    if facts.recorded(kinds.WARNING) and live and not letters:
         notes.append("A warning letter is already recorded; the next steps (platform, police, "
                      "legal advice) depend on the posts and the outcome recorded.")
     for e in excluded:

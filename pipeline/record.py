@@ -18,7 +18,6 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
 
-from pipeline import kinds
 from pipeline.archive.manifest import LetterEntry, Manifest
 from pipeline.archive.store import case_folder, replace_atomically, sha256_bytes
 from pipeline.archive.verify import verify_folder
@@ -29,7 +28,7 @@ from pipeline.docx.package import DocumentProperties, repack, write_package
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError
 from pipeline.letter.words import OUTCOME_WORDS
 from pipeline.platforms import platform_info
-from pipeline.policy import step_words
+from pipeline.policy import sent_step, step_words
 
 # --- register ---------------------------------------------------------------------------------
 
@@ -57,12 +56,10 @@ class RegisterRow:
 def _recorded(case: Case | str, entry: LetterEntry) -> str:
     if isinstance(case, str):  # why the case could not be read
         return case
-    step = kinds.get(entry.kind).step
-    letter_day = date.fromisoformat(entry.letter_date)
-    for item in case.history:
-        if item.step == step and item.date >= letter_day and \
-                all(item.covers(pid) for pid in entry.posts):
-            return f"yes, {item.date.isoformat()} ({item.outcome})"
+    item = sent_step(case.history, reference=entry.reference, kind=entry.kind,
+                     letter_date=date.fromisoformat(entry.letter_date), posts=entry.posts)
+    if item is not None:
+        return f"yes, {item.date.isoformat()} ({item.outcome})"
     return "NO: not yet recorded as sent"
 
 

@@ -156,7 +156,7 @@ def draft_into(school_path: Path) -> Callable[..., list]:
 # --- drafting letters --------------------------------------------------------------------------
 
 # Every letter the tests draft is dated this day, so the expected dates can be written out.
-LETTER_DATE = "2026-11-03"
+LETTER_DATE = "2026-12-01"
 
 # A post that tries every way case text could be taken for markup or lose characters: XML
 # specials, Jinja and docxtpl tags, an emoji ZWJ sequence, right-to-left text, and a line whose
@@ -186,7 +186,7 @@ def hostile_case_text(base_case: str) -> str:
 
 @pytest.fixture
 def draft(letters: Callable[..., Result]) -> Callable[..., Result]:
-    """draft(case, out, *more) runs `letters draft CASE --out OUT --date 2026-11-03 ...`."""
+    """draft(case, out, *more) runs `letters draft CASE --out OUT --date 2026-12-01 ...`."""
 
     def run(case: Path, out: Path, *more: object) -> Result:
         return letters("draft", case, "--out", out, "--date", LETTER_DATE, *more)
@@ -205,7 +205,7 @@ class SampleRun:
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory: pytest.TempPathFactory, repo: Path,
                school_path: Path) -> SampleRun:
-    """`letters draft data/cases/ --out OUT --date 2026-11-03`, run once for the whole session.
+    """`letters draft data/cases/ --out OUT --date 2026-12-01`, run once for the whole session.
 
     Tests only read what it wrote: the folder is shared by every test that uses it.
     """

@@ -29,7 +29,7 @@ from pipeline.cli import cli
 REPO = Path(__file__).resolve().parent.parent
 SCHOOL = REPO / "data" / "school.yaml"
 TEMPLATES = REPO / "letter_templates"
-LETTER_DATE = "2026-11-03"
+LETTER_DATE = "2026-12-01"
 BASE_TEXT_LINE = "    text: The teachers at this school are a joke.\n"
 
 # The documented transformations of case text (models.clean_text): every spelling of a line
@@ -115,7 +115,7 @@ def letters(*argv: object, school: bool = True) -> Run:
 
 
 def draft(case: Path, out: Path, *more: object) -> Run:
-    """`letters draft CASE --out OUT --date 2026-11-03 ...`."""
+    """`letters draft CASE --out OUT --date 2026-12-01 ...`."""
     return letters("draft", case, "--out", out, "--date", LETTER_DATE, *more)
 
 

@@ -37,7 +37,7 @@ def test_pdf_copy_shows_the_hostile_post_intact(tmp_path, write_case, hostile_ca
     assert "indented line" in text
     assert "{_{ docxtpl escape }_} last line" in text
     assert "Hello Bexton Primary School" not in text
-    assert "Dear Mrs Doe" in text and "3 November 2026" in text
+    assert "Dear Mrs Doe" in text and "1 December 2026" in text
 
 
 def _fake_install(root, registry_text):

@@ -364,7 +364,7 @@ def test_drafting_a_case_with_an_include_for_other_sites_leaves_a_sound_archive(
     case.write_text(to_yaml(data), encoding="utf-8")
     out = tmp_path / "out"
 
-    drafted = letters("draft", case, "--out", out, "--date", "2026-11-03")
+    drafted = letters("draft", case, "--out", out, "--date", "2026-12-01")
     result = invoke("verify", out)
 
     assert drafted.exit_code == 0, drafted.output
@@ -465,7 +465,7 @@ def test_a_pupil_called_will_or_may_does_not_stop_the_police_letter(tmp_path, ba
     case = write_case(tmp_path, text)
     out = tmp_path / "out"
 
-    result = letters("draft", case, "--out", out, "--date", "2026-11-03")
+    result = letters("draft", case, "--out", out, "--date", "2026-12-01")
 
     assert result.exit_code == 0, result.output
     police = next((out / "T-001").glob("*-police_referral.docx"))

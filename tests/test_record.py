@@ -194,7 +194,7 @@ def test_register_finds_the_case_from_another_directory(tmp_path, base_case, sch
                               capture_output=True, timeout=120, check=False)
 
     drafted = letters(office, "draft", "cases/T-001.yaml", "--out", str(out),
-                      "--date", "2026-11-03", "--school", str(school_path))
+                      "--date", "2026-12-01", "--school", str(school_path))
     assert drafted.returncode == 0, drafted.stderr
 
     result = letters(elsewhere, "register", str(out))

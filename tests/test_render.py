@@ -1,6 +1,6 @@
 """What a reader sees in the drafted letters: each .docx is read back with python-docx.
 
-Letters are drafted through the command line (`letters draft CASE --out OUT --date 2026-11-03`),
+Letters are drafted through the command line (`letters draft CASE --out OUT --date 2026-12-01`),
 so the whole path is exercised: case file, plan, context, template, archive. `docx_text` gathers
 everything a reader of a letter sees (header, body paragraphs and tables in order, footer);
 python-docx gives a line break (`<w:br/>`) in a paragraph as "\\n".
@@ -247,7 +247,7 @@ def test_salutation_defaults_to_the_posters_name(tmp_path, write_case, base_case
 
 def test_date_reference_and_subject(concern_letter):
     paragraphs = body_paragraphs(concern_letter)
-    assert paragraphs[:2] == ["Our reference: T-001/01", "3 November 2026"]
+    assert paragraphs[:2] == ["Our reference: T-001/01", "1 December 2026"]
     assert "Social media post about the school" in paragraphs
     assert footer_text(concern_letter) == "Private and confidential\nReference T-001/01"
 
@@ -336,7 +336,7 @@ def test_letters_to_the_poster_and_advisers_quote_each_post_as_written(sample_ru
 
 def test_concern_letter_gives_the_remove_by_date_and_quotes_the_policy(sample_run):
     text = docx_text(one_letter(sample_run.out, "BPS-2026-004", "concern"))
-    assert "10 November 2026" in text  # seven days after the letter's date
+    assert "8 December 2026" in text  # seven days after the letter's date
     # The policy's own commitment, quoted verbatim (its "parents /carers" spacing included).
     assert ("Bexton Primary School is committed to ensuring that all of its staff, parents, "
             "governors, parents /carers and pupils are treated with dignity and respect.") in text
@@ -345,7 +345,7 @@ def test_concern_letter_gives_the_remove_by_date_and_quotes_the_policy(sample_ru
 def test_warning_letter_gives_the_history_and_a_remove_by_date(sample_run):
     text = docx_text(one_letter(sample_run.out, "BPS-2026-009", "warning"))
     assert "5 October 2026" in text  # the discussion the history records
-    assert "10 November 2026" in text  # seven days after the letter's date
+    assert "8 December 2026" in text  # seven days after the letter's date
 
 
 def test_host_takedown_gives_the_url_and_a_defamation_notice(sample_run, school):
@@ -400,7 +400,7 @@ def test_access_restriction_names_the_forum_and_the_review_date(sample_run, scho
     text = docx_text(one_letter(sample_run.out, "BPS-2026-007", "access_restriction"))
     assert school.forum_name == "the Bexton parents' forum"
     assert school.forum_name in text
-    assert "3 November 2026" in text  # the letter's date, when the restriction starts
+    assert "1 December 2026" in text  # the letter's date, when the restriction starts
     assert school.email in text
 
 
@@ -574,7 +574,7 @@ def test_police_subject_names_the_school_in_the_profile(tmp_path, runner, school
         "name: Bexton Primary School", "name: Alderley Primary School"), encoding="utf-8")
     case = write_case(tmp_path, base_case.replace("[negative_comment]", "[threat_of_violence]"))
     out = tmp_path / "out"
-    result = runner.invoke(cli, ["draft", str(case), "--out", str(out), "--date", "2026-11-03",
+    result = runner.invoke(cli, ["draft", str(case), "--out", str(out), "--date", "2026-12-01",
                                  "--school", str(profile)], catch_exceptions=False)
     drafted(result, out)
     letter = one_letter(out, "T-001", "police_referral")

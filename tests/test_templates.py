@@ -286,7 +286,7 @@ def libreoffice_copies(tmp_path_factory, repo: Path) -> Path:
 @pytest.fixture(scope="module")
 def libreoffice_run(tmp_path_factory, libreoffice_copies: Path, repo: Path,
                     school_path: Path) -> tuple[Path, Result]:
-    """`letters draft data/cases --templates SAVED --out X --date 2026-11-03`."""
+    """`letters draft data/cases --templates SAVED --out X --date 2026-12-01`."""
     out = tmp_path_factory.mktemp("libreoffice-letters") / "X"
     result = run("draft", repo / "data" / "cases", "--templates", libreoffice_copies, "--out", out,
                  "--date", LETTER_DATE, "--school", school_path)

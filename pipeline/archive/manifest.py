@@ -56,6 +56,8 @@ class LetterEntry(_Entry):
     reasons: list[str]
     clauses: list[str]
     overrides: list[str] = []
+    respond_by: str | None = None  # the date the letter asks the recipient to act by
+    urgent: bool = False
     pipeline_version: str
     written_at: str = ""
 
@@ -163,16 +165,13 @@ class Manifest:
         return [e for e in self.entries if isinstance(e, ExcludedEntry)]
 
     def latest(self, key: str) -> LetterEntry | None:
+        """The newest version of the newest letter drafted under `key` (kind and platform)."""
         found = [e for e in self.letters() if e.key == key]
         return found[-1] if found else None
 
-    def number_for(self, key: str, pending: list[LetterEntry] = ()) -> int:
-        """The letter's number: the one it was first given, else the next never used."""
-        every = [*self.letters(), *pending]
-        known = next((e for e in every if e.key == key), None)
-        if known:
-            return known.number
-        return max((e.number for e in every), default=0) + 1
+    def next_number(self, pending: list[LetterEntry] = ()) -> int:
+        """The next letter number never used in this case (nor by letters about to be added)."""
+        return max((e.number for e in [*self.letters(), *pending]), default=0) + 1
 
     def pdf_of(self, docx_name: str) -> PdfEntry | None:
         return next((e for e in self.pdfs() if e.from_ == docx_name), None)

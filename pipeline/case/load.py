@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, get_args
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from pipeline.case.model import Case, School
 from pipeline.case.yaml import Located, dotted, load_yaml, read_text
+from pipeline.dates import date_problems, real_today
 from pipeline.errors import InvalidInput, Problem
 
 # --- turning pydantic errors into FILE:LINE: field: message -----------------------------------
@@ -203,8 +205,13 @@ class LoadedCase:
     located: Located = field(repr=False)
 
 
-def validate_case(path: Path | str, text: str | None = None) -> LoadedCase:
-    """Load and validate one case file, or raise InvalidInput with every problem in it."""
+def validate_case(path: Path | str, text: str | None = None, *,
+                  today: date | None = None) -> LoadedCase:
+    """Load and validate one case file, or raise InvalidInput with every problem in it.
+
+    `today` (default: the real date) is what dates are checked against: nothing can have
+    happened after it.
+    """
     path = Path(path)
     if text is None:
         text = read_text(path)
@@ -221,6 +228,9 @@ def validate_case(path: Path | str, text: str | None = None) -> LoadedCase:
             problems += _problems_from(exc, located, Case)
     if case is not None:
         problems += _cross_check(case, located, path.parent)
+        problems += [Problem(located.source, located.line_of(found.path), dotted(found.path),
+                             found.message)
+                     for found in date_problems(case.posts, case.history, today or real_today())]
     if problems:
         problems.sort(key=lambda p: (p.line or 0))
         raise InvalidInput(problems)

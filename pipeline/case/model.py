@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pipeline import kinds
+from pipeline import actions, kinds
 from pipeline.case.yaml import char_name
 
 # --- the contract's vocabularies -------------------------------------------------------------
@@ -35,7 +35,7 @@ Platform = Literal["facebook", "instagram", "x", "tiktok", "snapchat", "youtube"
 Concern = Literal["allegation", "cyberbullying", "complaint", "defamatory", "negative_comment",
                   "racist", "threat_of_violence", "personal_information",
                   "confidential_information", "grossly_obscene", "harassment", "names_staff",
-                  "names_pupil"]
+                  "names_pupil", "allegation_of_harm"]
 Relationship = Literal["parent", "carer", "relative", "associated"]
 Visibility = Literal["public", "group", "private"]
 Role = Literal["staff", "pupil", "governor", "school", "parent"]
@@ -43,9 +43,13 @@ Status = Literal["live", "removed"]
 Step = Literal[kinds.STEPS]  # type: ignore[valid-type]
 Outcome = Literal["agreed", "refused", "no_response", "continued", "removed", "pending"]
 LetterKind = Literal[kinds.NAMES]  # type: ignore[valid-type]
+ActionId = Literal[actions.IDS]  # type: ignore[valid-type]
+Method = Literal["post", "email", "hand", "webform", "phone"]
 
 SCHOOL_PLATFORMS = frozenset({"school_forum", "school_website"})
 SERIOUS_CONCERNS = frozenset({"threat_of_violence", "racist", "grossly_obscene", "harassment"})
+# A threat, or a home address or phone number published: the clock runs in working days.
+URGENT_CONCERNS = frozenset({"threat_of_violence", "personal_information"})
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 # --- text that survives into a Word document -------------------------------------------------
@@ -185,7 +189,7 @@ class _Strict(BaseModel):
         return data
 
 
-_LIST_FIELDS = frozenset({"history", "overrides", "children", "about"})
+_LIST_FIELDS = frozenset({"history", "overrides", "children", "about", "actions", "known_as"})
 
 
 # --- the case ----------------------------------------------------------------------------------
@@ -194,6 +198,7 @@ _LIST_FIELDS = frozenset({"history", "overrides", "children", "about"})
 class Child(_Strict):
     name: Line
     class_: Line | None = Field(default=None, alias="class")
+    known_as: list[Line] = []  # a first name, nickname or surname used alone for this pupil
 
 
 class Poster(_Strict):
@@ -214,8 +219,11 @@ class Person(_Strict):
 
     role: Role
     name: Line | None = None
-    meaning: Text | None = None
-    inaccurate: Text | None = None
+    meaning: Text | None = None  # what the words are understood to mean
+    inaccurate: Text | None = None  # which parts are untrue, and the facts that show it
+    known_as: list[Line] = []  # a pupil's name forms used alone ("Sam", "Haddad")
+    wishes: Text | None = None  # police action wanted? a statement? have they been told?
+    authority: Day | None = None  # the date this person authorised a notice in their name
 
 
 class Post(_Strict):
@@ -234,6 +242,8 @@ class Post(_Strict):
     about: list[Person] = []
     status: Status = "live"
     report_reference: Line | None = None
+    reach: Text | None = None  # "shared 45 times in a group of 2,300 parents"
+    evidence_redacted: Flag = False  # the screenshot filed has pupils' names redacted
 
     @model_validator(mode="after")
     def _platform_details(self) -> Post:
@@ -256,6 +266,10 @@ class Post(_Strict):
     @property
     def serious(self) -> bool:
         return bool(SERIOUS_CONCERNS.intersection(self.concerns))
+
+    @property
+    def urgent(self) -> bool:
+        return bool(URGENT_CONCERNS.intersection(self.concerns))
 
     @property
     def platform_key(self) -> str:
@@ -284,7 +298,22 @@ class HistoryStep(_Strict):
     by: Line | None = None
     posts: list[SafeId] | None = None
     notes: Text | None = None
-    reference: Line | None = None
+    reference: Line | None = None  # the letter's reference, e.g. BPS-2026-014/03
+    due: Day | None = None  # the date by which the other side agreed or was asked to act
+    method: Method | None = None  # how a letter was sent
+
+    def covers(self, post_id: str) -> bool:
+        return self.posts is None or post_id in self.posts
+
+
+class ActionDone(_Strict):
+    """An action (not a letter) the office has carried out, so the plan stops asking for it."""
+
+    action: ActionId
+    date: Day
+    by: Line | None = None
+    posts: list[SafeId] | None = None
+    notes: Text | None = None
 
     def covers(self, post_id: str) -> bool:
         return self.posts is None or post_id in self.posts
@@ -313,6 +342,7 @@ class Case(_Strict):
     history: list[HistoryStep] = []
     police: Police | None = None
     overrides: list[Override] = []
+    actions: list[ActionDone] = []
     consent_to_disclose: Flag | None = None
 
     @model_validator(mode="after")

@@ -11,10 +11,10 @@ from typing import Any
 
 from pipeline import kinds
 from pipeline.case.model import HistoryStep, Post
-from pipeline.dates import day_of, long_date
+from pipeline.dates import add_working_days, day_of, long_date
 from pipeline.kinds import Recipient
 from pipeline.letter.parts import LetterSource, evidence_image
-from pipeline.letter.words import dear, number, person
+from pipeline.letter.words import dear, join, number, person
 from pipeline.platforms import platform_info
 from pipeline.policy import OTHER_LEGAL_ACTION, RULES, RULES_BY_KIND
 
@@ -220,3 +220,30 @@ def _legal(ctx: dict[str, Any], src: LetterSource) -> None:
         "the evidence log, with the screenshots the school holds",
         "the case record and the manifest of letters, with the SHA-256 of each file",
     ]
+
+
+# --- barring from the premises ------------------------------------------------------------------
+
+
+@kinds.PREMISES_NOTICE.builds
+def _premises(ctx: dict[str, Any], src: LetterSource) -> None:
+    day = src.meta.letter_date
+    respond_by = src.letter.spec.respond_by_date(day, urgent=False) or day
+    children = [c.name.split()[0] for c in src.case.poster.children]
+    threats = [p.id for p in src.posts if "threat_of_violence" in p.concerns]
+    # Only what the case records (the posts' own concerns) and the decision itself.
+    reason = (f"The post{'s' if len(threats) > 1 else ''} quoted above "
+              f"threaten{'' if len(threats) > 1 else 's'} violence against people at the school. "
+              if threats else "")
+    reason += ("Staff and pupils must be able to come to school without fear, and I have "
+               "decided that this step is needed to keep them safe.")
+    ctx["premises"] = {
+        "start": long_date(day),
+        "reason": reason,
+        "decision_by": long_date(add_working_days(respond_by, 5)),
+        "children": bool(children),
+        "children_names": join(children),
+        "children_word": "children" if len(children) > 1 else "child",
+        "they": "they" if len(children) > 1 else "your child",
+        "them": "them",
+    }

@@ -37,14 +37,16 @@ def build_context(letter: PlannedLetter, case: Case, school: School, meta: Lette
     redact = pupil_redactor(case) if kind.third_party else (lambda text: text)
     posts = [case.post(pid) for pid in letter.posts]
     post_ctx = [post_fields(p, redact) for p in posts]
-    respond_by = kind.respond_by_date(meta.letter_date, urgent=False)
+    respond_by = kind.respond_by_date(meta.letter_date, urgent=letter.urgent)
     ctx: dict[str, Any] = {
         "school": school_fields(school),
         "signatory": {"name": school.signatory.name, "role": school.signatory.role},
         "letter": {
             "reference": meta.reference, "date": long_date(meta.letter_date), "kind": kind.name,
             "subject": "", "enclosures": [],
-            "remove_by": long_date(respond_by) if respond_by else "",
+            "respond_by": long_date(respond_by) if respond_by else "",
+            "remove_by": long_date(respond_by) if respond_by else "",  # the older name
+            "urgent": letter.urgent, "further": letter.further,
         },
         "recipient": {"name": letter.to, "lines": [], "dear": "Sir or Madam"},
         "poster": {"name": case.poster.name, "dear": case.poster.dear,
