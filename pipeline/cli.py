@@ -247,8 +247,9 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path | None, le
     failed = [o for o in outcomes if o.error]
     written = sum(1 for o in outcomes for l in o.letters if l.status != "unchanged")
     unchanged = sum(1 for o in outcomes for l in o.letters if l.status == "unchanged")
-    click.echo(f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}: {written} letters "
-               f"written, {unchanged} unchanged, {len(invalid)} invalid, {len(failed)} failed.")
+    click.echo(f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}: {written} "
+               f"letter{'s' if written != 1 else ''} written, {unchanged} unchanged, "
+               f"{len(invalid)} invalid, {len(failed)} failed.")
     if invalid:
         sys.exit(EXIT_INVALID)
     if failed:

@@ -183,6 +183,15 @@ class _CaseDraft:
                 outcome.letters.append(self._letter(letter, manifest, new))
             self._commit(manifest, new, self._exclusions(manifest))
 
+    def _after_recorded_references(self) -> int:
+        """A number above every reference the case's history records for this case, so a new
+        letter never takes a reference already used (by an archive kept elsewhere, say)."""
+        prefix = f"{self.case.case_id}/"
+        used = [int(h.reference[len(prefix):]) for h in self.case.history
+                if h.reference and h.reference.startswith(prefix)
+                and h.reference[len(prefix):].isdigit()]
+        return max(used, default=0) + 1
+
     def _sent(self, entry: LetterEntry) -> bool:
         return sent_step(self.case.history, reference=entry.reference, kind=entry.kind,
                          letter_date=date.fromisoformat(entry.letter_date),
@@ -218,7 +227,8 @@ class _CaseDraft:
         latest = manifest.latest(letter.key)
         if latest and self._sent(latest):
             latest = None  # that letter has gone: this one is a new letter with its own number
-        number = latest.number if latest else manifest.next_number([n.entry for n in new])
+        number = latest.number if latest else max(
+            manifest.next_number([n.entry for n in new]), self._after_recorded_references())
         reference = f"{self.case.case_id}/{number:02d}"
         # A letter keeps the date it was drafted on, so re-running later is "unchanged".
         pinned = date.fromisoformat(latest.letter_date) if latest else self.today

@@ -351,7 +351,8 @@ def _host_takedown(facts: Facts) -> list[Match]:
             matches.setdefault(post.platform_key, []).append(post)
     # Without a refusal, only serious or urgent posts qualify: they rest on the police clause.
     return [Match(posts, platform=key,
-                  facts=why or f"{_urgency(posts)}: report it at once",
+                  facts=why or f"{_urgency(posts)}, so the school reports "
+                                f"{'them' if len(posts) > 1 else 'it'} at once",
                   clauses=None if why else (HOST, POLICE))
             for key, posts in matches.items()]
 
@@ -462,11 +463,6 @@ def _about(post: Post, role: str) -> bool:
     return any(a.role == role for a in post.about)
 
 
-def _threatens_someone_at_school(post: Post) -> bool:
-    return "threat_of_violence" in post.concerns and (
-        not post.about or any(a.role != "parent" for a in post.about))
-
-
 def _post_actions(facts: Facts) -> dict[str, _Found]:
     found: dict[str, _Found] = {}
 
@@ -492,7 +488,8 @@ def _post_actions(facts: Facts) -> dict[str, _Found]:
         if "names_pupil" in post.concerns or _about(post, "pupil") \
                 or "allegation_of_harm" in post.concerns:
             need(actions.TELL_DSL, post, f"{post.id} names or concerns a pupil", known)
-        if _threatens_someone_at_school(post) and not facts.recorded(kinds.PREMISES_NOTICE):
+        # Anyone the school is responsible for on its premises: staff, pupils, parents at the gate.
+        if "threat_of_violence" in post.concerns and not facts.recorded(kinds.PREMISES_NOTICE):
             need(actions.CONSIDER_PREMISES_NOTICE, post,
                  f"{post.id} threatens violence against someone at the school", known)
         if "names_staff" in post.concerns or _about(post, "staff"):
@@ -528,8 +525,9 @@ def _actions(facts: Facts, school: School | None,
         found.pop(actions.CONSIDER_PREMISES_NOTICE.id, None)  # decided: the letter is planned
     if school is not None and school.policy.next_review_date < facts.today:
         found[actions.REVIEW_POLICY.id] = _Found(
-            [], [f"the {school.policy.title} was due for review by "
-                 f"{long_date(school.policy.next_review_date)}, and every letter quotes it"],
+            [], [f"the {school.policy.title}'s review date "
+                 f"({long_date(school.policy.next_review_date)}) has passed, and every letter "
+                 "quotes it"],
             school.policy.next_review_date)
     planned = [PlannedAction(action_id, tuple(p.id for p in f.posts), tuple(f.reasons), f.due)
                for action_id, f in found.items() if f.due is not None]

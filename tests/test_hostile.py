@@ -370,7 +370,7 @@ def test_300_posts_are_each_quoted_and_logged(tmp_path):
         "The teachers at this school are a joke.", yaml_quoted(f'Post {i}: "{i}" & <{i}> {{{{ {i} }}}}'))
         for i in range(1, 301))
     _, found = rendered(tmp_path, head + "posts:\n" + posts + "history:" + tail)
-    concern = next(p for p in found if "concern" in p.name)
+    concern = next(p for p in found if "warning" in p.name)  # serious: a warning at once
     shown = paragraphs(concern)
     for i in range(1, 301):
         assert f'Post {i}: "{i}" & <{i}> {{{{ {i} }}}}' in shown
