@@ -11,7 +11,7 @@ OUT    ?= output
 # CASE=BPS-2026-014 or CASE=path/to/case.yaml
 CASE_FILE = $(if $(wildcard $(CASE)),$(CASE),$(CASES)/$(CASE).yaml)
 
-.PHONY: help check plan letters pdf register verify bundle new-case test fuzz bench lint \
+.PHONY: help due check plan letters pdf register verify bundle new-case test fuzz bench lint \
         system-deps clean-venv
 
 help: ## Show this list of commands
@@ -24,6 +24,9 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
+
+due: $(STAMP) ## What to do today, across every case: actions, letters to draft, send, chase
+	$(BIN)/letters due $(CASES) --out $(OUT)
 
 check: $(STAMP) ## Check every case file in data/cases/ and every letter template
 	$(BIN)/letters check $(CASES)

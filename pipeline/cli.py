@@ -304,7 +304,7 @@ def format_due(found) -> str:
              str(i.overdue_days) if i.overdue_days else "") for i in found.items]
     heads = ("Case", "What to do", "Who", "Due", "Days late")
     case_w = max(len(heads[0]), *(len(r[0]) for r in rows))
-    who_w = min(28, max(len(heads[2]), *(len(r[2]) for r in rows)))
+    who_w = min(22, max(len(heads[2]), *(len(r[2]) for r in rows)))
     due_w, late_w = 11, 9
     what_w = max(30, width - case_w - who_w - due_w - late_w - 8)
     lines = [f"Due on {long_date(found.today)}: {len(rows)} item{'s' if len(rows) != 1 else ''}"

@@ -205,6 +205,17 @@ class LoadedCase:
     located: Located = field(repr=False)
 
 
+def _date_problems(case: Case, located: Located, today: date) -> list[Problem]:
+    """Dates that cannot be right, at their lines: in posts and history, and in the actions the
+    office records as done (checked like history entries)."""
+    found = list(date_problems(case.posts, case.history, today))
+    found += [problem._replace(path=("actions", *problem.path[1:]))
+              for problem in date_problems(case.posts, case.actions, today)
+              if problem.path[0] == "history"]
+    return [Problem(located.source, located.line_of(p.path), dotted(p.path), p.message)
+            for p in found]
+
+
 def validate_case(path: Path | str, text: str | None = None, *,
                   today: date | None = None) -> LoadedCase:
     """Load and validate one case file, or raise InvalidInput with every problem in it.
@@ -228,9 +239,7 @@ def validate_case(path: Path | str, text: str | None = None, *,
             problems += _problems_from(exc, located, Case)
     if case is not None:
         problems += _cross_check(case, located, path.parent)
-        problems += [Problem(located.source, located.line_of(found.path), dotted(found.path),
-                             found.message)
-                     for found in date_problems(case.posts, case.history, today or real_today())]
+        problems += _date_problems(case, located, today or real_today())
     if problems:
         problems.sort(key=lambda p: (p.line or 0))
         raise InvalidInput(problems)
