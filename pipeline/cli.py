@@ -325,6 +325,41 @@ def format_due(found) -> str:
     return "\n".join(lines)
 
 
+@cli.command()
+@click.argument("reference")
+@click.option("--on", "on", callback=_iso_date, metavar="YYYY-MM-DD",
+              help="The day it was sent (default: today).")
+@click.option("--by", "method", type=click.Choice(["post", "email", "hand", "webform", "phone"]),
+              default="post", show_default=True, help="How it was sent.")
+@click.option("--case", "case_path", type=click.Path(path_type=Path),
+              help="The case file (default: the one the letter was drafted from).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=workflow.DEFAULT_OUT,
+              show_default=True, help="The archive the letter was drafted into.")
+@today_option
+@school_option
+def sent(reference: str, on: date | None, method: str, case_path: Path | None, out_dir: Path,
+         today: date | None, school_path: Path) -> None:
+    """Record that the letter REFERENCE was sent, in its case file's history.
+
+    Adds one history entry (the step that records the letter, outcome pending, its posts, its
+    reference and how it was sent) and changes nothing else in the case file. Refuses a letter
+    already recorded as sent, a reference not in the archive, and a date before the letter's.
+
+    \b
+    Example:
+      letters sent BPS-2026-014/03
+      letters sent BPS-2026-014/02 --by webform --on 2026-12-02
+    """
+    from pipeline.sent import record_sent
+
+    today = today or real_today()
+    done = record_sent(reference, out_dir=out_dir, on=on or today, method=method, today=today,
+                       school=_school_or_none(school_path), case_path=case_path)
+    click.echo(f"Recorded in {relative(done.case_path)}: {done.reference} "
+               f"({done.letter.kind.replace('_', ' ')}) sent by {method} on "
+               f"{long_date(done.entry['date'])}.")
+
+
 class _Progress:
     """Prints what each case wrote; on a terminal, keeps a progress bar on the last line."""
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -30,19 +31,29 @@ import yaml
 
 from pipeline.errors import ArchiveError, InvalidInput, Problem
 
+# Words YAML writes as they are and reads back as the same text (not a number, not a yes/no).
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*")
+_NOT_TEXT = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and _PLAIN.fullmatch(value) and value.lower() not in _NOT_TEXT:
+        return value
+    return json.dumps(value, ensure_ascii=False)  # JSON text is YAML, read as the same value
+
 
 def entry_text(entry: dict[str, Any]) -> str:
-    """`{date: 2026-12-01, step: warning_letter, ...}`: one flow mapping, values as JSON."""
+    """`{date: 2026-12-01, step: warning_letter, ...}`: one flow mapping on one line."""
     parts = []
     for key, value in entry.items():
         if value is None:
             continue
-        if isinstance(value, date):
-            shown = value.isoformat()
-        elif isinstance(value, list):
-            shown = "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]"
+        if isinstance(value, list):
+            shown = "[" + ", ".join(_scalar(v) for v in value) + "]"
         else:
-            shown = json.dumps(value, ensure_ascii=False)
+            shown = _scalar(value)
         parts.append(f"{key}: {shown}")
     return "{" + ", ".join(parts) + "}"
 
