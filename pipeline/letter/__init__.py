@@ -1,0 +1,1 @@
+"""Letter building blocks: pure helpers the letters are drafted with."""
