@@ -23,14 +23,17 @@ Full names (form "full"). A pupil recorded with two or more parts is matched as:
 - a known_as form followed by the surname ("Sam Jones" for "Samuel Jones" known as Sam).
 Between parts: one separator run - spaces and line breaks, or `_ . -` without spaces - or nothing
 at all ("ChloeSmith"). A `.` or `-` next to a space is punctuation, not part of a name ("you
-will. Dutton family", "Mark - Lee's mum"). Boundaries:
-- a match with a separator inside needs a non-letter (or the text's edge) on both sides: "Joann
-  Lee" and "Ann Leeds" are not "Ann Lee"; `#Chloe_Smith`, `@chloe.smith99` are found;
-- a run-together match (no separator: `chloesmith`) needs one side at a word edge (non-letter or a
-  lower-to-upper case change, `JusticeForChloeSmith`), or to sit in a token holding `#`, `@` or `/`
-  (hashtag, handle, URL): `justiceforchloesmith` and `#justiceforchloesmithnow` are found,
-  `joannleeds` is not. Run-together letters carry no word boundaries, so a word that happens to
-  spell two name parts ("Edward" for a pupil "Ed Ward") is matched; list such an adult in `keep`.
+will. Dutton family", "Mark - Lee's mum"). A word edge is the text's edge, a non-letter (digits,
+`#`, `@`, `'`, brackets...) or a lower-to-upper case change ("ForChloe", "SmithNext"). Boundaries:
+- a match with a separator inside needs a word edge on both sides: "Joann Lee" and "Ann Leeds"
+  are not "Ann Lee"; `#Chloe_Smith`, `@chloe.smith99` are found;
+- a run-together match (no separator: `chloesmith`) needs a word edge on one side, or to sit in a
+  token holding `#`, `@` or `/` (hashtag, handle, URL): `justiceforchloesmith`,
+  `JusticeForChloeSmithNow` and `#justiceforchloesmithnow` are found, `joannleeds` is not.
+The price of privacy first: run-together letters carry no word boundaries, so a word that happens
+to spell two name parts ("Edward" for a pupil "Ed Ward") is matched (list such an adult in `keep`),
+and a case change counts as an edge, so "LeAnn Lee" holds "Ann Lee".
+Callers joining text (runs of a .docx) join paragraphs with a line break, never with nothing.
 A pupil recorded with one part ("Will") has no full-name form: the part is handled like any other
 single part.
 
@@ -331,7 +334,7 @@ class _Cand:
     tight: bool
     left: bool
     right: bool
-    loose: bool  # a run-together match's other ways of being accepted: case change, tag-like token
+    tag: bool  # a run-together match inside a hashtag, handle or URL
     blocked: bool
     rank: int  # on equal spans a full-name hit wins over a known_as one
 
@@ -398,7 +401,7 @@ class NameMatcher:
             for k in range(1, n):
                 surname = _SEP_OPT.join(res[k:])
                 given = f"(?P<given>{res[0]})" + "".join(
-                    f"(?:{_SEP}{g}{_NOT_LETTER_AFTER})?" for g in res[1:k])
+                    f"(?:{_SEP_OPT}{g}{_NOT_LETTER_AFTER})?" for g in res[1:k])
                 self._full.append(_Pattern(
                     re.compile(f"{surname}(?P<sep>{_SF_SEP}){given}"), pupil, "full",
                     "surname first", surname_first=True))
@@ -536,9 +539,9 @@ class NameMatcher:
                 if not (complete and not tight):
                     blocked = a in after_title or _overlaps(kept, a, b)
                 seen.add((a, b, pat.pupil, "full"))
-                loose = tight and (view.camel(a) or view.camel(b) or view.tag_like(a, b))
-                cands.append(_Cand(a, b, pat.pupil, "full", variant, tight, view.edge_left(a),
-                                   view.edge_right(b), loose, blocked, 0))
+                cands.append(_Cand(a, b, pat.pupil, "full", variant, tight,
+                                   view.edge_left(a) or view.camel(a), view.edge_right(b) or view.camel(b),
+                                   tight and view.tag_like(a, b), blocked, 0))
         if known:
             for pat in self._known:
                 for m in pat.regex.finditer(norm):
@@ -590,7 +593,7 @@ def _accepted(c: _Cand, edges: set[int]) -> bool:
     left = c.left or c.a in edges
     right = c.right or c.b in edges
     if c.tight:
-        return left or right or c.loose
+        return left or right or c.tag
     return left and right
 
 
