@@ -39,8 +39,8 @@ single part.
 
 Single parts (form "known_as"). A first name or surname alone is replaced only when staff list it
 in the pupil's `known_as`, as a whole word, by the form's own initials (`Sam` -> `[S.]`). Never
-inside a kept adult name, nor in a titled name (Mr/Mrs/Ms/Miss/Dr/Mx, capitalised, with or without
-a dot, and the capitalised words after it, up to three: "Mrs Leanne Haddad"). Listed forms with
+inside a kept adult name, nor in a titled name: a capitalised Mr/Mrs/Ms/Miss/Dr/Mx (with or without
+a dot), the word after it and up to two more capitalised words ("Mrs Leanne Haddad"). Listed forms with
 fewer than two letters or digits are ignored ("J" would rewrite every "j").
 
 Adults (`keep`) and titles. The pupil's complete name written in order with separators is a
@@ -430,14 +430,14 @@ class NameMatcher:
         if not self.pupils or not text:
             return []
         view = _View(text)
-        return self._hits(view, self._candidates(view, known=True))
+        return self._hits(view, self._candidates(view, *self._protected(view), known=True))
 
     def full_names(self, text: str) -> list[Hit]:
         """Only full-name hits: the last check before a third-party letter is written."""
         if not self._full or not text:
             return []
         view = _View(text)
-        return self._hits(view, self._candidates(view, known=False))
+        return self._hits(view, self._candidates(view, *self._protected(view), known=False))
 
     def redact(self, text: str) -> Redaction:
         """`text` with every hit replaced by bracketed initials; all else byte-identical."""
@@ -460,16 +460,15 @@ class NameMatcher:
         if not self._lone or not text:
             return []
         view = _View(text)
-        hits = self._select(self._candidates(view, known=True))
-        taken = sorted((c.a, c.b) for c in hits)
-        kept, titled = self._protected(view)
+        kept, titled, after_title = self._protected(view)
+        hits = self._select(self._candidates(view, kept, titled, after_title, known=True))
+        taken = _Spans((c.a, c.b) for c in hits)
         out = []
         for pupil, regex, runs, known in self._lone:
             for m in regex.finditer(view.norm):
                 a, b = m.span()
                 key = _key(m.group())
-                if key in known or _overlaps(taken, a, b) or _overlaps(kept, a, b) \
-                        or _overlaps(titled, a, b):
+                if key in known or taken.overlap(a, b) or kept.overlap(a, b) or titled.overlap(a, b):
                     continue
                 start, end = view.span(a, b)
                 out.append(LonePart(start, end, pupil, runs.get(key, m.group()), text[start:end],
@@ -479,11 +478,12 @@ class NameMatcher:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _protected(self, view: _View) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        """(kept adult names, titled names) as sorted folded spans."""
+    def _protected(self, view: _View) -> tuple[_Spans, _Spans, set[int]]:
+        """(kept adult names, titled names, where the word after a title starts), folded."""
         norm = view.norm
-        kept = sorted(m.span() for regex in self._keep for m in regex.finditer(norm))
+        kept = _Spans(m.span() for regex in self._keep for m in regex.finditer(norm))
         titled = []
+        after_title = set()
         for m in _TITLE.finditer(norm):
             if not view.up[m.start()]:  # "I miss Sam" is not a title
                 continue
@@ -498,15 +498,13 @@ class NameMatcher:
                         end = nxt.end()
                         continue
                 break
-            titled.append((m.start(), end, m.end()))
-        return kept, titled
+            titled.append((m.start(), end))
+            after_title.add(m.end())
+        return kept, _Spans(titled), after_title
 
-    def _candidates(self, view: _View, *, known: bool) -> list[_Cand]:
+    def _candidates(self, view: _View, kept: _Spans, titled: _Spans, after_title: set[int], *,
+                    known: bool) -> list[_Cand]:
         norm = view.norm
-        if not norm:
-            return []
-        kept, titled = self._protected(view)
-        after_title = {t[2] for t in titled}
         cands: list[_Cand] = []
         seen: set[tuple[int, int, Pupil, str]] = set()
         for pat in self._full:
@@ -537,7 +535,7 @@ class NameMatcher:
                     variant += ", run together"
                 blocked = False
                 if not (complete and not tight):
-                    blocked = a in after_title or _overlaps(kept, a, b)
+                    blocked = a in after_title or kept.overlap(a, b)
                 seen.add((a, b, pat.pupil, "full"))
                 cands.append(_Cand(a, b, pat.pupil, "full", variant, tight,
                                    view.edge_left(a) or view.camel(a), view.edge_right(b) or view.camel(b),
@@ -549,7 +547,7 @@ class NameMatcher:
                     if (a, b, pat.pupil, "known_as") in seen:
                         continue
                     seen.add((a, b, pat.pupil, "known_as"))
-                    blocked = _overlaps(kept, a, b) or _overlaps(titled, a, b)
+                    blocked = kept.overlap(a, b) or titled.overlap(a, b)
                     cands.append(_Cand(a, b, pat.pupil, "known_as", "known_as", False, True, True,
                                        False, blocked, 1))
         return cands
@@ -597,11 +595,19 @@ def _accepted(c: _Cand, edges: set[int]) -> bool:
     return left and right
 
 
-def _overlaps(spans: list, a: int, b: int) -> bool:
-    """Whether [a, b) overlaps any span in `spans` (sorted by start; extra tuple items ignored)."""
-    for span in spans:
-        if span[0] >= b:
-            return False
-        if span[1] > a:
-            return True
-    return False
+class _Spans:
+    """Folded spans merged into disjoint sorted intervals, asked whether [a, b) overlaps one."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        merged: list[list[int]] = []
+        for a, b in sorted(spans):
+            if merged and a < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        self.starts = [a for a, _ in merged]
+        self.ends = [b for _, b in merged]
+
+    def overlap(self, a: int, b: int) -> bool:
+        i = bisect.bisect_left(self.starts, b)
+        return i > 0 and self.ends[i - 1] > a
