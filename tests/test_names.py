@@ -173,6 +173,14 @@ def test_no_full_name_is_left_next_to_a_replaced_one():
     red = m.redact("annleeannleex")
     assert red.text == "[A.L.][A.L.]x"
     assert m.full_names(red.text) == []
+    m = NameMatcher([CHLOE, Pupil("Will Dutton", known_as=("Will",))])
+    assert m.redact("ChloeSmithWill").text == "[C.S.][W.]"  # redacting twice changes nothing more
+
+
+def test_pupils_named_by_single_letters_do_not_match_their_own_initials():
+    m = NameMatcher([Pupil("A B"), Pupil("J Bob K")])
+    assert m.redact("A B and J Bob K.").text == "A B and [J.B.K.]."
+    assert m.redact("[J.B.K.] [A.B.]").text == "[J.B.K.] [A.B.]"
 
 
 # --- nothing but a pupil's name is rewritten --------------------------------------------------------
@@ -406,6 +414,7 @@ def test_every_spelling_is_redacted_and_nothing_else_changes(data):
 
     assert_outside_unchanged(text, red)
     assert m.full_names(red.text) == [], red.text
+    assert m.redact(red.text).text == red.text
     start, end = len(before), len(before) + len(spelled)
     # the spelled name is one full-name hit; at most Cf characters of it are left outside
     assert [h.form for h in red.hits] == ["full"], (text, red.hits)

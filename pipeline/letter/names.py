@@ -8,9 +8,10 @@ else: the quoted posts are evidence and every other character stays byte-identic
 How text is compared. Each character is folded on its own to a *skeleton*: NFKD, case-folded,
 NFKD again, combining marks (category M) dropped, so `Zoë`, `Zoe\u0308`, `ZOË`, `𝐙𝐨𝐞`, `Ｚｏｅ` and
 `Zoe` are equal (a skeleton match includes every NFKC match). Format characters (category Cf:
-soft hyphen, zero-width, bidi controls) and Hangul fillers vanish; every whitespace character is
-a space (line breaks a line break); dashes (category Pd, minus) are `-`; `’ ‘ ‛ ʼ ′ ´ ` ʹ ʻ ＇` are
-`'`; a few Latin letters with no decomposition fold too (ł→l, ø→o, đ→d, ı→i, æ→ae, œ→oe, þ→th).
+soft hyphen, zero-width, bidi controls) and Hangul fillers vanish; every whitespace character (and
+the braille blank) is a space, line breaks a line break; dashes (category Pd, minus) are `-`;
+`’ ‘ ‛ ʼ ′ ´ ` ʹ ʻ ＇` are `'`; a few Latin letters with no decomposition fold too
+(ł→l, ø→o, đ→d, ı→i, æ→ae, œ→oe, þ→th).
 A recorded name is split into parts at separators (whitespace, `_`, `.`, `-`); an apostrophe inside
 a part is optional (`O'Brien`, `O’Brien`, `OBrien`).
 
@@ -34,8 +35,8 @@ The price of privacy first: run-together letters carry no word boundaries, so a 
 to spell two name parts ("Edward" for a pupil "Ed Ward") is matched (list such an adult in `keep`),
 and a case change counts as an edge, so "LeAnn Lee" holds "Ann Lee".
 Callers joining text (runs of a .docx) join paragraphs with a line break, never with nothing.
-A pupil recorded with one part ("Will") has no full-name form: the part is handled like any other
-single part.
+A pupil recorded with one part ("Will"), or only with single letters ("A B"), has no full-name
+form: the part is handled like any other single part.
 
 Single parts (form "known_as"). A first name or surname alone is replaced only when staff list it
 in the pupil's `known_as`, as a whole word, by the form's own initials (`Sam` -> `[S.]`). Never
@@ -309,6 +310,11 @@ def _parts(name: str) -> list[tuple[str, str]]:
     return out
 
 
+def _long(part: str) -> bool:
+    """Whether a folded part has two letters or digits: only such parts can't be initials."""
+    return sum(ch.isalnum() for ch in part) > 1
+
+
 def _part_re(part: str) -> str:
     return "".join("'?" if ch == "'" else re.escape(ch) for ch in part)
 
@@ -321,7 +327,6 @@ class _Pattern:
     variant: str
     surname_first: bool = False
     may_be_complete: bool = False  # in-order with every part: complete when all middles matched
-    replacement_source: str = ""
 
 
 @dataclass
@@ -384,24 +389,29 @@ class NameMatcher:
         known_keys: set[str] = set()
         for form in pupil.known_as:
             form_parts = [p for p, _ in _parts(form)]
-            if sum(ch.isalnum() for p in form_parts for ch in p) < 2:
+            if not any(_long(p) for p in form_parts):
                 continue
             known_keys.add(_key(form))
             body = _SEP_OPT.join(_part_re(p) for p in form_parts)
-            self._known.append(_Pattern(
-                re.compile(_NOT_LETTER_BEFORE + body + _NOT_LETTER_AFTER), pupil, "known_as",
-                "known_as", replacement_source=form))
-            if n >= 2 and len(form_parts) == 1 and form_parts[0] not in (folded[0], folded[-1]):
+            self._known.append(_Pattern(re.compile(body), pupil, "known_as", "known_as"))
+            if n >= 2 and len(form_parts) == 1 and form_parts[0] not in (folded[0], folded[-1]) \
+                    and _long(folded[-1]):
                 self._full.append(_Pattern(
                     re.compile(body + _SEP_OPT + res[-1]), pupil, "full", "known_as + surname"))
-        if n >= 2:
-            middles = "".join(f"({_SEP_OPT}{m})?" for m in res[1:-1])
+        # A form made of single letters only would match the initials it is replaced by ("[A.B.]"):
+        # where the required parts are all single letters, the others become required too.
+        if n >= 2 and any(_long(p) for p in folded):
+            optional = "?" if _long(folded[0]) or _long(folded[-1]) else ""
+            middles = "".join(f"({_SEP_OPT}{m}){optional}" for m in res[1:-1])
             self._full.append(_Pattern(re.compile(res[0] + middles + _SEP_OPT + res[-1]), pupil,
                                        "full", "in order", may_be_complete=True))
             for k in range(1, n):
+                optional = "?" if any(_long(p) for p in [*folded[k:], folded[0]]) else ""
+                if not optional and not any(_long(p) for p in folded[:k]):
+                    continue
                 surname = _SEP_OPT.join(res[k:])
                 given = f"(?P<given>{res[0]})" + "".join(
-                    f"(?:{_SEP_OPT}{g}{_NOT_LETTER_AFTER})?" for g in res[1:k])
+                    f"(?:{_SEP_OPT}{g}{_NOT_LETTER_AFTER}){optional}" for g in res[1:k])
                 self._full.append(_Pattern(
                     re.compile(f"{surname}(?P<sep>{_SF_SEP}){given}"), pupil, "full",
                     "surname first", surname_first=True))
@@ -413,7 +423,7 @@ class NameMatcher:
                 if (i, j) == (0, n) and n > 1:
                     continue
                 run = folded[i:j]
-                if sum(ch.isalnum() for p in run for ch in p) < 2:
+                if not any(_long(p) for p in run):
                     continue
                 key = _key(" ".join(run))
                 runs.setdefault(key, " ".join(raw for _, raw in parts[i:j]))
@@ -541,22 +551,24 @@ class NameMatcher:
                                    view.edge_left(a) or view.camel(a), view.edge_right(b) or view.camel(b),
                                    tight and view.tag_like(a, b), blocked, 0))
         if known:
-            for pat in self._known:
-                for m in pat.regex.finditer(norm):
+            for pat in self._known:  # whole words: a non-letter (no case change) on both sides
+                pos = 0
+                while (m := pat.regex.search(norm, pos)) is not None:
                     a, b = m.span()
+                    pos = a + 1
                     if (a, b, pat.pupil, "known_as") in seen:
                         continue
                     seen.add((a, b, pat.pupil, "known_as"))
                     blocked = kept.overlap(a, b) or titled.overlap(a, b)
-                    cands.append(_Cand(a, b, pat.pupil, "known_as", "known_as", False, True, True,
-                                       False, blocked, 1))
+                    cands.append(_Cand(a, b, pat.pupil, "known_as", "known_as", False,
+                                       view.edge_left(a), view.edge_right(b), False, blocked, 1))
         return cands
 
     @staticmethod
     def _select(cands: list[_Cand]) -> list[_Cand]:
         """Greedy, left to right, longest first; repeated while a chosen hit gives a neighbour
-        the word edge it lacked (after redaction its neighbour is a bracket), so no full name is
-        left behind that the same matcher would find in the redacted text."""
+        the word edge it lacked (after redaction its neighbour is a bracket), so the redacted text
+        holds no name the same matcher would find: redacting twice changes nothing more."""
         live = [c for c in cands if not c.blocked]
         chosen: list[_Cand] = []
         starts: list[int] = []
