@@ -41,8 +41,12 @@ form: the part is handled like any other single part.
 Single parts (form "known_as"). A first name or surname alone is replaced only when staff list it
 in the pupil's `known_as`, as a whole word, by the form's own initials (`Sam` -> `[S.]`). Never
 inside a kept adult name, nor in a titled name: a capitalised Mr/Mrs/Ms/Miss/Dr/Mx (with or without
-a dot), the word after it and up to two more capitalised words ("Mrs Leanne Haddad"). Listed forms with
-fewer than two letters or digits are ignored ("J" would rewrite every "j").
+a dot), the word after it and up to two more capitalised words ("Mrs Leanne Haddad"). A listed form
+of single letters only is ignored ("J" would rewrite every "j").
+
+Lone parts (check warnings). A pupil's first name, surname, middle name or run of parts short of
+the full name, as a whole word in any case, outside every hit, not listed in known_as, not in a
+kept name nor a titled name; one report per pupil the part belongs to.
 
 Adults (`keep`) and titles. The pupil's complete name written in order with separators is a
 pupil's name wherever it appears. Every other full-name form (middle names dropped, surname first,
