@@ -36,7 +36,7 @@ __all__ = ["NameFinding", "PupilNames", "case_names", "case_pupils", "kept_names
            "name_findings", "withheld_screenshots"]
 
 # Post fields whose text may reach a platform or the police (url is checked on its own).
-POST_FIELDS = ("text", "handle", "captured_by", "report_reference", "platform_name", "reach")
+POST_FIELDS = ("text", "handle", "captured_by", "report_reference", "platform_name")
 PERSON_FIELDS = ("meaning", "inaccurate")  # the notice of complaint quotes these
 
 _MEMO_LIMIT = 20_000  # texts remembered per matcher; a batch of large cases must not grow without end
@@ -161,28 +161,32 @@ def _part_words(pupil: Pupil, part: str) -> str:
 def _field_words(path: tuple) -> str:
     return {"text": "this post", "handle": "the account name", "url": "the URL",
             "captured_by": "captured_by", "report_reference": "the report reference",
-            "platform_name": "the site's name", "reach": "reach", "meaning": "the meaning",
+            "platform_name": "the site's name", "meaning": "the meaning",
             "inaccurate": "this field"}.get(path[-1], "this field")
 
 
 def _lone_part_findings(names: PupilNames, path: tuple, text: str) -> list[NameFinding]:
     found: list[NameFinding] = []
     lower: dict[tuple[Pupil, str], list] = {}
+    capitalised: dict[tuple[int, int], list] = {}  # one warning a place, naming every pupil
     for lone in names.matcher.lone_parts(text):
-        what = _part_words(lone.pupil, lone.part)
-        if not lone.capitalised:  # 'will', 'may', 'mark': most likely the ordinary word
+        if lone.capitalised:
+            capitalised.setdefault((lone.start, lone.end), []).append(lone)
+        else:  # 'will', 'may', 'mark': most likely the ordinary word
             lower.setdefault((lone.pupil, lone.part), []).append(lone)
-            continue
+    for (start, _), same in capitalised.items():
+        whose = " and ".join(f"the {_part_words(p.pupil, p.part)} of the pupil {p.pupil.name}"
+                             for p in same)
         found.append(NameFinding(path, (
-            f"'{lone.found}', the {what} of the pupil {lone.pupil.name}, stands alone and is "
-            "quoted as written to platforms and the police; if it means the pupil, add it to "
-            f"their known_as (it then shows as [{initials(lone.part)}])"), index=lone.start))
+            f"'{same[0].found}', {whose}, stands alone and is quoted as written to platforms "
+            "and the police; if it means the pupil, add it to their known_as (it then shows as "
+            f"[{initials(same[0].part)}])"), index=start))
     for (pupil, part), places in lower.items():
-        lines = ", ".join(str(line_col(text, p.start)[0]) for p in places[:8])
+        lines = ", ".join(dict.fromkeys(str(line_col(text, p.start)[0]) for p in places))
         count = f"{len(places)} places" if len(places) > 1 else "1 place"
         found.append(NameFinding(path, (
             f"'{places[0].found}' ({count} in {_field_words(path)}, lower case; line"
-            f"{'s' if len(places) > 1 else ''} {lines} of the text) is also the "
+            f"{'s' if ',' in lines else ''} {lines} of the text) is also the "
             f"{_part_words(pupil, part)} of the pupil {pupil.name} and is quoted as written to "
             "platforms and the police: probably the ordinary word; if it means the pupil, add it "
             "to their known_as"), index=places[0].start))
@@ -236,6 +240,10 @@ def name_findings(case: Case, school: School | None = None) -> list[NameFinding]
                     f"is only for pupils (this person's role is {person.role}): the forms "
                     "listed are replaced by initials in letters to platforms and the police"),
                     warning=False))
+            elif person.known_as and not person.name:
+                found.append(NameFinding(where + ("known_as",), (
+                    "needs the pupil's name beside it (name: ...): the full name is what "
+                    "letters to platforms and the police must never show"), warning=False))
             elif person.known_as:
                 found += _listed_form_findings(person.known_as, where)
             for name in PERSON_FIELDS:
