@@ -16,7 +16,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from pipeline.case.model import Case, School
-from pipeline.case.pupils import NameFinding, name_findings
+from pipeline.case.pupils import name_findings
 from pipeline.case.yaml import Located, dotted, load_yaml, read_text
 from pipeline.dates import date_problems, real_today
 from pipeline.errors import InvalidInput, Problem
@@ -240,8 +240,17 @@ def validate_case(path: Path | str, text: str | None = None, *,
     if case is not None:
         source_lines = text.splitlines()
         for finding in name_findings(case, school):
-            problem = Problem(located.source, _finding_line(located, source_lines, case, finding),
-                              dotted(finding.path), finding.message, warning=finding.warning)
+            line = _finding_line(located, source_lines, case, finding.path, finding.index)
+            message = finding.message
+            if finding.also:
+                others = [_finding_line(located, source_lines, case, finding.path, index)
+                          for index in finding.also]
+                lines = [str(n) for n in dict.fromkeys(others) if n is not None and n != line]
+                count = len(finding.also) + 1
+                message += (f" ({count} places; also on line{'s' if len(lines) > 1 else ''} "
+                            f"{', '.join(lines)})" if lines else f" ({count} places on this line)")
+            problem = Problem(located.source, line, dotted(finding.path), message,
+                              warning=finding.warning)
             (warnings if finding.warning else problems).append(problem)
     if problems:
         problems = sorted(problems + warnings, key=lambda p: (p.line or 0))
@@ -250,21 +259,21 @@ def validate_case(path: Path | str, text: str | None = None, *,
     return LoadedCase(case=case, path=path, text=text, located=located, warnings=warnings)
 
 
-def _finding_line(located: Located, source_lines: list[str], case: Case,
-                  finding: NameFinding) -> int | None:
-    """The file line of a finding: its field's line, moved down to the line of the text it was
-    found on (a block scalar's text starts on the line after its key)."""
-    line = located.line_of(finding.path)
-    if line is None or finding.index is None:
+def _finding_line(located: Located, source_lines: list[str], case: Case, path: tuple,
+                  index: int | None) -> int | None:
+    """The file line of a place in a field's text: the field's line, moved down to the line of
+    the text it was found on (a block scalar's text starts on the line after its key)."""
+    line = located.line_of(path)
+    if line is None or index is None:
         return line
     value: Any = case
-    for part in finding.path:
+    for part in path:
         value = value[part] if isinstance(part, int) else getattr(value, part, None)
         if value is None:
             return line
     if not isinstance(value, str):
         return line
-    within = value.count("\n", 0, finding.index)
+    within = value.count("\n", 0, index)
     key_line = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
     after = key_line.split(":", 1)[1].split("#", 1)[0].strip() if ":" in key_line else ""
     if after[:1] in ("|", ">"):

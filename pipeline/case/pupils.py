@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.case.model import Case, Post, School
-from pipeline.letter.names import TITLES, NameMatcher, Pupil, Redaction, initials, line_col
+from pipeline.letter.names import TITLES, NameMatcher, Pupil, Redaction, initials
 
 __all__ = ["NameFinding", "PupilNames", "case_names", "case_pupils", "kept_names",
            "name_findings", "withheld_screenshots"]
@@ -138,13 +138,15 @@ class NameFinding:
     """A problem (or, with `warning`, a question) about pupils' names in one field of a case.
 
     `path` is into the case data, counted from 0 like pydantic's ("posts", 0, "text");
-    `index` is where in that field's text it was found, so the line can be given.
+    `index` is where in that field's text it was found, so the line can be given; `also`, the
+    other places the same name stands in that field.
     """
 
     path: tuple
     message: str
     warning: bool = True
     index: int | None = None
+    also: tuple[int, ...] = ()  # the same name's other places in that field
 
 
 def _part_words(pupil: Pupil, part: str) -> str:
@@ -158,38 +160,31 @@ def _part_words(pupil: Pupil, part: str) -> str:
     return "name part"
 
 
-def _field_words(path: tuple) -> str:
-    return {"text": "this post", "handle": "the account name", "url": "the URL",
-            "captured_by": "captured_by", "report_reference": "the report reference",
-            "platform_name": "the site's name", "meaning": "the meaning",
-            "inaccurate": "this field"}.get(path[-1], "this field")
-
-
 def _lone_part_findings(names: PupilNames, path: tuple, text: str) -> list[NameFinding]:
-    found: list[NameFinding] = []
-    lower: dict[tuple[Pupil, str], list] = {}
-    capitalised: dict[tuple[int, int], list] = {}  # one warning a place, naming every pupil
+    """One warning for each name part standing alone in `text`, with every place it stands
+    (a name repeated in one field is one warning listing its lines)."""
+    groups: dict[tuple, list] = {}
     for lone in names.matcher.lone_parts(text):
-        if lone.capitalised:
-            capitalised.setdefault((lone.start, lone.end), []).append(lone)
+        groups.setdefault((lone.capitalised, lone.part, lone.start), []).append(lone)
+    by_form: dict[tuple, list[list]] = {}
+    for (capitalised, part, _), same in groups.items():
+        pupils = tuple(p.pupil for p in same)
+        by_form.setdefault((capitalised, part, pupils), []).append(same)
+    found: list[NameFinding] = []
+    for (capitalised, part, pupils), places in by_form.items():
+        whose = " and ".join(f"the {_part_words(pupil, part)} of the pupil {pupil.name}"
+                             for pupil in pupils)
+        first = places[0][0]
+        also = tuple(place[0].start for place in places[1:])
+        if capitalised:
+            message = (f"'{first.found}', {whose}, stands alone and is quoted as written to "
+                       "platforms and the police; if it means the pupil, add it to their "
+                       f"known_as (it then shows as [{initials(part)}])")
         else:  # 'will', 'may', 'mark': most likely the ordinary word
-            lower.setdefault((lone.pupil, lone.part), []).append(lone)
-    for (start, _), same in capitalised.items():
-        whose = " and ".join(f"the {_part_words(p.pupil, p.part)} of the pupil {p.pupil.name}"
-                             for p in same)
-        found.append(NameFinding(path, (
-            f"'{same[0].found}', {whose}, stands alone and is quoted as written to platforms "
-            "and the police; if it means the pupil, add it to their known_as (it then shows as "
-            f"[{initials(same[0].part)}])"), index=start))
-    for (pupil, part), places in lower.items():
-        lines = ", ".join(dict.fromkeys(str(line_col(text, p.start)[0]) for p in places))
-        count = f"{len(places)} places" if len(places) > 1 else "1 place"
-        found.append(NameFinding(path, (
-            f"'{places[0].found}' ({count} in {_field_words(path)}, lower case; line"
-            f"{'s' if ',' in lines else ''} {lines} of the text) is also the "
-            f"{_part_words(pupil, part)} of the pupil {pupil.name} and is quoted as written to "
-            "platforms and the police: probably the ordinary word; if it means the pupil, add it "
-            "to their known_as"), index=places[0].start))
+            message = (f"'{first.found}' (lower case) is also {whose} and is quoted as written "
+                       "to platforms and the police: probably the ordinary word; if it means the "
+                       "pupil, add it to their known_as")
+        found.append(NameFinding(path, message, index=first.start, also=also))
     return found
 
 

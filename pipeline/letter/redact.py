@@ -11,11 +11,13 @@ redacted. URLs are never altered. For every other letter (the poster, the advise
 nothing: they quote posts verbatim.
 
 `full_names_in_letter` is the last check before a third-party letter is written: the same
-matcher over every text and attribute of every XML part of the finished package.
+matcher over all the finished package's text (body, headers, footers, notes, properties, image
+descriptions), read twice: runs apart and paragraphs whole.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -107,19 +109,27 @@ _TEXTS = frozenset({f"{_W}t", f"{_W}delText", f"{_W}instrText", f"{_A}t",
 _BREAKS = {f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}tab": "\t", f"{_A}br": "\n",
            f"{_W}noBreakHyphen": "-"}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+# The parts a reader can see text in (body, headers, footers, notes, comments) and the document
+# properties; not styles, fonts or the theme, whose names ("Mong", "Macintosh") are the
+# template's, not the letter's, and could only ever refuse a letter for nothing.
+_TEXT_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes|comments\w*"
+                         r"|glossary/document)\.xml|docProps/\w+\.xml|customXml/item\d+\.xml")
+# Attributes that hold words: an image's description and title, a drawing's name.
+_WORD_ATTRIBUTES = frozenset({"descr", "title", "name"})
 
 
 def _readings(root: etree._Element) -> tuple[str, str]:
-    """Two readings of one XML part, one item a line: (every text node and attribute value on
-    its own line: a name ending one run cannot run into the next; each paragraph's runs joined
-    as Word shows them: a name Word split across runs is whole)."""
+    """Two readings of one XML part, one item a line: (each paragraph's runs joined as Word
+    shows them: a name Word split across runs is whole; every text node and word attribute on
+    its own line: a name ending one run cannot run into the next)."""
     pieces: list[str] = []
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
         if element.text and element.text.strip():
             pieces.append(element.text)
-        pieces += [value for value in element.attrib.values() if value.strip()]
+        pieces += [value for key, value in element.attrib.items()
+                   if etree.QName(key).localname in _WORD_ATTRIBUTES and value.strip()]
     paragraphs = []
     for paragraph in root.iter(*_PARAGRAPHS):
         shown = []
@@ -130,12 +140,14 @@ def _readings(root: etree._Element) -> tuple[str, str]:
                 shown.append(_BREAKS[element.tag])
         if shown:
             paragraphs.append("".join(shown).replace("\n", " \u2028 "))
-    return "\n".join(p.replace("\n", " ") for p in pieces), "\n".join(paragraphs)
+    return "\n".join(paragraphs), "\n".join(p.replace("\n", " ") for p in pieces)
 
 
 def full_names_in_letter(data: bytes, names: PupilNames, *, urls: Iterable[str] = ()
                          ) -> list[Leak]:
-    """Every pupil's full name, in any form, in the text of any XML part of the .docx `data`.
+    """Every pupil's full name, in any form, in the text of the .docx `data`: every text node of
+    every part with text a reader can see and of the document properties, and the descriptions
+    and titles of images.
 
     `urls` (the posts' web addresses, which letters print unaltered) are blanked out first.
     """
@@ -146,23 +158,25 @@ def full_names_in_letter(data: bytes, names: PupilNames, *, urls: Iterable[str] 
     leaks: list[Leak] = []
     seen: set[tuple[str, str]] = set()
     for part, content in (read_parts(data) or {}).items():
-        if not part.endswith((".xml", ".rels")):
+        if not _TEXT_PARTS.fullmatch(part):
             continue
         try:
-            root = etree.fromstring(content, _PARSER)
-        except etree.XMLSyntaxError:
-            continue
-        for text in _readings(root):
+            readings = _readings(etree.fromstring(content, _PARSER))
+        except etree.XMLSyntaxError:  # never from our renderer; read it as tags and text
+            raw = content.decode("utf-8", "replace")
+            readings = (html.unescape(re.sub(r"<[^>]*>", "\n", raw)),)
+        for text in readings:
             if blank is not None:
                 text = blank.sub(lambda m: "\x00" * len(m.group()), text)
             for hit in names.matcher.full_names(text):
-                if (part, hit.found) in seen:
+                found = " ".join(hit.found.split())
+                if (part, found) in seen:
                     continue
-                seen.add((part, hit.found))
+                seen.add((part, found))
                 line = line_col(text, hit.start)[0]
-                shown = text.splitlines()[line - 1] if text else ""
+                shown = text.split("\n")[line - 1]
                 start = max(0, shown.find(hit.found) - 40)
                 context = shown[start:start + len(hit.found) + 80].replace("\x00", "")
-                leaks.append(Leak(hit.found, hit.pupil.name, hit.variant, part, line,
+                leaks.append(Leak(found, hit.pupil.name, hit.variant, part, line,
                                   context.strip()))
     return leaks
