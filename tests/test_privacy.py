@@ -255,14 +255,23 @@ def test_the_warning_to_the_poster_quotes_every_form_verbatim(leak_letters):
 @pytest.mark.skipif(not ((shutil.which("soffice") or shutil.which("libreoffice"))
                          and shutil.which("pdftotext")),
                     reason="LibreOffice and pdftotext are needed: make system-deps")
-def test_read_through_libreoffice_and_pdftotext_no_name_survives(leak_letters, tmp_path):
+def test_read_through_libreoffice_and_pdftotext(leak_letters, altered_letters, tmp_path):
+    """Both the leaks and the quotes that must stay, as a reader of the PDF sees them (one
+    LibreOffice run for the four letters)."""
     from pipeline.pdf import convert
 
     letters = [letter_of(leak_letters, kind) for kind in THIRD_PARTY]
-    pdfs = convert(letters, tmp_path)
+    kept = []
+    for kind in THIRD_PARTY:  # same case id as the leaks': copied under other names
+        kept.append(tmp_path / f"kept-{kind}.docx")
+        shutil.copy(letter_of(altered_letters, kind), kept[-1])
+    pdfs = convert(letters + kept, tmp_path / "pdf")
+    for letter, pdf in zip(kept, pdfs[2:]):
+        text = " ".join(_pdf_text(pdf).split())  # table cells wrap: compare words in order
+        assert P1_TEXT in text and P2_TEXT in text, letter.name
+        assert NOTE not in text
     for letter, pdf in zip(letters, pdfs):
-        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
-                              text=True, check=True, timeout=60).stdout
+        text = _pdf_text(pdf)
         # The URL is printed unaltered (it may wrap at its slashes in a table cell).
         folded = skeleton(text).replace(skeleton(LEAK_URL), "")
         for name in PUPILS:
@@ -272,6 +281,11 @@ def test_read_through_libreoffice_and_pdftotext_no_name_survives(leak_letters, t
             for n, (_, shown) in enumerate(FORMS, 1):
                 assert f"{n}. {shown} is in Year 4." in text
             assert NOTE in text
+
+
+def _pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                          text=True, check=True, timeout=60).stdout
 
 
 # --- quotes stay as posted: nothing but a pupil's name is rewritten -----------------------------
@@ -396,6 +410,18 @@ def test_a_lone_name_in_lower_case_is_one_warning_for_the_field(tmp_path, letter
     marks = [w for w in result.stderr.splitlines() if "'mark'" in w]
     assert len(marks) == 1
     assert marks[0].endswith("(2 places on this line)")
+
+
+def test_a_listed_form_found_in_lower_case_warns_that_the_word_will_change(tmp_path, letters):
+    text = ALTERED_CASE.replace("    - {name: Will Dutton, class: Year 4}",
+                                "    - {name: Will Dutton, class: Year 4, known_as: [Will]}")
+    text = text.replace("Signed, Leanne Dutton.", "Signed, Leanne Dutton. I will, I will.")
+    result = letters("check", write(tmp_path, text), "--today", "2026-12-01")
+    assert result.exit_code == 0
+    assert (f"{tmp_path / 'case.yaml'}:14: warning: posts[1].text: 'will' (lower case) is "
+            "replaced by [W.] in letters to platforms and the police, because known_as lists it "
+            "for the pupil Will Dutton; if it is an ordinary word here, take it out of known_as, "
+            "or the quote will be changed (2 places on this line)") in result.stderr.splitlines()
 
 
 def test_plan_and_draft_show_the_warnings_on_stderr_and_go_ahead(tmp_path, letters, draft):

@@ -12,8 +12,10 @@ typed. This module knows the case around it:
 - what `check` reports: an error for a post marked `names_pupil` with no pupil recorded, for
   `known_as` on someone who is not a pupil, and for an id (case or post) holding a pupil's full
   name (ids are printed as they are); a warning for each place a pupil's first name or surname
-  stands alone in a field of a post (not listed in known_as, so quoted as written), and for a
-  URL holding a pupil's name (never altered: the platform and the police need it).
+  stands alone in a field of a post (not listed in known_as, so quoted as written), for a
+  listed form found in lower case ('will' for known_as [Will]: it is replaced, and may be the
+  ordinary word), and for a URL holding a pupil's name (never altered: the platform and the
+  police need it).
 
 Which posts: every post. A police referral may quote any post (an override can add any), so
 a post's fields are checked whatever the plan says today.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -188,6 +191,22 @@ def _lone_part_findings(names: PupilNames, path: tuple, text: str) -> list[NameF
     return found
 
 
+def _lower_case_replacements(names: PupilNames, path: tuple, text: str) -> list[NameFinding]:
+    """A listed form written in lower case ('will' for known_as [Will]) is replaced too: one
+    warning per form per field, so staff can see an ordinary word would change."""
+    groups: dict[tuple, list] = {}
+    for hit in names.matcher.find(text):
+        shown = unicodedata.normalize("NFKC", hit.found)
+        if hit.form == "known_as" and not any(ch.isupper() for ch in shown):
+            groups.setdefault((hit.pupil, hit.replacement), []).append(hit)
+    return [NameFinding(path, (
+        f"'{hits[0].found}' (lower case) is replaced by {replacement} in letters to platforms "
+        f"and the police, because known_as lists it for the pupil {pupil.name}; if it is an "
+        "ordinary word here, take it out of known_as, or the quote will be changed"),
+        index=hits[0].start, also=tuple(h.start for h in hits[1:]))
+        for (pupil, replacement), hits in groups.items()]
+
+
 def _url_findings(names: PupilNames, path: tuple, url: str) -> list[NameFinding]:
     hits = [(h.start, h.found, h.pupil.name) for h in names.matcher.find(url)]
     hits += [(p.start, p.found, p.pupil.name) for p in names.matcher.lone_parts(url)]
@@ -249,6 +268,7 @@ def name_findings(case: Case, school: School | None = None) -> list[NameFinding]
             value = getattr(post, name)
             if value:
                 found += _lone_part_findings(names, base + (name,), value)
+                found += _lower_case_replacements(names, base + (name,), value)
         if post.url:
             found += _url_findings(names, base + ("url",), post.url)
     return found
