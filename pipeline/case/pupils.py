@@ -195,7 +195,7 @@ def _lower_case_replacements(names: PupilNames, path: tuple, text: str) -> list[
     """A listed form written in lower case ('will' for known_as [Will]) is replaced too: one
     warning per form per field, so staff can see an ordinary word would change."""
     groups: dict[tuple, list] = {}
-    for hit in names.matcher.find(text):
+    for hit in names.redact(text).hits:  # remembered: the letters redact the same text
         shown = unicodedata.normalize("NFKC", hit.found)
         if hit.form == "known_as" and not any(ch.isupper() for ch in shown):
             groups.setdefault((hit.pupil, hit.replacement), []).append(hit)
