@@ -94,7 +94,9 @@ def cli() -> None:
 def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> None:
     """Check case files and report every problem as FILE:LINE: field: message.
 
-    Exits 0 when every file is valid, 2 when any is not. Nothing is written.
+    What it cannot decide is a warning (FILE:LINE: warning: field: message), e.g. a pupil's
+    first name standing alone in a post. Exits 0 when every file is valid (warnings or not),
+    2 when any is not. Nothing is written.
 
     \b
     Example:
@@ -110,6 +112,8 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             continue
+        for warning in loaded.warnings:
+            click.echo(str(warning), err=True)
         planned = ", ".join(l.kind for l in plan.letters) or "nothing due now"
         posts = len(loaded.case.posts)
         click.echo(f"{relative(path)}: ok ({posts} post{'s' if posts != 1 else ''}; "
@@ -144,6 +148,8 @@ def plan(case: Path, as_json: bool, today: date | None, school_path: Path) -> No
     school = load_school(school_path)
     loaded, the_plan = workflow.check_case(case, school, today=today)
     _warn_review(school, today)
+    for warning in loaded.warnings:
+        click.echo(str(warning), err=True)
     if as_json:
         click.echo(json.dumps(the_plan.as_json(), indent=2, ensure_ascii=False))
     else:
@@ -372,7 +378,7 @@ class _Progress:
         self.count += 1
         if self.bar:
             click.echo("\r\033[K", nl=False, err=True)
-        for problem in outcome.problems:
+        for problem in [*outcome.problems, *outcome.warnings]:
             click.echo(str(problem), err=True)
         if outcome.error:
             click.echo(f"{relative(outcome.source)}: not drafted: {outcome.error}", err=True)

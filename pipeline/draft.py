@@ -41,13 +41,14 @@ from pipeline.archive.store import (
 )
 from pipeline.case.load import LoadedCase, load_school, validate_case
 from pipeline.case.model import School
+from pipeline.case.pupils import case_names
 from pipeline.dates import real_today
-from pipeline.docx.package import DocumentProperties, text_of
+from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate, make_environment
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError, Problem, TemplateProblem
 from pipeline.kinds import Recipient
 from pipeline.letter.context import LetterMeta, build_context
-from pipeline.letter.redact import leaked_name
+from pipeline.letter.redact import full_names_in_letter
 from pipeline.pdf import convert as convert_to_pdf
 from pipeline.policy import Plan, PlannedLetter, decide, rules_digest, sent_step
 from pipeline.shipped import templates_dir
@@ -101,6 +102,7 @@ class CaseOutcome:
     letters: list[LetterOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # reported; the case is drafted
     error: str = ""
 
     @property
@@ -116,14 +118,15 @@ def check_case(path: Path | str, school: School | None = None, *, today: date | 
     """Validate a case and the plan's own demands on it (an address for posted letters), as on
     `today` (default: the real date)."""
     today = today or real_today()
-    loaded = validate_case(path, today=today)
+    loaded = validate_case(path, today=today, school=school)
     plan = decide(loaded.case, school, today=today, letter_date=letter_date)
     posted = [l.spec for l in plan.letters if l.spec.to is Recipient.POSTER]
     if posted and not loaded.case.poster.address:
         line = loaded.located.line_of(("poster",))
         raise InvalidInput([Problem(str(path), line, "poster.address",
                                     f"is required: a {posted[0].title} goes to the poster "
-                                    "by post; add address: [street, town, postcode]")])
+                                    "by post; add address: [street, town, postcode]"),
+                            *loaded.warnings])
     return loaded, plan
 
 
@@ -212,14 +215,17 @@ class _CaseDraft:
 
     def _refuse_pupil_names(self, data: bytes, template: CompiledTemplate,
                             letter: PlannedLetter) -> None:
-        """The last guard before a letter leaves the school: no pupil's full name in it."""
-        for joined in (text_of(data, sep=""), text_of(data, sep=" ")):
-            leaked = leaked_name(joined, self.case)
-            if leaked:
-                raise TemplateProblem(
-                    f"{template.name}: the {letter.spec.title} would show the pupil name "
-                    f"{leaked!r}; pupils appear by initials only in letters to third parties. "
-                    "Check the template for a field that prints a name unredacted.")
+        """The last guard before a letter leaves the school: no pupil's full name, in any form
+        the matcher knows, in any text of the package (URLs, printed unaltered, aside)."""
+        names = case_names(self.case, self.school)
+        urls = [self.case.post(pid).url or "" for pid in letter.posts]
+        leaks = full_names_in_letter(data, names, urls=urls)
+        if leaks:
+            raise TemplateProblem(
+                f"{template.name}: the {letter.spec.title} was not written: it would show "
+                f"{'; '.join(str(leak) for leak in leaks[:5])}. Pupils appear by initials only "
+                "in letters to third parties; check the template and the case for a field "
+                "that prints a name unredacted.")
 
     def _letter(self, letter: PlannedLetter, manifest: Manifest,
                 new: list[_NewLetter]) -> LetterOutcome:
@@ -312,6 +318,7 @@ def draft_case(path: Path | str, *, settings: Settings, school: School, template
     loaded, plan = check_case(path, school, today=today, letter_date=settings.letter_date)
     outcome.case_id = loaded.case.case_id
     outcome.notes = list(plan.notes)
+    outcome.warnings = list(loaded.warnings)
     _CaseDraft(loaded, plan, settings=settings, school=school, templates=templates,
                school_sha=school_sha).run(outcome)
     return outcome

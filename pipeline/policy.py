@@ -21,6 +21,7 @@ from typing import Any
 from pipeline import actions, kinds
 from pipeline.actions import Action
 from pipeline.case.model import Case, HistoryStep, Override, Post, School
+from pipeline.case.pupils import withheld_screenshots
 from pipeline.dates import add_working_days, day_of, is_overdue, long_date, real_today, step_due
 from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
@@ -604,7 +605,8 @@ def decide(case: Case, school: School | None = None, *, today: date | None = Non
                              for l in letters if _override_hits(override, l)]
             letters = kept
     letters.sort(key=lambda l: kinds.order(l.kind))  # stable: platforms keep the posts' order
-    return Plan(case.case_id, tuple(letters), tuple(_notes(facts, letters, excluded) + unmet),
+    notes = _notes(facts, letters, excluded) + unmet + withheld_screenshots(case, letters, school)
+    return Plan(case.case_id, tuple(letters), tuple(notes),
                 tuple(excluded), tuple(_actions(facts, school, letters)), today)
 
 

@@ -150,6 +150,10 @@ def posts(draw, post_id: str | None, pupil_names: st.SearchStrategy[str] = perso
         elif draw(st.booleans()):
             person["name"] = draw(adult_names)
         about.append(person)
+    if "names_pupil" in data["concerns"] and not any(p.get("name") for p in about
+                                                    if p["role"] == "pupil"):
+        # `check` refuses a post marked names_pupil with no pupil recorded (issue 12).
+        about.append({"role": "pupil", "name": draw(pupil_names)})
     if about or draw(st.booleans()):
         data["about"] = about
     return data

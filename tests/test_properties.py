@@ -526,7 +526,7 @@ def test_a_pupil_called_will_or_may_does_not_stop_the_police_letter(tmp_path, ba
         "    concerns: [negative_comment]\n",
         f"    text: {pupil} hit my son again today and nobody does anything.\n"
         "    concerns: [harassment, names_pupil]\n"
-        f"    about:\n      - {{role: pupil, name: {pupil}}}\n")
+        f"    about:\n      - {{role: pupil, name: {pupil}, known_as: [{pupil}]}}\n")
     case = write_case(tmp_path, text)
     out = tmp_path / "out"
 
@@ -537,6 +537,6 @@ def test_a_pupil_called_will_or_may_does_not_stop_the_police_letter(tmp_path, ba
     document = docx.Document(police)
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     quoted = "\n".join([p.text for p in document.paragraphs] + cells)  # the log quotes posts
-    assert f"{pupil[0]}. hit my son" in quoted and f"{pupil} hit" not in quoted
+    assert f"[{pupil[0]}.] hit my son" in quoted and f"{pupil} hit" not in quoted
 
 

@@ -424,7 +424,7 @@ def test_third_party_letters_name_pupils_by_initials_only(sample_run, kind):
     letter = one_letter(sample_run.out, "BPS-2026-009", kind,
                         "facebook" if kind == "host_takedown" else "")
     text = docx_text(letter)
-    assert "S.F." in text
+    assert "[S.F.]" in text and "[S.]" in text and "[J.]" in text  # known_as: [Sam], [Jack]
     assert [w for w in PUPIL_WORDS_009 if has_word(w, text)] == []
     hidden = xml_strings(letter)  # document properties and image descriptions as well
     assert [w for w in PUPIL_WORDS_009 if has_word(w, hidden)] == []
@@ -436,14 +436,15 @@ def test_warning_to_the_poster_quotes_the_post_as_written(sample_run):
     assert "S.F." not in text
 
 
-# A pupil named only in `about` (not one of the poster's children), in several spellings.
+# A pupil named only in `about` (not one of the poster's children), in several spellings; staff
+# list "Ellie" as a name used alone for her.
 PUPIL_IN_ABOUT = (
     ("    text: The teachers at this school are a joke.\n"
      "    concerns: [negative_comment]\n"),
     ("    text: Ellie Marsh in Year 2 hits other kids. I'll sort ELLIE out myself. Ellie's mum "
      "knows.\n"
      "    concerns: [names_pupil, threat_of_violence]\n"
-     "    about:\n      - {role: pupil, name: Ellie Marsh}\n"),
+     "    about:\n      - {role: pupil, name: Ellie Marsh, known_as: [Ellie]}\n"),
 )
 
 
@@ -459,7 +460,8 @@ def test_a_pupil_named_only_in_about_is_redacted_for_third_parties(pupil_case_ou
     letter = one_letter(pupil_case_out, "T-001", kind,
                         "facebook" if kind == "host_takedown" else "")
     text = docx_text(letter)
-    assert "E.M. in Year 2 hits other kids. I'll sort E.M. out myself. E.M.'s mum knows." in text
+    assert "[E.M.] in Year 2 hits other kids. I'll sort [E.] out myself. [E.]'s mum knows." in text
+    assert "pupils' names replaced by initials in square brackets" in text
     assert [w for w in ("Ellie", "Marsh") if has_word(w, text)] == []
 
 
@@ -479,7 +481,7 @@ def test_redaction_leaves_ordinary_words_that_match_a_first_name(tmp_path, write
     drafted(draft(write_case(tmp_path, text), out), out)
     seen = docx_text(one_letter(out, "T-001", "police_referral"))
     assert "Will Barker" not in seen
-    assert "W.B. pushed my son. I will keep posting until the school acts." in seen
+    assert "[W.B.] pushed my son. I will keep posting until the school acts." in seen
 
 
 # --- evidence screenshots ------------------------------------------------------------------------
@@ -508,10 +510,13 @@ def test_letter_with_screenshots_opens_in_python_docx(sample_run):
     assert all(shape.width > 0 and shape.height > 0 for shape in doc.inline_shapes)
 
 
-def test_each_screenshot_is_captioned_with_its_file(sample_run):
-    paragraphs = body_paragraphs(one_letter(sample_run.out, "BPS-2026-009", "police_referral"))
-    assert "Screenshot of P1 (evidence/BPS-2026-009-P1.png)" in paragraphs
-    assert "Screenshot of P2 (evidence/BPS-2026-009-P2.png)" in paragraphs
+def test_each_screenshot_is_captioned_by_its_number_not_its_file(sample_run):
+    letter = one_letter(sample_run.out, "BPS-2026-009", "police_referral")
+    paragraphs = body_paragraphs(letter)
+    for n in (1, 2):  # the sample's screenshots are filed redacted (evidence_redacted: true)
+        assert (f"Screenshot of P{n} (screenshot {n}, a redacted copy with pupils' names "
+                "obscured)") in paragraphs
+    assert "BPS-2026-009-P1.png" not in xml_strings(letter)  # nor in image descriptions
 
 
 def test_a_post_without_a_screenshot_says_none_is_held(sample_run):
