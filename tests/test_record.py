@@ -328,7 +328,7 @@ def test_bundle_chronology_lists_posts_history_and_letters_in_date_order(bundle_
     order = ["P1 posted on Facebook", "P1 captured as evidence", "Discussion (P1)",
              "P2 posted on Facebook", "P2 captured as evidence"]
     assert [w for w in whats if w in order] == order
-    assert events[whats.index("Discussion (P1)")][0] == datetime(2026, 11, 13)
+    assert events[whats.index("Discussion (P1)")][0] == datetime(2026, 10, 5)
     drafted = [w for w in whats if w.startswith("Letter ")]
     assert [w.split()[1] for w in drafted] == ["BPS-2026-009/01", "BPS-2026-009/02",
                                                "BPS-2026-009/03"]
@@ -348,10 +348,10 @@ def test_bundle_evidence_log_in_word_and_as_a_spreadsheet(bundle_009):
     assert tuple(sheet[0]) == EVIDENCE_COLUMNS
     by_post = {row[0]: dict(zip(EVIDENCE_COLUMNS, row)) for row in sheet[1:]}
     assert sorted(by_post) == ["P1", "P2"]
-    assert by_post["P1"]["Date and time posted"] == "10 November 2026 at 19:12"
+    assert by_post["P1"]["Date and time posted"] == "30 September 2026 at 19:12"
     assert by_post["P1"]["Full URL"].startswith("https://www.facebook.com/groups/")
     assert by_post["P2"]["Screenshot"] == "evidence/BPS-2026-009-P2.png"
-    assert by_post["P2"]["Captured by and when"] == "Deputy Headteacher, 24 November 2026 at 09:20"
+    assert by_post["P2"]["Captured by and when"] == "Deputy Headteacher, 14 October 2026 at 09:20"
 
 
 @pytest.mark.slow

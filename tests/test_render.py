@@ -354,7 +354,7 @@ def test_concern_letter_gives_the_remove_by_date_and_quotes_the_policy(sample_ru
 
 def test_warning_letter_gives_the_history_and_a_remove_by_date(sample_run):
     text = docx_text(one_letter(sample_run.out, "BPS-2026-009", "warning"))
-    assert "13 November 2026" in text  # the discussion the history records
+    assert "5 October 2026" in text  # the discussion the history records
     assert "8 December 2026" in text  # seven days after the letter's date
 
 

@@ -128,6 +128,13 @@ def _cross_check(case: Case, located: Located, case_dir: Path | None) -> list[Pr
             if pid not in seen:
                 add(("overrides", i, "posts", j), dotted(("overrides", i, "posts")),
                     f"'{pid}' is not the id of a post in this case (posts: {known})")
+    for i, post in enumerate(case.posts):
+        for j, detail in enumerate(post.private_details):
+            if detail.text not in post.text:
+                add(("posts", i, "private_details", j, "text"),
+                    dotted(("posts", i, "private_details", j, "text")),
+                    f"'{detail.text[:60]}' is not in the post's text; copy it exactly as the "
+                    "post has it, so it can be kept out of every letter that leaves the school")
     if case_dir is not None:
         for i, post in enumerate(case.posts):
             if post.evidence:

@@ -189,7 +189,8 @@ class _Strict(BaseModel):
         return data
 
 
-_LIST_FIELDS = frozenset({"history", "overrides", "children", "about", "actions", "known_as"})
+_LIST_FIELDS = frozenset({"history", "overrides", "children", "about", "actions", "known_as",
+                          "private_details"})
 
 
 # --- the case ----------------------------------------------------------------------------------
@@ -208,6 +209,10 @@ class Poster(_Strict):
     address: list[Line] | None = None
     email: Line | None = None
     children: list[Child] = []
+    # false when the school does not know who runs the account (then a notice of complaint
+    # under the Defamation Act 2013 s5 is possible); `identification` says how the school knows.
+    identified: Flag = True
+    identification: Text | None = None
 
     @property
     def dear(self) -> str:
@@ -224,6 +229,22 @@ class Person(_Strict):
     known_as: list[Line] = []  # a pupil's name forms used alone ("Sam", "Haddad")
     wishes: Text | None = None  # police action wanted? a statement? have they been told?
     authority: Day | None = None  # the date this person authorised a notice in their name
+    consent_to_disclose: Flag | None = None  # may a platform give the poster their name?
+
+
+class PrivateDetail(_Strict):
+    """Words in a post that must never be repeated in a letter that leaves the school."""
+
+    text: Line  # exactly as in the post, e.g. "7 Linden Drive"
+    kind: Line = "personal details"  # "home address", "mobile telephone number"
+    person: Line | None = None  # whose they are
+
+
+class Group(_Strict):
+    """The group a post was made in (a WhatsApp or Facebook group)."""
+
+    name: Line
+    admin: Line | None = None  # who can remove the message
 
 
 class Post(_Strict):
@@ -244,6 +265,10 @@ class Post(_Strict):
     report_reference: Line | None = None
     reach: Text | None = None  # "shared 45 times in a group of 2,300 parents"
     evidence_redacted: Flag = False  # the screenshot filed has pupils' names redacted
+    evidence_original: Line | None = None  # where the unredacted original is kept
+    private_details: list[PrivateDetail] = []
+    group: Group | None = None
+    checked: Day | None = None  # the day the school last confirmed the post's status
 
     @model_validator(mode="after")
     def _platform_details(self) -> Post:
@@ -301,6 +326,7 @@ class HistoryStep(_Strict):
     reference: Line | None = None  # the letter's reference, e.g. BPS-2026-014/03
     due: Day | None = None  # the date by which the other side agreed or was asked to act
     method: Method | None = None  # how a letter was sent
+    report_reference: Line | None = None  # a platform's reference for a report
 
     def covers(self, post_id: str) -> bool:
         return self.posts is None or post_id in self.posts
@@ -322,12 +348,20 @@ class ActionDone(_Strict):
 class Police(_Strict):
     crime_reference: Line | None = None
     force: Line | None = None
+    incident_number: Line | None = None  # from a 101 or 999 call
+    told: Day | None = None  # when the school first told the police
+    officer: Line | None = None
+    may_tell_poster: Day | None = None  # when the police agreed the school may say it reported
+    hold_letters: Flag = False  # the police asked the school not to contact the poster yet
 
 
 class Override(_Strict):
     letter: LetterKind
     action: Literal["include", "exclude"]
     reason: Line
+    date: Day | None = None  # when the decision was made
+    by: Line | None = None  # who made it
+    until: Day | None = None  # the end of a bar or a restriction it decides
     platform: Platform | None = None
     posts: list[SafeId] | None = None
 
@@ -408,3 +442,4 @@ class School(_Strict):
     police_force: Line
     consent_to_disclose: Flag = False
     forum_name: Line | None = None
+    complaints_url: Line | None = None  # where the complaints procedure is published
