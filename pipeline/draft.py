@@ -48,6 +48,7 @@ from pipeline.docx.template import CompiledTemplate, make_environment
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError, Problem, TemplateProblem
 from pipeline.kinds import Recipient
 from pipeline.letter.context import LetterMeta, build_context
+from pipeline.letter.parts import ArchivedLetter, Sibling
 from pipeline.letter.redact import full_names_in_letter
 from pipeline.pdf import convert as convert_to_pdf
 from pipeline.policy import Plan, PlannedLetter, decide, rules_digest, sent_step
@@ -181,10 +182,47 @@ class _CaseDraft:
         with locked(self.folder):
             remove_stale_temps(self.folder)
             manifest = Manifest.read(self.folder, self.case.case_id)
+            numbered = self._numbered(manifest)
+            self.siblings = tuple(Sibling(letter, self._reference(number))
+                                  for letter, number, _ in numbered)
+            self.archive = self._archived(manifest)
             new: list[_NewLetter] = []
-            for letter in self.plan.letters:
-                outcome.letters.append(self._letter(letter, manifest, new))
+            for letter, number, latest in numbered:
+                outcome.letters.append(self._letter(letter, number, latest, new))
             self._commit(manifest, new, self._exclusions(manifest))
+
+    def _reference(self, number: int) -> str:
+        return f"{self.case.case_id}/{number:02d}"
+
+    def _numbered(self, manifest: Manifest) -> list[tuple[PlannedLetter, int, LetterEntry | None]]:
+        """Each planned letter with its number, and the archived letter it may be a new version
+        of. A letter keeps the number it was first given until history records it as sent; after
+        that, a new letter of the same kind (a further referral, say) gets the next number."""
+        numbered = []
+        next_free = max(manifest.next_number(), self._after_recorded_references())
+        for letter in self.plan.letters:
+            latest = manifest.latest(letter.key)
+            if latest and self._sent(latest):
+                latest = None
+            if latest:
+                number = latest.number
+            else:
+                number, next_free = next_free, next_free + 1
+            numbered.append((letter, number, latest))
+        return numbered
+
+    def _archived(self, manifest: Manifest) -> tuple[ArchivedLetter, ...]:
+        """The letters drafted before this run (their newest versions), each with the history
+        entry that records it as sent, if any."""
+        newest: dict[str, LetterEntry] = {}
+        for entry in manifest.letters():
+            newest[entry.reference] = entry
+        return tuple(ArchivedLetter(
+            reference=e.reference, kind=e.kind, letter_date=date.fromisoformat(e.letter_date),
+            posts=tuple(e.posts), recipient=e.recipient,
+            sent=sent_step(self.case.history, reference=e.reference, kind=e.kind,
+                           letter_date=date.fromisoformat(e.letter_date), posts=e.posts))
+            for e in newest.values())
 
     def _after_recorded_references(self) -> int:
         """A number above every reference the case's history records for this case, so a new
@@ -203,7 +241,9 @@ class _CaseDraft:
     def _render(self, template: CompiledTemplate, letter: PlannedLetter, reference: str,
                 on: date) -> bytes:
         meta = LetterMeta(reference=reference, letter_date=on)
-        context = build_context(letter, self.case, self.school, meta, self.loaded.path.parent)
+        context = build_context(letter, self.case, self.school, meta, self.loaded.path.parent,
+                                plan=self.plan, archive=self.archive, today=self.today,
+                                siblings=tuple(s for s in self.siblings if s.letter != letter))
         props = DocumentProperties(
             title=context["letter"]["subject"],
             subject=f"{letter.spec.title}, case {self.case.case_id}",
@@ -227,15 +267,10 @@ class _CaseDraft:
                 "in letters to third parties; check the template and the case for a field "
                 "that prints a name unredacted.")
 
-    def _letter(self, letter: PlannedLetter, manifest: Manifest,
+    def _letter(self, letter: PlannedLetter, number: int, latest: LetterEntry | None,
                 new: list[_NewLetter]) -> LetterOutcome:
         template = self.templates.get(letter)
-        latest = manifest.latest(letter.key)
-        if latest and self._sent(latest):
-            latest = None  # that letter has gone: this one is a new letter with its own number
-        number = latest.number if latest else max(
-            manifest.next_number([n.entry for n in new]), self._after_recorded_references())
-        reference = f"{self.case.case_id}/{number:02d}"
+        reference = self._reference(number)
         # A letter keeps the date it was drafted on, so re-running later is "unchanged".
         pinned = date.fromisoformat(latest.letter_date) if latest else self.today
         day = self.settings.letter_date or pinned

@@ -7,7 +7,7 @@ policy calls for one letter per platform, and which function builds its template
 Everything else in the package asks this registry; a kind's name is written out only here and in
 the rule table (policy.py).
 
-Adding a kind: one entry here, one rule row in policy.py, one builder in letter/builders.py
+Adding a kind: one entry here, one rule row in policy.py, one builder in letter/to_<recipient>.py
 (decorated with the entry's `builds`), one template in letter_templates/, and tests.
 
 This module sits at the bottom of the package: it imports nothing of the pipeline but the
@@ -33,10 +33,31 @@ class Recipient(StrEnum):
     POLICE = "police"
     ADVISERS = "advisers"
 
+    @property
+    def marking(self) -> str:
+        """The protective marking above the address and in the footer of every page."""
+        return MARKINGS[self]
+
+    @property
+    def leaves_the_school(self) -> bool:
+        """Outgoing: the letter may not repeat a member of staff's private details."""
+        return self is not Recipient.ADVISERS
+
+
+MARKINGS = {
+    Recipient.POSTER: "Private and confidential \u2013 addressee only",
+    Recipient.PLATFORM: "Confidential \u2013 contains personal data",
+    # Police forces work to the Government Security Classifications; the letter carries special
+    # category and criminal offence data.
+    Recipient.POLICE: "OFFICIAL\u2013SENSITIVE",
+    Recipient.ADVISERS: ("Privileged and confidential \u2013 prepared for the purpose of "
+                         "obtaining legal advice \u2013 not for onward disclosure"),
+}
+
 
 @dataclass(eq=False, kw_only=True)
 class Kind:
-    """One letter kind. `build` is attached by letter/builders.py through `builds`."""
+    """One letter kind. `build` is attached by letter/to_<recipient>.py through `builds`."""
 
     name: str
     to: Recipient

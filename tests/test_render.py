@@ -128,11 +128,17 @@ def drafted(result, out: Path) -> list[Path]:
     return sorted(out.rglob("*.docx"))
 
 
-def sample_post_text(repo: Path, case_id: str, post_id: str) -> str:
-    """A sample case's post text as the poster wrote it (the block scalar's last newline off)."""
+def sample_post_text(repo: Path, case_id: str, post_id: str, *, outgoing: bool = False) -> str:
+    """A sample case's post text as the poster wrote it (the block scalar's last newline off);
+    `outgoing`: as a letter leaving the school quotes it, each private detail the case lists
+    replaced by a note of what was removed."""
     case = yaml.safe_load((repo / "data" / "cases" / f"{case_id}.yaml").read_text("utf-8"))
     post = next(p for p in case["posts"] if p["id"] == post_id)
-    return post["text"].removesuffix("\n")
+    text = post["text"].removesuffix("\n")
+    for detail in post.get("private_details", []) if outgoing else []:
+        text = text.replace(str(detail["text"]),
+                            f"[{detail['kind']} of {detail['person']} removed from this copy]")
+    return text
 
 
 # --- a hostile post is printed exactly as typed --------------------------------------------------
@@ -228,8 +234,8 @@ def concern_letter(tmp_path, write_case, base_case, draft) -> Path:
 
 def test_recipient_block_is_the_posters_name_and_address(concern_letter):
     assert follows(body_paragraphs(concern_letter),
-                   ["Private and confidential", "Mrs Jane Doe", "12 Example Road", "Bexton",
-                    "WA16 0XX"])
+                   ["Private and confidential \u2013 addressee only", "Mrs Jane Doe",
+                    "12 Example Road", "Bexton", "WA16 0XX"])
 
 
 def test_salutation_and_closing(concern_letter):
@@ -249,7 +255,14 @@ def test_date_reference_and_subject(concern_letter):
     paragraphs = body_paragraphs(concern_letter)
     assert paragraphs[:2] == ["Our reference: T-001/01", "1 December 2026"]
     assert "Social media post about the school" in paragraphs
-    assert footer_text(concern_letter) == "Private and confidential\nReference T-001/01"
+    footer = footer_text(concern_letter)
+    assert "Private and confidential" in footer and "T-001/01" in footer
+
+
+def test_every_page_carries_the_marking_the_reference_and_page_n_of_m(concern_letter):
+    with zipfile.ZipFile(concern_letter) as zf:
+        footers = [zf.read(n).decode() for n in zf.namelist() if n.startswith("word/footer")]
+    assert footers and all(" PAGE " in f and " NUMPAGES " in f for f in footers)
 
 
 def test_signature_is_the_signatory_from_the_school_profile(concern_letter, school):
@@ -341,7 +354,19 @@ def test_letters_to_the_poster_and_advisers_quote_each_post_as_written(sample_ru
     (entry,) = [e for e in manifest["letters"] if e.get("files", {}).get("docx") == letter.name]
     paragraphs = body_paragraphs(letter)
     for post_id in entry["posts"]:
-        assert sample_post_text(repo, case_id, post_id) in paragraphs, post_id
+        quoted = sample_post_text(repo, case_id, post_id, outgoing=kind != "legal_referral")
+        assert quoted in paragraphs, post_id
+
+
+@pytest.mark.parametrize("case_id", ["BPS-2026-007", "BPS-2026-016"])
+def test_a_staff_members_private_details_never_leave_the_school(sample_run, repo, case_id):
+    case = yaml.safe_load((repo / "data" / "cases" / f"{case_id}.yaml").read_text("utf-8"))
+    details = [str(d["text"]) for p in case["posts"] for d in p.get("private_details", [])]
+    letters = sorted((sample_run.out / case_id).glob("*.docx"))
+    assert details and letters
+    for letter in letters:
+        text = docx_text(letter)
+        assert [d for d in details if d in text] == [], letter.name
 
 
 def test_concern_letter_gives_the_remove_by_date_and_quotes_the_policy(sample_run):

@@ -16,6 +16,7 @@ from pipeline.case.load import evidence_path
 from pipeline.case.model import Case, HistoryStep, Post, School
 from pipeline.dates import long_date
 from pipeline.docx.images import EvidenceImage
+from pipeline.kinds import Kind
 from pipeline.letter.redact import REDACTION_NOTE, Redactor
 from pipeline.letter.words import (
     CONCERN_WORDS,
@@ -26,7 +27,7 @@ from pipeline.letter.words import (
     join,
 )
 from pipeline.platforms import platform_info
-from pipeline.policy import PlannedLetter, step_words
+from pipeline.policy import Facts, Plan, PlannedLetter, step_words
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,30 @@ class LetterMeta:
 
 
 @dataclass(frozen=True)
+class ArchivedLetter:
+    """A letter drafted earlier in this case, and the history entry that records it as sent."""
+
+    reference: str
+    kind: str
+    letter_date: date
+    posts: tuple[str, ...]
+    recipient: str
+    sent: HistoryStep | None
+
+
+@dataclass(frozen=True)
+class Sibling:
+    """Another letter of the same plan, drafted in the same run, with its reference."""
+
+    letter: PlannedLetter
+    reference: str
+
+
+@dataclass(frozen=True)
 class LetterSource:
-    """Everything a kind's context builder may read about the letter it builds."""
+    """Everything a kind's context builder may read about the letter it builds: the letter, its
+    case and school, the whole plan it belongs to (so letters know about each other), the other
+    letters of the same run, and the letters drafted before it (with whether they were sent)."""
 
     letter: PlannedLetter
     case: Case
@@ -48,6 +71,22 @@ class LetterSource:
     posts: list[Post]
     redact: Redactor
     case_dir: Path | None
+    plan: Plan | None = None
+    siblings: tuple[Sibling, ...] = ()
+    archive: tuple[ArchivedLetter, ...] = ()
+    today: date | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return self.letter.spec
+
+    def same_run(self, kind: Kind) -> list[Sibling]:
+        """The other letters of this kind in the same plan."""
+        return [s for s in self.siblings if s.letter.kind == kind.name]
+
+    def facts(self) -> Facts:
+        """The case as the rules see it on the letter's date (due dates, overdue steps)."""
+        return Facts(self.case, self.today or self.meta.letter_date)
 
 
 def when_fields(value: date | datetime) -> tuple[str, str, str]:
@@ -60,7 +99,9 @@ def when_fields(value: date | datetime) -> tuple[str, str, str]:
 
 def post_fields(post: Post, redact: Redactor) -> dict[str, Any]:
     """A post as a letter prints it: in letters to third parties every field but the URL
-    through `redact`, and `redacted` true where the quote or the account name changed."""
+    through `redact`, and `redacted` true where the quote or the account name changed. In every
+    letter that leaves the school the private details the case lists (a home address, a phone
+    number) are replaced by a note saying what was removed (`private_removed`)."""
     info = platform_info(post.platform, post.platform_name)
     posted, posted_time, posted_full = when_fields(post.posted)
     captured_full = when_fields(post.captured)[2] if post.captured else ""
@@ -68,6 +109,7 @@ def post_fields(post: Post, redact: Redactor) -> dict[str, Any]:
     about = [redact.person(a, ROLE_WORDS[a.role]) for a in post.about]
     # The block scalar's closing line break is YAML's, not the poster's.
     text, text_changed = redact.quote(post.text.removesuffix("\n"))
+    text, private_removed = redact.private(text, post)
     handle, handle_changed = redact.quote(post.handle or "")
     changed = text_changed or handle_changed
     return {
@@ -83,6 +125,8 @@ def post_fields(post: Post, redact: Redactor) -> dict[str, Any]:
         "report_reference": redact(post.report_reference or ""), "serious": post.serious,
         "defamatory": "defamatory" in post.concerns,
         "redacted": changed, "redaction_note": REDACTION_NOTE if changed else "",
+        "private_removed": private_removed,
+        "reach": redact(post.reach or ""),
     }
 
 

@@ -37,8 +37,12 @@ REDACTION_NOTE = "pupils' names replaced by initials in square brackets"
 class Redactor:
     """Case text as a letter may print it. Call it on a field; `quote` also says if it changed."""
 
-    def __init__(self, case: Case, school: School | None = None, *, third_party: bool):
+    def __init__(self, case: Case, school: School | None = None, *, third_party: bool,
+                 outgoing: bool | None = None):
         self.third_party = third_party
+        # A letter that leaves the school never repeats a member of staff's private details
+        # (data minimisation): only the advisers' letter quotes them.
+        self.outgoing = third_party if outgoing is None else outgoing
         self.names: PupilNames | None = case_names(case, school) if third_party else None
         numbered = [p.id for p in case.posts if p.evidence]
         self._screenshot_number = {pid: n for n, pid in enumerate(numbered, 1)}
@@ -52,6 +56,19 @@ class Redactor:
             return text, False
         done = self.names.redact(text)
         return done.text, done.changed
+
+    def private(self, text: str, post: Post) -> tuple[str, bool]:
+        """`text` with each private detail the case lists for `post` replaced by a note saying
+        what was removed, in a letter that leaves the school; (text, whether anything was)."""
+        if not self.outgoing or not post.private_details:
+            return text, False
+        changed = False
+        for detail in sorted(post.private_details, key=lambda d: -len(d.text)):
+            if detail.text in text:
+                whose = f" of {detail.person}" if detail.person else ""
+                text = text.replace(detail.text, f"[{detail.kind}{whose} removed from this copy]")
+                changed = True
+        return text, changed
 
     def person(self, person: Person, role_words: str) -> str:
         """'Mr A Teacher (member of staff)'; a pupil, in a third-party letter, by initials."""
