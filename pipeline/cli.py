@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from pipeline import __version__, kinds
+from pipeline import __version__, actions, kinds
 from pipeline import draft as workflow
 from pipeline.case.load import load_school
 from pipeline.dates import long_date, real_today
@@ -194,6 +194,9 @@ def format_plan(case, the_plan) -> str:
                      f"{', '.join(letter.posts)}{urgent}")
         if letter.respond_by:
             lines.append(f"   Respond by: {long_date(letter.respond_by)}")
+        if letter.send_after:
+            lines.append("   Send only after: " + "; ".join(
+                actions.BY_ID[a].short for a in letter.send_after))
         for reason in letter.reasons:
             lines.append(f"   Why: {reason}")
         for clause in letter.clauses:

@@ -74,10 +74,14 @@ def _letters(plan: Plan, manifest: Manifest, history, today: date) -> list[DueIt
             items.append(_item(case_id, f"Draft the {letter.spec.title} "
                                f"({', '.join(letter.posts)}): run make letters", letter.to,
                                today, today, kind=letter.kind))
+    waits = {letter.key: letter.send_after for letter in plan.letters}
     for entry in unsent.values():
         drafted = date.fromisoformat(entry.letter_date)
+        first = waits.get(entry.key, ())
+        after = (" only after: " + "; ".join(actions.BY_ID[a].short.lower() for a in first)
+                 + ";") if first else ""
         items.append(_item(case_id, f"Send the {kinds.get(entry.kind).title} drafted on "
-                           f"{long_date(drafted)}, then record it: letters sent "
+                           f"{long_date(drafted)}{after} then record it: letters sent "
                            f"{entry.reference}", entry.recipient, drafted, today,
                            kind=entry.kind, reference=entry.reference))
     return items

@@ -81,6 +81,7 @@ class PlannedLetter:
     respond_by: date | None = None  # the date the letter asks the recipient to act by
     urgent: bool = False  # a post it concerns threatens violence or publishes personal details
     further: bool = False  # a later letter of a kind already sent (a further police referral)
+    send_after: tuple[str, ...] = ()  # actions the guidance says must come first (call_police)
 
     @property
     def spec(self) -> Kind:
@@ -105,6 +106,8 @@ class PlannedLetter:
             out["overrides"] = list(self.overrides)
         if self.further:
             out["further"] = True
+        if self.send_after:
+            out["send_after"] = list(self.send_after)
         return out
 
 
@@ -605,9 +608,38 @@ def decide(case: Case, school: School | None = None, *, today: date | None = Non
                              for l in letters if _override_hits(override, l)]
             letters = kept
     letters.sort(key=lambda l: kinds.order(l.kind))  # stable: platforms keep the posts' order
+    letters = [_sequenced(letter, facts) for letter in letters]
     notes = _notes(facts, letters, excluded) + unmet + withheld_screenshots(case, letters, school)
     return Plan(case.case_id, tuple(letters), tuple(notes),
                 tuple(excluded), tuple(_actions(facts, school, letters)), today)
+
+
+def police_told(facts: Facts) -> bool:
+    """Whether the police already know: a referral recorded, a call recorded, a reference."""
+    police = facts.case.police
+    return bool(facts.recorded(kinds.POLICE_REFERRAL) or facts.done(actions.CALL_POLICE)
+                or (police and (police.crime_reference or police.incident_number or police.told)))
+
+
+def _sequenced(letter: PlannedLetter, facts: Facts) -> PlannedLetter:
+    """The guidance's order: the police before a threatening poster is told anything; the LADO
+    before any letter answers an allegation that a member of staff harmed a child."""
+    first: list[str] = []
+    posts = [facts.case.post(pid) for pid in letter.posts]
+    recent_threat = any("threat_of_violence" in p.concerns
+                        and (p.live or facts.today - day_of(p.posted) <= RECENT)
+                        for p in facts.case.posts)
+    if letter.spec.to is Recipient.POSTER and recent_threat and not police_told(facts):
+        first.append(actions.CALL_POLICE.id)
+    if letter.spec.to in (Recipient.POSTER, Recipient.PLATFORM) and any(
+            "allegation_of_harm" in p.concerns and not facts.done(actions.CONSULT_LADO, p)
+            for p in posts):
+        first.append(actions.CONSULT_LADO.id)
+    if not first:
+        return letter
+    return PlannedLetter(letter.kind, letter.to, letter.posts, letter.reasons, letter.clauses,
+                         letter.platform, letter.overrides, letter.guidance, letter.respond_by,
+                         letter.urgent, letter.further, tuple(first))
 
 
 def _override_hits(override: Override, letter: PlannedLetter) -> bool:
@@ -666,6 +698,10 @@ def _notes(facts: Facts, letters: list[PlannedLetter], excluded: list[Excluded])
                 f"{'is' if len(live) == 1 else 'are'} still live. If "
                 f"{'it is' if len(live) == 1 else 'they are'} not removed by then, the plan moves "
                 "on by itself; record the outcome in the case's history when you know it.")
+    if case.police and case.police.hold_letters and any(
+            l.spec.to is Recipient.POSTER for l in letters):
+        notes.append("The police have asked the school not to contact the poster yet: hold every "
+                     "letter to the poster until they agree.")
     if facts.recorded(kinds.WARNING) and live and not letters:
         notes.append("A warning letter is already recorded; the next steps (platform, police, "
                      "legal advice) depend on the posts and the outcome recorded.")
