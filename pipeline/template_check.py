@@ -16,62 +16,48 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jinja2 import nodes
 
-from pipeline import kinds
+from pipeline import kinds, showcase
 from pipeline.case.model import Case, School
 from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate, make_environment, paragraph_text
 from pipeline.errors import TemplateProblem
 from pipeline.letter.context import LetterMeta, build_context
-from pipeline.policy import RULES_BY_KIND, PlannedLetter
-
-SHOWCASE = {
-    "case_id": "BPS-2026-099", "opened": date(2026, 11, 2),
-    "poster": {"name": "Mrs Jane Doe", "salutation": "Mrs Doe", "relationship": "parent",
-               "address": ["12 Example Road", "Bexton", "WA16 0XX"],
-               "email": "jane.doe@example.org", "children": [{"name": "Sam Doe",
-                                                               "class": "Year 4"}]},
-    "posts": [
-        {"id": "P1", "platform": "facebook", "url": "https://www.facebook.com/groups/1/posts/2",
-         "handle": "jane.doe.77", "posted": date(2026, 10, 30), "captured": date(2026, 10, 31),
-         "captured_by": "Office Manager", "visibility": "public",
-         "text": "Mr Teacher at Bexton is a thief & a liar.\nShare this!",
-         "concerns": ["defamatory", "names_staff"], "report_reference": "FB-123456",
-         "about": [{"role": "staff", "name": "Mr A Teacher",
-                    "meaning": "That Mr Teacher steals.", "inaccurate": "All of it."}]},
-        {"id": "P2", "platform": "school_forum", "url": "https://forum.example/t/9",
-         "posted": date(2026, 11, 5), "text": "Tom Smith in Year 4 is a bully.",
-         "concerns": ["harassment", "names_pupil"],
-         "about": [{"role": "pupil", "name": "Tom Smith"}]},
-    ],
-    "history": [{"date": date(2026, 11, 3), "step": "discussion", "outcome": "refused",
-                 "by": "Headteacher", "notes": "Declined to remove the post."}],
-    "police": {"crime_reference": "CR-1234/26"},
-}
+from pipeline.letter.parts import Sibling
+from pipeline.policy import RULES_BY_KIND, PlannedLetter, decide
 
 
-def showcase_case() -> Case:
-    return Case.model_validate(SHOWCASE)
+def showcase_contexts(kind: str, school: School) -> list[dict[str, Any]]:
+    """The contexts a `kind` letter gets for each showcase case (pipeline/showcase.py)."""
+    return [showcase_context(kind, school, case) for case in showcase.cases_for(kinds.get(kind))]
 
 
-def showcase_context(kind: str, school: School) -> dict[str, Any]:
-    """The context a `kind` letter gets for the showcase case: every field, with examples."""
-    case = showcase_case()
+def showcase_context(kind: str, school: School, case: Case | None = None) -> dict[str, Any]:
+    """The context a `kind` letter gets for a showcase case: every field, with examples."""
+    case = case or showcase.base_case()
     rule = RULES_BY_KIND[kind]
-    posts = tuple(p.id for p in case.posts)
-    platform = "facebook" if rule.kind.per_platform else None
-    if platform:
-        posts = ("P1",)
-    letter = PlannedLetter(kind=kind, to=case.poster.name, posts=posts,
-                           reasons=("The reason the plan gives.",), clauses=rule.clauses,
-                           platform=platform)
-    meta = LetterMeta(reference=f"{case.case_id}/01", letter_date=date(2026, 11, 3))
-    return build_context(letter, case, school, meta, None)
+    on = showcase.LETTER_DATE
+    plan = decide(case, school, today=on)
+    planned = [letter for letter in plan.letters if letter.kind == kind]
+    if planned:
+        letter = planned[0]
+    else:
+        platform = next((p.platform_key for p in case.posts if p.external), None) \
+            if rule.kind.per_platform else None
+        posts = tuple(p.id for p in case.posts if not platform or p.platform_key == platform)
+        letter = PlannedLetter(kind=kind, to=case.poster.name, posts=posts,
+                               reasons=("The reason the plan gives.",), clauses=rule.clauses,
+                               platform=platform, guidance=rule.guidance,
+                               respond_by=rule.kind.respond_by_date(on, urgent=False))
+    siblings = tuple(Sibling(other, f"{case.case_id}/{n:02d}")
+                     for n, other in enumerate(plan.letters, 1) if other != letter)
+    meta = LetterMeta(reference=f"{case.case_id}/{len(plan.letters) + 1:02d}", letter_date=on)
+    return build_context(letter, case, school, meta, None, plan=plan, siblings=siblings,
+                         today=on)
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -97,7 +83,24 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def fields_for(kind: str, school: School) -> dict[str, Any]:
-    return flatten(showcase_context(kind, school))
+    """Every field a `kind` template may use, with an example: read off the contexts of every
+    showcase case, so a field that only some cases give (a notice of complaint, a further
+    referral) is listed too."""
+    fields: dict[str, Any] = {}
+    for context in showcase_contexts(kind, school):
+        for path, example in flatten(context).items():
+            if fields.get(path) in (None, "", []) and example not in (None, "", []):
+                fields[path] = example
+            else:
+                fields.setdefault(path, example)
+    return _without_empty_list_markers(fields)
+
+
+def _without_empty_list_markers(fields: dict[str, Any]) -> dict[str, Any]:
+    """A list empty in one case but full in another: keep its real fields only."""
+    return {path: example for path, example in fields.items()
+            if not (path.endswith("[]") and example == ""
+                    and any(f.startswith(path + ".") for f in fields))}
 
 
 # --- the lint ---------------------------------------------------------------------------------
@@ -228,14 +231,14 @@ def lint_template(path: Path, kind: str, school: School) -> list[TemplateFinding
                 name, f"{label}, near {_near(lines, lineno)!r}",
                 f"'{shown}' is not a field of a {kind} letter{hint} "
                 f"(see: letters templates fields {kind})"))
-    if not findings:
+    for context in showcase_contexts(kind, school) if not findings else ():
         try:
-            compiled.render(showcase_context(kind, school),
-                            DocumentProperties("check", "check", school.name, "check",
-                                               date(2026, 11, 3)), kind=kind)
+            compiled.render(context, DocumentProperties("check", "check", school.name, "check",
+                                                        showcase.LETTER_DATE), kind=kind)
         except TemplateProblem as exc:
             findings.append(TemplateFinding(name, "trial render", str(exc).removeprefix(
                 f"{name} ({kind}): ")))
+            break
     return findings
 
 
