@@ -28,6 +28,8 @@ posts:
   - id: P1
     platform: facebook               # facebook | instagram | x | tiktok | snapchat | youtube
                                      # | whatsapp | school_forum | school_website | other
+                                     # school_forum / school_website: the SCHOOL'S OWN forum
+                                     # or website only; any other site is "other"
     # platform_name: Nextdoor        # only when platform is other
     url: {placeholder}                # the full address of the post (not needed for whatsapp)
     posted: {today}                  # date, or date and time: 2026-10-30T18:45
@@ -36,7 +38,8 @@ posts:
     visibility: public               # public | group | private
     text: |                          # paste the post exactly as written, indented like this
       {placeholder}
-    # evidence: evidence/{case_id}-P1.png   # screenshot, beside this file
+    # evidence: evidence/{case_id}-P1.png   # screenshot, saved in the evidence folder
+                                     # next to the case files (data/cases/evidence/)
     # evidence_redacted: true        # the screenshot has pupils' names blacked out (else it is
                                      # not sent to platforms or the police)
     concerns: [complaint]            # allegation, cyberbullying, complaint, defamatory,

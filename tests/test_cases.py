@@ -368,3 +368,48 @@ def test_crlf_file_reports_the_same_line_numbers(tmp_path, base_case, letters):
     lines = assert_refused(letters("check", path), path)
 
     assert_problem(lines, path, line_of(text, "[rude]"), "posts[1].concerns[1]", "'rude'")
+
+
+# --- the office's small frictions (issue 15) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed, meant", [("facebok", "facebook"), ("Tiktok", "tiktok"),
+                                          ("School Forum", "school_forum")])
+def test_a_misspelt_platform_gets_a_did_you_mean(tmp_path, write_case, base_case, letters, typed,
+                                                 meant):
+    path = write_case(tmp_path, base_case.replace("platform: facebook", f"platform: {typed}"))
+
+    result = letters("check", path)
+
+    assert result.exit_code == 2
+    assert f"did you mean '{meant}'?" in result.stderr
+
+
+@pytest.mark.parametrize("typed, why", [
+    ("2026-11-31T18:10", "November 2026 has 30 days, so there is no day 31"),
+    ("2026-02-29", "February 2026 has 28 days, so there is no day 29"),
+    ("2026-13-01", "there is no month 13"),
+    ("2026-10-30T25:10", "25:10 is not a time of day")])
+def test_a_date_that_does_not_exist_is_called_so(tmp_path, write_case, base_case, letters, typed,
+                                                 why):
+    path = write_case(tmp_path, base_case.replace("posted: 2026-10-30", f"posted: {typed}"))
+
+    result = letters("check", path)
+
+    assert result.exit_code == 2
+    assert why in result.stderr and "not in ISO form" not in result.stderr
+
+
+def test_an_unindented_line_in_a_pasted_post_is_reported_at_that_line(tmp_path, write_case,
+                                                                      base_case, letters):
+    text = base_case.replace(
+        "    text: The teachers at this school are a joke.\n",
+        "    text: |\n      The teachers at this school\n    are a joke.\n      Honestly.\n")
+    path = write_case(tmp_path, text)
+
+    result = letters("check", path)
+
+    line = text.splitlines().index("    are a joke.") + 1
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}:{line}: not valid YAML")
+    assert "indent it like the lines above" in result.stderr

@@ -72,7 +72,12 @@ def _problems_from(exc: ValidationError, located: Located, model: type[BaseModel
                 message += f" (allowed here: {', '.join(allowed)})"
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
-            message = f"'{_shown(err.get('input'), located, loc)}' is not one of: {expected}"
+            given = _shown(err.get("input"), located, loc)
+            message = f"'{given}' is not one of: {expected}"
+            guess = _closest(given, re.findall(r"'([^']*)'", expected))
+            if guess:
+                message = f"'{given}' is not one of the words allowed here; did you mean " \
+                          f"'{guess}'? (allowed: {expected})"
         elif kind == "required_when":
             field_name, _, message = message.partition(": ")
             loc = loc + (field_name,)
@@ -87,6 +92,16 @@ def _problems_from(exc: ValidationError, located: Located, model: type[BaseModel
             message = message[len("Value error, "):]
         problems.append(Problem(located.source, line, dotted(loc), message))
     return problems
+
+
+def _closest(given: str, allowed: list[str]) -> str | None:
+    """The allowed word a typo or a capital letter most likely meant ('Tiktok' -> 'tiktok')."""
+    folded = {word.casefold(): word for word in allowed}
+    key = str(given).strip().casefold().replace(" ", "_")
+    if key in folded:
+        return folded[key]
+    found = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.75)
+    return folded[found[0]] if found else None
 
 
 def _shown(value: Any, located: Located, loc: tuple) -> str:

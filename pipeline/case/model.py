@@ -9,6 +9,7 @@ kinds and history steps come from the kind registry, so a new kind needs no chan
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import re
 from datetime import date, datetime
@@ -122,6 +123,30 @@ def _safe_id(value: Any) -> str:
 _DATE_HINT = "use the form YYYY-MM-DD, e.g. 2026-11-03"
 
 
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
+_ISO_PARTS = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def _impossible(text: str) -> PydanticCustomError | None:
+    """A date written in the right form that does not exist: 31 November, month 13, 25:00."""
+    match = _ISO_PARTS.match(text)
+    if not match:
+        return None
+    year, month, day = (int(match.group(i)) for i in (1, 2, 3))
+    if not 1 <= month <= 12:
+        why = f"there is no month {month:02d} (months run from 01 to 12)"
+    elif not 1 <= day <= calendar.monthrange(year, month)[1]:
+        length = calendar.monthrange(year, month)[1]
+        why = f"{_MONTH_NAMES[month - 1]} {year} has {length} days, so there is no day {day}"
+    elif match.group(4) and (int(match.group(4)) > 23 or int(match.group(5)) > 59):
+        why = f"{match.group(4)}:{match.group(5)} is not a time of day (00:00 to 23:59)"
+    else:
+        return None
+    return PydanticCustomError("no_such_date", "'{value}' is not a real date: {why}; check it",
+                               {"value": text[:40], "why": why})
+
+
 def _date(value: Any) -> date:
     if isinstance(value, datetime):
         raise PydanticCustomError("date_only", "must be a date without a time; " + _DATE_HINT)
@@ -133,10 +158,14 @@ def _date(value: Any) -> date:
             try:
                 return date.fromisoformat(text)
             except ValueError:
-                pass
-        raise PydanticCustomError("not_iso_date", "'{value}' is not a date in ISO form; "
-                                  + _DATE_HINT, {"value": value[:40]})
+                raise _impossible(text) or _not_a_date(value) from None
+        raise _not_a_date(value)
     raise PydanticCustomError("not_iso_date", "must be a date; " + _DATE_HINT)
+
+
+def _not_a_date(value: str) -> PydanticCustomError:
+    return PydanticCustomError("not_iso_date", "'{value}' is not a date in ISO form; "
+                               + _DATE_HINT, {"value": value[:40]})
 
 
 def _when(value: Any) -> date | datetime:
@@ -150,7 +179,9 @@ def _when(value: Any) -> date | datetime:
             if len(text) >= 16:
                 return datetime.fromisoformat(text)
         except ValueError:
-            pass
+            impossible = _impossible(text)
+            if impossible:
+                raise impossible from None
         raise PydanticCustomError(
             "not_iso_datetime", "'{value}' is not a date or date-time in ISO form; use "
             "YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2026-10-30 or 2026-10-30T18:45",

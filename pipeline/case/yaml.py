@@ -260,15 +260,22 @@ def _compose(name: str, text: str) -> yaml.Node | None:
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        hint = "check indentation, colons and quotes"
         if exc.context_mark and "end of stream" in (exc.problem or ""):
             # An unclosed quote or bracket: the line where it opened is the one to fix.
             mark = exc.context_mark
+        elif exc.context_mark and exc.context == "while scanning a simple key":
+            # A line with no colon that YAML took for a field: usually a line of a pasted post
+            # that is not indented like the lines above it, reported further down.
+            mark = exc.context_mark
+            hint = ("if this line is part of a post's text, indent it like the lines above it; "
+                    "otherwise check its colon")
         line = mark.line + 1 if mark else None
         detail = exc.problem or "is not valid YAML"
         if exc.context:
             detail = f"{exc.context}, {detail}"
-        raise InvalidInput([Problem(name, line, "", f"not valid YAML: {detail} "
-                                    "(check indentation, colons and quotes)")]) from None
+        raise InvalidInput([Problem(name, line, "", f"not valid YAML: {detail} ({hint})")]
+                           ) from None
     except yaml.YAMLError as exc:
         raise InvalidInput([Problem(name, None, "", f"not valid YAML: {exc}")]) from None
     except RecursionError:
