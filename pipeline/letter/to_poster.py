@@ -229,7 +229,8 @@ class Writer:
 
     def respond(self) -> str:
         """'3 December 2026 (two working days)' when urgent (letter-spec 1.5)."""
-        if self.urgent and self.respond_date:
+        rule = self.src.kind.respond_by
+        if self.urgent and self.respond_date and rule is not None and rule.urgent is not None:
             return f"{self.respond_by} (two working days)"
         return self.respond_by
 
@@ -295,20 +296,22 @@ class Writer:
                 notes.append("I understand this post has since been removed"
                              + ("; thank you." if kind == "concern" else "."))
             elif kind == "concern" and not post.external and not criticism_only(post):
-                notes.append(self.own_site_removal([post]))
+                notes.append(self.own_site_removal([post], after_quote=True))
             f["notes"] = notes
             fields.append(f)
         self.ctx["posts"] = fields
 
-    def own_site_removal(self, posts: list[Post]) -> str:
-        """Variant B: the school removes a post from its own site; the poster is never asked to."""
+    def own_site_removal(self, posts: list[Post], *, after_quote: bool = False) -> str:
+        """Variant B: the school removes a post from its own site; the poster is never asked to.
+        Right after the quote it is 'this post'; elsewhere 'the post (of …)'."""
         site = self.platforms(posts)
-        things = f"post{_s(len(posts))}"
+        if after_quote:
+            things = f"{'these' if len(posts) > 1 else 'this'} post{_s(len(posts))}"
+        else:
+            things = self.the_posts(posts)
         if all(self.facts.done(actions.REMOVE_OWN_POST, p) for p in posts):
-            return f"The school has removed {'these' if len(posts) > 1 else 'this'} {things} " \
-                   f"from {site} and kept a copy as a record."
-        return f"The school is removing {'these' if len(posts) > 1 else 'this'} {things} from " \
-               f"{site} and keeping a copy as a record."
+            return f"The school has removed {things} from {site} and kept a copy as a record."
+        return f"The school is removing {things} from {site} and keeping a copy as a record."
 
     # -- why I am concerned ---------------------------------------------------------------------
 
@@ -682,7 +685,7 @@ def _concern_asks(w: Writer, nouns: list[str]) -> list[str]:
     withdraw = w.withdraw_words(w.whatsapp_posts())
     if withdraw:
         first, *rest = withdraw
-        asks.append(f"I am asking you {first}.")
+        asks.append(f"I am asking you {first}" + ("" if first.endswith("\u201d") else "."))
         asks += [f"I would also ask you {r}." for r in rest]
     own = w.own_site_posts()
     if own:
@@ -799,8 +802,12 @@ def _warning_opening(w: Writer) -> list[str]:
             reply = "As I have had no reply" if contact == letter else \
                 f"As I have had no reply to {letter}"
             because = reply + (f", and {still}" if still else "")
+        elif online_posts and len(online_posts) == n:
+            because = f"As {'they remain' if n > 1 else 'it remains'} online"
         elif online_posts:
-            because = f"As {'they remain' if len(online_posts) > 1 else 'it remains'} online"
+            m = len(online_posts)
+            because = (f"As your post{_s(m)} on {w.platforms(online_posts)} "
+                       f"{'remain' if m > 1 else 'remains'} online")
         else:
             because = "As the matter has not been resolved"
         text = (f"I am writing further to {contact} about your post{_s(n)} on {platforms}. "
@@ -811,8 +818,9 @@ def _warning_opening(w: Writer) -> list[str]:
         paragraphs.append(text)
     reasons = list(src.letter.overrides)
     if reasons and w.mild:  # variant E: the decision, in the decision-maker's words
-        paragraphs.append("I have decided to write to you formally. My reason is this: "
-                          + " ".join(f"\u201c{r}\u201d" for r in reasons) + ".")
+        quoted = " ".join(f"\u201c{r}\u201d" for r in reasons)
+        end = "" if reasons[-1].rstrip().endswith((".", "!", "?")) else "."
+        paragraphs.append(f"I have decided to write to you formally. My reason is this: {quoted}{end}")
     return paragraphs
 
 
@@ -978,8 +986,10 @@ def _until(src: LetterSource) -> date:
 def _access(ctx: dict[str, Any], src: LetterSource) -> None:
     w = Writer(ctx, src)
     out = _common(w, "access_restriction")
-    own = [p for p in w.posts if not p.external] or w.posts
-    site = w.platforms(own)
+    own = [p for p in w.posts if not p.external]
+    # The school can restrict access only to its own site: the forum unless a post is on the
+    # website (an override may add this letter for posts elsewhere).
+    site = w.platforms(own) if own else (src.school.forum_name or "the school\u2019s online forum")
     until = long_date(_until(src))
     start = long_date(src.meta.letter_date)
     out.update({
