@@ -130,8 +130,9 @@ class Names:
     then title and surname ("Mr Hargreaves"); a pupil only as the poster wrote the name, else
     "a pupil". Sentences must be asked for in reading order."""
 
-    def __init__(self, posts: list[Post]):
+    def __init__(self, posts: list[Post], *, pupils: bool = True):
         self.texts = [p.text for p in posts]
+        self.pupils = pupils  # False: no pupil is named at all outside the quotes
         self.seen: set[str] = set()
 
     def of(self, person: Person) -> str:
@@ -139,7 +140,7 @@ class Names:
         if not name:
             return ROLE[person.role]
         if person.role == "pupil":
-            return name if any(name in text for text in self.texts) else "a pupil"
+            return name if self.pupils and any(name in t for t in self.texts) else "a pupil"
         key = _key(name)
         if key in self.seen:
             return _short(name)
@@ -179,7 +180,8 @@ class Writer:
         self.posts = _sorted(list(src.posts))
         self.facts: Facts = src.facts()
         self.school = self._signing_school(src)
-        self.names = Names(self.posts)
+        # A premises notice names only the poster's own children (by first name).
+        self.names = Names(self.posts, pupils=src.kind is not kinds.PREMISES_NOTICE)
         self.day = src.meta.letter_date
         respond_by = src.kind.respond_by_date(self.day, urgent=src.letter.urgent)
         self.respond_date = respond_by
@@ -522,7 +524,7 @@ class Writer:
                 continue
             said = story.history_sentence(state, self.facts, self.school)
             if said:
-                lines.append(said)
+                lines.append(_named_colleague(said, step.by))
         first = self.facts.first_step_date()
         if first is not None and lines:
             later = _sorted([p for p in self.case.posts if day_of(p.posted) > first])
@@ -587,6 +589,14 @@ class Writer:
                 named = f" \u201c{group.name}\u201d" if group else ""
                 out.append(f"to ask the admin of the group{named} to remove your message")
         return out
+
+
+def _named_colleague(text: str, by: str | None) -> str:
+    """'my colleague Mr B Jones met you': a colleague named, not described, takes no commas
+    (story.who writes 'my colleague Mr B Jones,' for both)."""
+    if by and by.split()[0].rstrip(".") in TITLES:
+        return text.replace(f"my colleague {by}, ", f"my colleague {by} ")
+    return text
 
 
 def _article(kind: str) -> str:
@@ -743,7 +753,8 @@ def _first_contact(w: Writer) -> str:
         return f"our {talk} on {when}"
     if not step.by:
         return f"the school\u2019s {talk} with you on {when}"
-    return f"your {talk} with {story.who(step.by, w.school, to_poster=True)} on {when}"
+    colleague = _named_colleague(story.who(step.by, w.school, to_poster=True) + " ", step.by)
+    return f"your {talk} with {colleague}on {when}"
 
 
 def _warning_opening(w: Writer) -> list[str]:
