@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from pipeline import kinds
 from pipeline.case.model import Case
 from pipeline.kinds import Kind, Recipient
 
@@ -77,7 +78,7 @@ def _poster_mild(case: dict[str, Any]) -> dict[str, Any]:
         "concerns": ["complaint", "names_staff"],
         "about": [{"role": "staff", "name": "Mr A Teacher"}, {"role": "school"}]}]
     case["police"] = None
-    case["overrides"] = [{"letter": "warning", "action": "include",
+    case["overrides"] = [{"letter": kinds.WARNING.name, "action": "include",
                           "reason": "Mrs Doe has been asked twice and has posted again."}]
     return case
 
@@ -107,7 +108,7 @@ def _poster_threat(case: dict[str, Any]) -> dict[str, Any]:
     case["history"] = []
     case["police"] = {"crime_reference": "CR-1234/26", "force": "Cheshire Constabulary",
                       "told": date(2026, 11, 5), "may_tell_poster": date(2026, 11, 6)}
-    case["overrides"] = [{"letter": "premises_notice", "action": "include",
+    case["overrides"] = [{"letter": kinds.PREMISES_NOTICE.name, "action": "include",
                           "reason": "Mr Teacher and the gate staff feel threatened.",
                           "until": date(2027, 2, 12)}]
     return case

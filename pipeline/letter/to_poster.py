@@ -275,7 +275,7 @@ class Writer:
 
     # -- posts ----------------------------------------------------------------------------------
 
-    def post_fields(self, *, kind: str) -> None:
+    def post_fields(self, *, kind: kinds.Kind) -> None:
         """Reorder the posts oldest first and give each its lead-in and the notes after it."""
         by_id = {p["id"]: p for p in self.ctx["posts"]}
         fields = []
@@ -291,13 +291,13 @@ class Writer:
             if "personal_information" in post.concerns and not post.private_details:
                 f["text"] = WITHHELD
             notes = []
-            if kind == "warning" and post.reach:
+            if kind is kinds.WARNING and post.reach:
                 notes.append(f"How widely it has been seen, as far as the school knows: "
                              f"{post.reach}")
             if not post.live:
                 notes.append("I understand this post has since been removed"
-                             + ("; thank you." if kind == "concern" else "."))
-            elif kind == "concern" and not post.external and not criticism_only(post):
+                             + ("; thank you." if kind is kinds.CONCERN else "."))
+            elif kind is kinds.CONCERN and not post.external and not criticism_only(post):
                 notes.append(self.own_site_removal([post], after_quote=True))
             f["notes"] = notes
             fields.append(f)
@@ -321,7 +321,7 @@ class Writer:
         return any({"complaint", "negative_comment"} & set(p.concerns)
                    or any(a.role == "school" for a in p.about) for p in self.posts)
 
-    def objections(self, *, kind: str) -> tuple[list[str], list[str]]:
+    def objections(self, *, kind: kinds.Kind) -> tuple[list[str], list[str]]:
         """The objection sentences of letter-spec 1.2 (in its order, once each), and the noun
         phrases for 'not to publish … again'. Criticism-only posts draw none."""
         posts = self.objected
@@ -380,7 +380,7 @@ class Writer:
                 which = "are untrue" if untrue else "the school does not accept"
                 consequence = (
                     "Publishing untrue statements about a person can do serious and lasting "
-                    "harm to their reputation." if kind == "concern" else
+                    "harm to their reputation." if kind is kinds.CONCERN else
                     "Publishing untrue statements that damage a person\u2019s reputation can "
                     "expose the person who publishes them to a legal claim by the person "
                     "concerned.")
@@ -622,7 +622,7 @@ def _same_person(a: str, b: str) -> bool:
     return True
 
 
-def _common(w: Writer, kind: str) -> dict[str, Any]:
+def _common(w: Writer, kind: kinds.Kind) -> dict[str, Any]:
     """The parts every letter to the poster has, under its kind's key."""
     w.ctx["signatory"] = w.signatory()
     w.post_fields(kind=kind)
@@ -636,7 +636,7 @@ def _common(w: Writer, kind: str) -> dict[str, Any]:
 @kinds.CONCERN.builds
 def _concern(ctx: dict[str, Any], src: LetterSource) -> None:
     w = Writer(ctx, src)
-    out = _common(w, "concern")
+    out = _common(w, kinds.CONCERN)
     n = len(w.posts)
     one = w.posts[0] if n == 1 else None
     out["subject"] = (f"Your post{_s(n)} on {w.platforms()}"
@@ -646,13 +646,15 @@ def _concern(ctx: dict[str, Any], src: LetterSource) -> None:
     history = w.history() if src.case.history else []
     if meeting is not None:
         who = story.who(meeting.by, w.school, to_poster=True)
-        met = "me" if who == "I" else who.rstrip(",")
+        met = ({"I": "me", "the school": "us"}.get(who)
+               or _named_colleague(f"{who} ", meeting.by).rstrip())
         if meeting.method == "phone":
             opening = f"Thank you for speaking to {met} on {long_date(meeting.date)}."
         else:
             opening = f"Thank you for meeting {met} on {long_date(meeting.date)}."
-        opening += (" I am writing to set out briefly what I asked of you, because I would much "
-                    "rather resolve this by talking than by anything more formal.")
+        opening += (f" I am writing to set out briefly what {'I' if who == 'I' else 'we'} asked "
+                    "of you, because I would much rather resolve this by talking than by "
+                    "anything more formal.")
     else:
         what = (f"your post on {w.site(one)} on {long_date(one.posted)}" if one
                 else f"your posts on {w.platforms()}")
@@ -664,7 +666,7 @@ def _concern(ctx: dict[str, Any], src: LetterSource) -> None:
                     "rather talk about them with you in person.")
     out["opening"] = [opening]
     out["history"] = history
-    objections, nouns = w.objections(kind="concern")
+    objections, nouns = w.objections(kind=kinds.CONCERN)
     out["why_heading"] = "Why I am concerned" if w.objected else "Why I am writing"
     why = [ENTITLEMENT] if w.entitled() else []
     out["why"] = why + objections
@@ -672,7 +674,7 @@ def _concern(ctx: dict[str, Any], src: LetterSource) -> None:
     out["dignity"] = bool(w.objected)
     out["asks_heading"] = "What I am asking you to do" if w.objected else "What I would ask of you"
     out["asks"] = _concern_asks(w, nouns)
-    ctx["concern"] = out
+    ctx[kinds.CONCERN.name] = out
 
 
 def _concern_asks(w: Writer, nouns: list[str]) -> list[str]:
@@ -723,12 +725,12 @@ def _concern_asks(w: Writer, nouns: list[str]) -> list[str]:
 @kinds.WARNING.builds
 def _warning(ctx: dict[str, Any], src: LetterSource) -> None:
     w = Writer(ctx, src)
-    out = _common(w, "warning")
+    out = _common(w, kinds.WARNING)
     out["subject"] = f"Formal warning: your post{_s(len(w.posts))} on {w.platforms()}"
     out["opening"] = _warning_opening(w)
     first = [s for s in src.case.history if s.step in (kinds.DISCUSSION, kinds.CONCERN.step)]
     out["history"] = w.history() if first else []
-    objections, nouns = w.objections(kind="warning")
+    objections, nouns = w.objections(kind=kinds.WARNING)
     out["why_heading"] = "Why I am concerned" if w.objected else "Why I am writing"
     out["why"] = ([ENTITLEMENT] if w.entitled() else []) + objections
     out["policy_lead"], out["policy_quotes"] = w.policy_quotes()
@@ -738,7 +740,7 @@ def _warning(ctx: dict[str, Any], src: LetterSource) -> None:
     out["doing"] = _doing(w, history=out["history"])
     out["next_lead"], out["next_steps"] = _next_steps(w)
     out["raising"] = _raising(w)
-    ctx["warning"] = out
+    ctx[kinds.WARNING.name] = out
 
 
 def _first_contact(w: Writer) -> str:
@@ -996,7 +998,7 @@ def _until(src: LetterSource) -> date:
 @kinds.ACCESS_RESTRICTION.builds
 def _access(ctx: dict[str, Any], src: LetterSource) -> None:
     w = Writer(ctx, src)
-    out = _common(w, "access_restriction")
+    out = _common(w, kinds.ACCESS_RESTRICTION)
     own = [p for p in w.posts if not p.external]
     # The school can restrict access only to its own site: the forum unless a post is on the
     # website (an override may add this letter for posts elsewhere).
@@ -1009,7 +1011,7 @@ def _access(ctx: dict[str, Any], src: LetterSource) -> None:
                     f"{site} from {start} until {until}, when I will review it."],
     })
     why = [ENTITLEMENT] if w.entitled() else []
-    objections, _ = w.objections(kind="access_restriction")
+    objections, _ = w.objections(kind=kinds.ACCESS_RESTRICTION)
     out["why"] = why + objections
     out["history_lead"] = "This follows what has happened so far:" if w.history() else ""
     out["history"] = w.history()
@@ -1036,7 +1038,7 @@ def _access(ctx: dict[str, Any], src: LetterSource) -> None:
 @kinds.PREMISES_NOTICE.builds
 def _premises(ctx: dict[str, Any], src: LetterSource) -> None:
     w = Writer(ctx, src)
-    out = _common(w, "premises_notice")
+    out = _common(w, kinds.PREMISES_NOTICE)
     day = src.meta.letter_date
     respond_by = w.respond_date or add_working_days(day, 10)
     start = long_date(day)
@@ -1045,7 +1047,7 @@ def _premises(ctx: dict[str, Any], src: LetterSource) -> None:
         f"entering the premises of {src.school.name}, including the playground, the school "
         "gates and the car park. This is a provisional decision. You may tell me why you think "
         "it should not be confirmed, as explained below."]
-    objections, _ = w.objections(kind="premises_notice")
+    objections, _ = w.objections(kind=kinds.PREMISES_NOTICE)
     out["why"] = objections
     out["reasons"] = [f"The reason for my decision: \u201c{r}\u201d" for r in src.letter.overrides]
     poster = src.case.poster
