@@ -715,11 +715,80 @@ def _notes(facts: Facts, letters: list[PlannedLetter], excluded: list[Excluded])
     return notes
 
 
+# --- proportion: a school is a public authority, and criticism of it is protected expression ----
+
+CRITICISM = frozenset({"complaint", "negative_comment"})
+MILD_CONCERNS = frozenset({"complaint", "negative_comment", "names_staff"})
+INDIVIDUAL_ROLES = ("staff", "governor", "pupil", "parent")
+
+
+def criticism_only(post: Post) -> bool:
+    """Every concern is a complaint or a negative comment, and the post names no individual (only
+    the school): a letter never objects to it (letter-spec 0.2, 1.1)."""
+    return set(post.concerns) <= CRITICISM and all(
+        a.role == "school" or not a.name for a in post.about)
+
+
+def mild_post(post: Post) -> bool:
+    """A grumble that names a teacher or a governor: only complaints, negative comments and the
+    naming of staff, about staff, governors or the school."""
+    return set(post.concerns) <= MILD_CONCERNS and all(
+        a.role in ("staff", "governor", "school") for a in post.about)
+
+
+def mild_case(posts: list[Post]) -> bool:
+    """Every post is criticism-only or mild."""
+    return bool(posts) and all(criticism_only(p) or mild_post(p) for p in posts)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _individual_names(posts: list[Post]) -> list[str]:
+    return list(dict.fromkeys(a.name for p in posts for a in p.about
+                              if a.role in INDIVIDUAL_ROLES and a.name))
+
+
 def proportion_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
     """Where a planned letter to the poster answers criticism rather than abuse, a note asking
     the office to consider whether it is proportionate (a school is a public authority:
-    criticism of it is protected expression)."""
-    return []
+    criticism of it is protected expression); and what a letter to the poster needs that the
+    case does not yet give it."""
+    notes: list[str] = []
+    to_poster = [l for l in letters if l.spec.to is Recipient.POSTER]
+    for letter in to_poster:
+        posts = [facts.case.post(pid) for pid in letter.posts]
+        if letter.kind == kinds.WARNING.name and not letter.overrides and mild_case(posts):
+            named = [p for p in posts if not criticism_only(p)]
+            names = _individual_names(named)
+            naming = f" naming {_and(names)}" if names else ""
+            notes.append(f"{_ids(named or posts)}: criticism of the school{naming}; consider "
+                         "whether a formal warning is proportionate \u2014 a concern letter may be "
+                         "enough (override: exclude warning, include concern)")
+    seen: set[str] = set()
+    for letter in to_poster:
+        for pid in letter.posts:
+            post = facts.case.post(pid)
+            if pid in seen:
+                continue
+            seen.add(pid)
+            if criticism_only(post) and letter.kind in (kinds.CONCERN.name, kinds.WARNING.name):
+                notes.append(f"{pid} is criticism of the school, which is protected expression; "
+                             "consider answering the concern itself or pointing to the "
+                             "complaints procedure (the letter to the poster invites them to "
+                             "raise it directly and does not ask for its removal)")
+            if "personal_information" in post.concerns and not post.private_details:
+                notes.append(f"record private_details for {pid}: until then the letters to the "
+                             "poster do not quote it (it contains personal information)")
+    for letter in to_poster:
+        if letter.kind == kinds.PREMISES_NOTICE.name and not any(
+                o.until for o in facts.case.overrides
+                if o.letter == letter.kind and o.action == "include"):
+            notes.append("state the period of the bar: add `until: YYYY-MM-DD` to the override "
+                         "that includes premises_notice (without it the letter gives twelve "
+                         "weeks from its date)")
+    return notes
 
 
 def notice_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from pipeline import kinds
 from pipeline.case.model import Case
 from pipeline.kinds import Kind, Recipient
 
@@ -49,9 +50,73 @@ BASE: dict[str, Any] = {
 
 Variant = Callable[[dict[str, Any]], dict[str, Any]]
 
+
+# --- letters to the poster ---------------------------------------------------------------------
+
+
+def _poster_whatsapp(case: dict[str, Any]) -> dict[str, Any]:
+    """A teacher's home address in a WhatsApp group, no history: an urgent warning at once, the
+    withdrawal asked for in the group, the group's admin asked to remove it."""
+    case["posts"] = [{
+        "id": "P1", "platform": "whatsapp", "posted": date(2026, 11, 5), "visibility": "group",
+        "text": "Mr Teacher lives at 1 Example Close, go and tell him what you think.",
+        "concerns": ["personal_information", "names_staff"],
+        "group": {"name": "Year 4 parents", "admin": "Mrs A Admin"},
+        "private_details": [{"text": "1 Example Close", "kind": "home address",
+                             "person": "Mr A Teacher"}],
+        "about": [{"role": "staff", "name": "Mr A Teacher"}]}]
+    case["history"], case["police"] = [], None
+    return case
+
+
+def _poster_mild(case: dict[str, Any]) -> dict[str, Any]:
+    """A grumble naming a teacher, refused at a meeting: the warning the rules plan is written as
+    proportionately as a concern letter, and an override gives its reason."""
+    case["posts"] = [{
+        "id": "P1", "platform": "facebook", "url": "https://www.facebook.com/jane.doe.77/posts/3",
+        "posted": date(2026, 10, 30), "text": "Homework from Mr Teacher is far too much.",
+        "concerns": ["complaint", "names_staff"],
+        "about": [{"role": "staff", "name": "Mr A Teacher"}, {"role": "school"}]}]
+    case["police"] = None
+    case["overrides"] = [{"letter": kinds.WARNING.name, "action": "include",
+                          "reason": "Mrs Doe has been asked twice and has posted again."}]
+    return case
+
+
+def _poster_criticism(case: dict[str, Any]) -> dict[str, Any]:
+    """Criticism of the school naming no one: the concern letter invites the parent to raise it
+    directly and asks for nothing to be removed."""
+    case["posts"] = [{
+        "id": "P1", "platform": "facebook", "url": "https://www.facebook.com/jane.doe.77/posts/4",
+        "posted": date(2026, 10, 30), "text": "The school's new lunch times are a shambles.",
+        "concerns": ["negative_comment"], "about": [{"role": "school"}]}]
+    case["history"], case["police"] = [], None
+    return case
+
+
+def _poster_threat(case: dict[str, Any]) -> dict[str, Any]:
+    """A threat by a relative, the police told and content for the school to say so, and a bar
+    from the premises decided by override with its end date."""
+    case["poster"]["relationship"] = "relative"
+    case["poster"]["children"] = [{"name": "Sam Doe", "class": "Year 4"},
+                                  {"name": "Ali Doe", "class": "Year 1"}]
+    case["posts"] = [{
+        "id": "P1", "platform": "x", "url": "https://x.com/janedoe/status/1",
+        "posted": date(2026, 11, 5), "text": "Mr Teacher had better watch out at the gate.",
+        "concerns": ["threat_of_violence", "names_staff"],
+        "about": [{"role": "staff", "name": "Mr A Teacher"}]}]
+    case["history"] = []
+    case["police"] = {"crime_reference": "CR-1234/26", "force": "Cheshire Constabulary",
+                      "told": date(2026, 11, 5), "may_tell_poster": date(2026, 11, 6)}
+    case["overrides"] = [{"letter": kinds.PREMISES_NOTICE.name, "action": "include",
+                          "reason": "Mr Teacher and the gate staff feel threatened.",
+                          "until": date(2027, 2, 12)}]
+    return case
+
+
 # Variants by the recipient whose letters need them; each takes a copy of BASE and changes it.
 VARIANTS: dict[Recipient, list[Variant]] = {
-    Recipient.POSTER: [],
+    Recipient.POSTER: [_poster_whatsapp, _poster_mild, _poster_criticism, _poster_threat],
     Recipient.PLATFORM: [],
     Recipient.POLICE: [],
     Recipient.ADVISERS: [],

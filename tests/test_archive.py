@@ -216,9 +216,9 @@ def _edited_template(tmp_path: Path, repo: Path) -> Path:
     with zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as zf:
         for info, data in parts:
             if info.filename == "word/document.xml":
-                old = b"I would much rather talk this through"
+                old = b"I would much rather hear about it directly"
                 assert data.count(old) == 1
-                data = data.replace(old, b"I would far rather talk this through")
+                data = data.replace(old, b"I would far rather hear about it directly")
             zf.writestr(info, data)
     return folder
 

@@ -449,10 +449,11 @@ def test_a_character_word_cannot_hold_is_refused(before, bad, after):
 
 def quote_paragraphs(data: bytes) -> list[str]:
     """The text of each quoted post: the Quote paragraph after a post's lead-in ("On ... you
-    posted the following on ..."), as python-docx reads it (<w:br/> "\\n", <w:tab/> "\\t")."""
+    posted ... on Facebook (URL):"), as python-docx reads it (<w:br/> "\\n", <w:tab/> "\\t")."""
     paragraphs = docx.Document(io.BytesIO(data)).paragraphs
     return [quote.text for lead_in, quote in zip(paragraphs, paragraphs[1:])
-            if "you posted the following on" in lead_in.text and quote.style.name == "Quote"]
+            if lead_in.style.name == "Lead In" and " you posted " in lead_in.text
+            and quote.style.name == "Quote"]
 
 
 def render_concern(case: Case) -> bytes:

@@ -420,9 +420,9 @@ def test_access_restriction_names_its_start_and_how_to_ask_for_a_review(
     text = document_text(the_letter(out, "BPS-2026-007", "access_restriction"))
 
     start = long_date(PINNED)  # the restriction starts on the letter's date
-    assert f"restrict your access to {school.forum_name} from {start}" in text
-    assert "Asking for a review" in text
-    [how] = [line for line in text.splitlines() if "write to the Headteacher" in line]
+    assert f"suspend your account on {school.forum_name} from {start} until " in text
+    assert "Asking me to review this decision" in text
+    [how] = [line for line in text.splitlines() if "please write to me at the school" in line]
     assert school.email in how and "giving your reasons" in how
 
 

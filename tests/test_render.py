@@ -254,7 +254,7 @@ def test_salutation_defaults_to_the_posters_name(tmp_path, write_case, base_case
 def test_date_reference_and_subject(concern_letter):
     paragraphs = body_paragraphs(concern_letter)
     assert paragraphs[:2] == ["Our reference: T-001/01", "1 December 2026"]
-    assert "Social media post about the school" in paragraphs
+    assert "Your post on Facebook on 30 October 2026" in paragraphs  # the subject line
     footer = footer_text(concern_letter)
     assert "Private and confidential" in footer and "T-001/01" in footer
 
@@ -303,7 +303,8 @@ EXPECTED_SAMPLE_LETTERS = {
     "BPS-2026-016": ["BPS-2026-016-01-warning.docx",  # a home address: urgent
                      "BPS-2026-016-02-host_takedown-whatsapp.docx",
                      "BPS-2026-016-03-police_referral.docx"],
-    "BPS-2026-018": ["BPS-2026-018-01-warning.docx"],
+    # Criticism naming a cook: the school excludes the warning and sends a letter of concern.
+    "BPS-2026-018": ["BPS-2026-018-01-concern.docx"],
     "BPS-2026-020": [],  # the poster agreed to remove the posts: nothing is due yet
     "BPS-2026-021": ["BPS-2026-021-01-host_takedown-instagram.docx",  # warning ignored
                      "BPS-2026-021-02-legal_referral.docx"],

@@ -778,7 +778,7 @@ def test_a_template_failing_at_run_time_is_reported_without_a_traceback(tmp_path
            lambda d: reword(paragraph(d, "Thank you for taking"),
                             "Thank you. {{ posts[0].text.foo.bar }}"))
     concern_case = repo / "data" / "cases" / "BPS-2026-004.yaml"
-    warning_case = repo / "data" / "cases" / "BPS-2026-018.yaml"
+    warning_case = repo / "data" / "cases" / "BPS-2026-025.yaml"
     out = tmp_path / "out"
 
     result = run("draft", concern_case, warning_case, "--templates", folder, "--out", out,
@@ -791,7 +791,7 @@ def test_a_template_failing_at_run_time_is_reported_without_a_traceback(tmp_path
                               "(concern): body: uses '.foo', which this letter does not provide")
     assert "near the paragraph: 'Thank you. {{ posts[0].text.foo.bar }}'" in problem
     assert case_folder_files(out, "BPS-2026-004") == []
-    assert case_folder_files(out, "BPS-2026-018") == ["BPS-2026-018-01-warning.docx",
+    assert case_folder_files(out, "BPS-2026-025") == ["BPS-2026-025-01-warning.docx",
                                                       "manifest.json"]
     assert result.stdout.endswith("2 cases: 1 letter written, 0 unchanged, 0 invalid, "
                                   "1 failed.\n")
