@@ -57,7 +57,7 @@ def who(by: str | None, school: School, *, to_poster: bool) -> str:
         return "the school"
     titled = by.split()[0].rstrip(".") in TITLES
     named = by if titled else f"the {by}"
-    return (f"my colleague {named}," if titled else f"my colleague, {named},") if to_poster \
+    return (f"my colleague {named}" if titled else f"my colleague, {named},") if to_poster \
         else named
 
 

@@ -524,7 +524,7 @@ class Writer:
                 continue
             said = story.history_sentence(state, self.facts, self.school)
             if said:
-                lines.append(_named_colleague(said, step.by))
+                lines.append(said)
         first = self.facts.first_step_date()
         if first is not None and lines:
             later = _sorted([p for p in self.case.posts if day_of(p.posted) > first])
@@ -591,14 +591,6 @@ class Writer:
         return out
 
 
-def _named_colleague(text: str, by: str | None) -> str:
-    """'my colleague Mr B Jones met you': a colleague named, not described, takes no commas
-    (story.who writes 'my colleague Mr B Jones,' for both)."""
-    if by and by.split()[0].rstrip(".") in TITLES:
-        return text.replace(f"my colleague {by}, ", f"my colleague {by} ")
-    return text
-
-
 def _article(kind: str) -> str:
     """'a home address', 'an email address'; a plural ('personal details') has none."""
     if kind.endswith("s") and not kind.endswith("ss"):
@@ -647,7 +639,7 @@ def _concern(ctx: dict[str, Any], src: LetterSource) -> None:
     if meeting is not None:
         who = story.who(meeting.by, w.school, to_poster=True)
         met = ({"I": "me", "the school": "us"}.get(who)
-               or _named_colleague(f"{who} ", meeting.by).rstrip())
+               or who)
         if meeting.method == "phone":
             opening = f"Thank you for speaking to {met} on {long_date(meeting.date)}."
         else:
@@ -755,7 +747,7 @@ def _first_contact(w: Writer) -> str:
         return f"our {talk} on {when}"
     if not step.by:
         return f"the school\u2019s {talk} with you on {when}"
-    colleague = _named_colleague(story.who(step.by, w.school, to_poster=True) + " ", step.by)
+    colleague = story.who(step.by, w.school, to_poster=True) + " "
     return f"your {talk} with {colleague}on {when}"
 
 
