@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from pipeline.case.model import Case
-from pipeline.kinds import Kind, Recipient
+from pipeline.kinds import HOST_TAKEDOWN, POLICE_REFERRAL, Kind, Recipient
 
 LETTER_DATE = date(2026, 11, 6)
 
@@ -72,9 +72,9 @@ def _police_further(case: dict[str, Any]) -> dict[str, Any]:
                    report_reference=None, checked=None, url="https://x.com/janedoe77/status/1")
     case["posts"] = [_RACIST_P3, earlier]
     case["history"] = [
-        {"date": date(2026, 10, 21), "step": "police_referral", "outcome": "pending",
+        {"date": date(2026, 10, 21), "step": POLICE_REFERRAL.step, "outcome": "pending",
          "by": "Headteacher", "posts": ["P4"], "reference": "BPS-2026-099/01"},
-        {"date": date(2026, 10, 21), "step": "host_takedown", "outcome": "removed",
+        {"date": date(2026, 10, 21), "step": HOST_TAKEDOWN.step, "outcome": "removed",
          "by": "Office Manager", "posts": ["P4"], "report_reference": "X-112233"}]
     case["police"] = {"crime_reference": "CR-1234/26", "incident_number": "INC-0042",
                       "told": date(2026, 11, 5), "officer": "PC 1234 Smith",
@@ -107,7 +107,7 @@ def _police_whatsapp(case: dict[str, Any]) -> dict[str, Any]:
         "about": [{"role": "staff", "name": "Mr A Teacher"}]}]
     case["history"] = []
     case["police"] = {"hold_letters": True}
-    case["overrides"] = [{"letter": "police_referral", "action": "include",
+    case["overrides"] = [{"letter": POLICE_REFERRAL.name, "action": "include",
                           "reason": "Mr Teacher fears for his safety at home."}]
     case["actions"] = [{"action": "support_staff", "date": date(2026, 11, 5)}]
     return case

@@ -27,9 +27,10 @@ from pipeline.case.model import HistoryStep, Person, Post
 from pipeline.dates import day_of, long_date, uk_time
 from pipeline.directory import Directory, PlatformEntry, load_directory
 from pipeline.docx.images import EMU_PER_CM, EvidenceImage
+from pipeline.letter.names import initials
 from pipeline.letter.parts import LetterSource, evidence_image, post_fields
 from pipeline.letter.story import handle_of, is_signatory, keep_together
-from pipeline.letter.words import TITLES, initials, join
+from pipeline.letter.words import TITLES, join
 from pipeline.offences import OffenceMention, PostFacts, offences_for
 from pipeline.platforms import platform_info
 from pipeline.policy import StepState
@@ -487,7 +488,12 @@ class _Writer:
                 said += f" It is about {about}."
             if post.reach:
                 said += f" {self.scrub(post.reach).rstrip('.')}."
-            said += f" {self.status(post)} The full text is in the evidence log."
+            if "personal_information" in post.concerns and not post.private_details:
+                said += (f" {self.status(post)} Its text is not reproduced because it contains "
+                         "personal information; the unredacted original is available to the "
+                         "investigating officer.")
+            else:
+                said += f" {self.status(post)} The full text is in the evidence log."
             out.append(said)
         return out
 
@@ -654,7 +660,8 @@ class _Writer:
             else:
                 out.append(
                     f"The school\u2019s {letters} to {self.poster_short} "
-                    f"{'do' if len(to_poster) > 1 else 'does'} not mention this referral. Please tell me if you would rather the school did not write to "
+                    f"{'do' if len(to_poster) > 1 else 'does'} not mention this referral. "
+                    "Please tell me if you would rather the school did not write to "
                     f"{self.poster_short} yet, or if you are content for the school to say that "
                     "the matter has been reported.")
         return out
@@ -795,12 +802,12 @@ class _Writer:
             said.append(f"Screenshot{'s' if len(shown) > 1 else ''} of {join(shown)} follow"
                         f"{'' if len(shown) > 1 else 's'} the log.")
         if withheld:
-            said.append(f"The screenshot{'s' if len(withheld) > 1 else ''} of {join(withheld)} "
-                        f"{'name' if len(withheld) > 1 else 'names'} a pupil and {'are' if len(withheld) > 1 else 'is'} "
-                        "not sent with this letter; the school holds "
-                        f"{'them' if len(withheld) > 1 else 'it'} and will make "
-                        f"{'them' if len(withheld) > 1 else 'it'} available to the "
-                        "investigating officer.")
+            many = len(withheld) > 1
+            said.append(f"The screenshot{'s' if many else ''} of {join(withheld)} "
+                        f"{'name' if many else 'names'} a pupil and {'are' if many else 'is'} not "
+                        f"sent with this letter; the school holds {'them' if many else 'it'} and "
+                        f"will make {'them' if many else 'it'} available to the investigating "
+                        "officer.")
         if none:
             ids = join([p.id for p in none])
             ids = _join_or([p.id for p in none])
