@@ -36,7 +36,7 @@ FILE_NAME = re.compile(r"(?P<case>[A-Za-z0-9_-]+?)-(?P<number>\d{2})-(?P<kind>"
                        + "|".join(KINDS) + r")(?:-(?P<platform>[a-z_]+))?\.docx")
 SAMPLE_CASES = sorted((Path(__file__).resolve().parent.parent / "data" / "cases").glob("*.yaml"))
 EVIDENCE_LOG_COLUMNS = ["Post", "Posted", "Platform and account", "Full web address",
-                        "Content as posted", "Captured by and when", "Screenshot and SHA-256",
+                        "Content as posted", "Captured by and when", "Screenshot and\nSHA-256",
                         "Status", "Report and crime refs"]
 # References are printed so that they never break across lines: no-break spaces and hyphens,
 # and a word joiner either side of '/'. A reader (and these tests) reads them back as typed.
@@ -558,7 +558,7 @@ def test_each_screenshot_is_captioned_by_its_number_not_its_file(sample_run):
 def test_a_post_without_a_screenshot_says_none_is_held(sample_run):
     letter = one_letter(sample_run.out, "BPS-2026-011", "police_referral")
     (log,) = tables(letter)
-    assert dict(zip(log[0], log[1]))["Screenshot and SHA-256"] == \
+    assert dict(zip(log[0], log[1]))["Screenshot and\nSHA-256"] == \
         "None held: text recorded by Headteacher"
     text = docx_text(letter)
     assert "The school holds no screenshot of the post" in text
