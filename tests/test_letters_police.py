@@ -443,3 +443,14 @@ def test_a_pupils_name_in_any_field_is_initials(template):
                                   "statement."}])
     text = text_of(render(referral(case_with(posts=[post])), template))
     assert "Toby" not in text and "[T.Q.]" in text
+
+
+def test_the_lado_is_mentioned_only_when_the_consultation_is_recorded():
+    post = dict(BASE["posts"][0], text="Mr Vance hurts the children in his class.",
+                concerns=["allegation_of_harm", "threat_of_violence"])
+    assert "designated officer" not in " ".join(
+        referral(case_with(posts=[post]))["referral"]["safeguarding"])
+    done = case_with(posts=[post], actions=[{"action": "consult_lado",
+                                             "date": date(2026, 11, 21), "posts": ["P1"]}])
+    assert "The allegation about Mr R Vance in P1 was referred to the local authority " \
+           "designated officer on 21 November 2026." in referral(done)["referral"]["safeguarding"]

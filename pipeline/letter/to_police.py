@@ -710,15 +710,9 @@ class _Writer:
             named = join([i.name for i in individuals([post], self.src)]) or "a member of staff"
             lado = [a for a in self.case.actions if a.action == actions.CONSULT_LADO.id
                     and a.covers(post.id)]
-            planned = self.src.plan is not None and any(
-                a.action == actions.CONSULT_LADO.id and post.id in a.posts
-                for a in self.src.plan.actions)
-            if lado:
+            if lado:  # said only when recorded (spec 1.7)
                 out.append(f"The allegation about {named} in {post.id} was referred to the local "
                            f"authority designated officer on {long_date(lado[0].date)}.")
-            elif planned:
-                out.append(f"The school is referring the allegation about {named} in {post.id} "
-                           "to the local authority designated officer.")
         return out
 
     # -- the platform
