@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline import kinds
 from pipeline.case.model import Case
-from pipeline.kinds import Kind, Recipient
+from pipeline.kinds import HOST_TAKEDOWN, POLICE_REFERRAL, Kind, Recipient
 
 LETTER_DATE = date(2026, 11, 6)
 
@@ -114,11 +114,85 @@ def _poster_threat(case: dict[str, Any]) -> dict[str, Any]:
     return case
 
 
+
+# --- the police letter's variants (letter-spec section 6.2) --------------------------------------
+
+_RACIST_P3 = {
+    "id": "P3", "platform": "x", "url": "https://x.com/janedoe77/status/1843920571264820736",
+    "posted": date(2026, 11, 4), "captured": date(2026, 11, 5), "captured_by": "Headteacher",
+    "visibility": "public", "text": "That family again. Go back where you came from.",
+    "concerns": ["racist", "harassment"], "evidence": "evidence/BPS-2026-099-P3.png",
+    "evidence_redacted": True, "evidence_original": "School office safe, envelope 3",
+    "checked": date(2026, 11, 5), "report_reference": "X-778899",
+    "about": [{"role": "parent", "name": "Mr and Mrs K Family",
+               "wishes": "Mr and Mrs Family want the police to act and will give statements."}]}
+
+
+def _police_further(case: dict[str, Any]) -> dict[str, Any]:
+    """A further referral: an earlier racist post referred (crime reference, incident number,
+    officer), a new one about the same family on another day (a course of conduct)."""
+    earlier = dict(_RACIST_P3, id="P4", posted=date(2026, 10, 20), captured=date(2026, 10, 20),
+                   status="removed", text="That family should go home.", concerns=["racist"],
+                   evidence=None, evidence_redacted=False, evidence_original=None,
+                   report_reference=None, checked=None, url="https://x.com/janedoe77/status/1")
+    case["posts"] = [_RACIST_P3, earlier]
+    case["history"] = [
+        {"date": date(2026, 10, 21), "step": POLICE_REFERRAL.step, "outcome": "pending",
+         "by": "Headteacher", "posts": ["P4"], "reference": "BPS-2026-099/01"},
+        {"date": date(2026, 10, 21), "step": HOST_TAKEDOWN.step, "outcome": "removed",
+         "by": "Office Manager", "posts": ["P4"], "report_reference": "X-112233"}]
+    case["police"] = {"crime_reference": "CR-1234/26", "incident_number": "INC-0042",
+                      "told": date(2026, 11, 5), "officer": "PC 1234 Smith",
+                      "force": "Cheshire Constabulary"}
+    case["actions"] = [{"action": "call_police", "date": date(2026, 11, 5), "by": "Headteacher"},
+                       {"action": "tell_dsl", "date": date(2026, 11, 5), "posts": ["P3"]}]
+    return case
+
+
+def _police_single_racist(case: dict[str, Any]) -> dict[str, Any]:
+    """One racist post, removed, with no history: Communications Act 2003 s127(1)."""
+    case["posts"] = [dict(_RACIST_P3, id="P1", status="removed", concerns=["racist"],
+                          evidence=None, evidence_redacted=False, evidence_original=None)]
+    case["history"], case["police"] = [], None
+    return case
+
+
+def _police_whatsapp(case: dict[str, Any]) -> dict[str, Any]:
+    """A WhatsApp message giving a teacher's home address, referred by the Headteacher's
+    decision; the police asked the school to hold its letters to the poster."""
+    case["posts"] = [{
+        "id": "P1", "platform": "whatsapp", "posted": date(2026, 11, 4),
+        "captured": date(2026, 11, 4), "captured_by": "Headteacher", "visibility": "group",
+        "text": "Mr Teacher lives at 1 High Street if anyone wants a word.",
+        "concerns": ["personal_information", "names_staff"],
+        "group": {"name": "Year 4 parents", "admin": "Mrs A Admin"},
+        "private_details": [{"text": "1 High Street", "kind": "home address",
+                             "person": "Mr A Teacher"}],
+        "evidence": "evidence/BPS-2026-099-P1.png",
+        "about": [{"role": "staff", "name": "Mr A Teacher"}]}]
+    case["history"] = []
+    case["police"] = {"hold_letters": True}
+    case["overrides"] = [{"letter": POLICE_REFERRAL.name, "action": "include",
+                          "reason": "Mr Teacher fears for his safety at home."}]
+    case["actions"] = [{"action": "support_staff", "date": date(2026, 11, 5)}]
+    return case
+
+
+def _police_anonymous(case: dict[str, Any]) -> dict[str, Any]:
+    """An account the school cannot put a name to, threatening a member of staff."""
+    case["poster"] = {"name": "Unknown", "identified": False}
+    case["posts"] = [dict(_RACIST_P3, id="P1", concerns=["threat_of_violence"],
+                          text="Mr Teacher had better watch himself.",
+                          about=[{"role": "staff", "name": "Mr A Teacher"}])]
+    case["history"], case["police"] = [], None
+    return case
+
 # Variants by the recipient whose letters need them; each takes a copy of BASE and changes it.
 VARIANTS: dict[Recipient, list[Variant]] = {
     Recipient.POSTER: [_poster_whatsapp, _poster_mild, _poster_criticism, _poster_threat],
     Recipient.PLATFORM: [],
-    Recipient.POLICE: [],
+    Recipient.POLICE: [_police_further, _police_single_racist, _police_whatsapp,
+                       _police_anonymous],
     Recipient.ADVISERS: [],
 }
 

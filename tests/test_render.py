@@ -35,8 +35,16 @@ KINDS = ("concern", "warning", "host_takedown", "police_referral", "legal_referr
 FILE_NAME = re.compile(r"(?P<case>[A-Za-z0-9_-]+?)-(?P<number>\d{2})-(?P<kind>"
                        + "|".join(KINDS) + r")(?:-(?P<platform>[a-z_]+))?\.docx")
 SAMPLE_CASES = sorted((Path(__file__).resolve().parent.parent / "data" / "cases").glob("*.yaml"))
-EVIDENCE_LOG_COLUMNS = ["Post", "Date and time posted", "Platform", "Full URL", "Account",
-                        "Content", "Captured by and when", "Screenshot", "Status"]
+EVIDENCE_LOG_COLUMNS = ["Post", "Posted", "Platform and account", "Full web address",
+                        "Content as posted", "Captured by and when", "Screenshot and\nSHA-256",
+                        "Status", "Report and crime refs"]
+# References are printed so that they never break across lines: no-break spaces and hyphens,
+# and a word joiner either side of '/'. A reader (and these tests) reads them back as typed.
+UNBREAKABLE = str.maketrans({"\u00a0": " ", "\u2011": "-", "\u2060": None})
+
+
+def plain(text: str) -> str:
+    return text.translate(UNBREAKABLE)
 
 
 # --- reading a letter back ---------------------------------------------------------------------
@@ -215,7 +223,7 @@ def test_hostile_post_fills_its_evidence_log_cell_exactly(tmp_path, write_case,
     out = tmp_path / "out"
     drafted(draft(write_case(tmp_path, serious), out), out)
     (log,) = tables(one_letter(out, "T-001", "police_referral"))
-    content = dict(zip(log[0], log[1]))["Content"]
+    content = dict(zip(log[0], log[1]))["Content as posted"]
     assert content == QUOTED_POST
 
 
@@ -402,26 +410,29 @@ def test_police_referral_has_the_evidence_log_and_the_crime_reference(sample_run
     letter = one_letter(sample_run.out, "BPS-2026-024", "police_referral")
     (log,) = tables(letter)
     assert log[0] == EVIDENCE_LOG_COLUMNS
-    row = dict(zip(log[0], log[1]))
-    assert row["Post"] == "P2"  # the further referral: the post not yet referred
-    assert row["Date and time posted"] == "28 November 2026 at 23:05"
-    assert row["Platform"] == "Facebook"
-    assert row["Full URL"] == "https://www.facebook.com/dean.hulme.5/posts/1223344556677889"
-    assert "CR-0912/26" in row["Status"]
-    assert len(log) == 2  # one post, one row
-    assert "CR-0912/26" in docx_text(letter)
+    # The further referral logs the new post and, before it, the post referred in October
+    # (letter-spec 11.2: the earlier posts with their crime reference).
+    assert [row[0] for row in log[1:]] == ["P1", "P2"]
+    row = dict(zip(log[0], log[2]))
+    assert row["Posted"] == "28 November 2026 at 23:05"
+    assert row["Platform and account"] == "Facebook\nDean Hulme"
+    assert row["Full web address"] == \
+        "https://www.facebook.com/dean.hulme.5/posts/1223344556677889"
+    assert plain(row["Report and crime refs"]) == "Crime: CR-0912/26"
+    assert row["Status"] == "Live"
+    assert "CR-0912/26" in plain(docx_text(letter))
 
 
 def test_police_referral_without_a_crime_reference_gives_none(sample_run):
     letter = one_letter(sample_run.out, "BPS-2026-012", "police_referral")
-    assert "CR-" not in docx_text(letter)
+    assert "CR-" not in plain(docx_text(letter))
     (log,) = tables(letter)
-    assert dict(zip(log[0], log[1]))["Status"] == "removed"
+    assert dict(zip(log[0], log[1]))["Status"] == "Removed by 25 November 2026"
 
 
 def test_police_referral_for_a_whatsapp_message_says_it_has_no_url(sample_run):
     (log,) = tables(one_letter(sample_run.out, "BPS-2026-016", "police_referral"))
-    assert "http" not in dict(zip(log[0], log[1]))["Full URL"]
+    assert "http" not in dict(zip(log[0], log[1]))["Full web address"]
 
 
 def test_legal_referral_is_addressed_to_the_advisers(sample_run, school):
@@ -540,16 +551,19 @@ def test_each_screenshot_is_captioned_by_its_number_not_its_file(sample_run):
     letter = one_letter(sample_run.out, "BPS-2026-009", "police_referral")
     paragraphs = body_paragraphs(letter)
     for n in (1, 2):  # the sample's screenshots are filed redacted (evidence_redacted: true)
-        assert (f"Screenshot of P{n} (screenshot {n}, a redacted copy with pupils' names "
-                "obscured)") in paragraphs
+        assert any(p.startswith(f"P{n}: screenshot {n}, a redacted copy with pupils' names "
+                                "obscured, taken by ") for p in paragraphs)
     assert "BPS-2026-009-P1.png" not in xml_strings(letter)  # nor in image descriptions
 
 
 def test_a_post_without_a_screenshot_says_none_is_held(sample_run):
     letter = one_letter(sample_run.out, "BPS-2026-011", "police_referral")
-    paragraphs = body_paragraphs(letter)
-    assert "Screenshot of P1: no screenshot held" in paragraphs
-    assert "Screenshot of P1 (none)" not in paragraphs
+    (log,) = tables(letter)
+    assert dict(zip(log[0], log[1]))["Screenshot and\nSHA-256"] == \
+        "None held: text recorded by Headteacher"
+    text = docx_text(letter)
+    assert "The school holds no screenshot of the post" in text
+    assert "follow the log" not in text and "follows the log" not in text
 
 
 # --- every letter is a sound Word package --------------------------------------------------------
@@ -620,7 +634,9 @@ def test_police_subject_names_the_school_in_the_profile(tmp_path, runner, school
     drafted(result, out)
     letter = one_letter(out, "T-001", "police_referral")
     assert header_text(letter).startswith("Alderley Primary School\n")  # the profile is used
-    assert "Referral: online posts about Alderley Primary School" in body_paragraphs(letter)
+    assert any(p.startswith("I am the Headteacher of Alderley Primary School.")
+               for p in body_paragraphs(letter))
+    assert "Bexton Primary" not in docx_text(letter)
 
 
 # --- re-drafting never changes a letter already written (the PDF copy: test_pdf.py) --------------

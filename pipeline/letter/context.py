@@ -86,7 +86,8 @@ def build_context(letter: PlannedLetter, case: Case, school: School, meta: Lette
         kind.build(ctx, LetterSource(letter, case, school, meta, posts, redact, case_dir,
                                      plan=plan, siblings=siblings, archive=archive,
                                      today=today))
-    ctx["letter"]["subject"] = redact(kind.subject.format(
+    # A builder may write the subject itself (it knows what happened); else the kind's line.
+    ctx["letter"]["subject"] = ctx["letter"]["subject"] or redact(kind.subject.format(
         s="s" if len(posts) > 1 else "", platform=post_ctx[0]["platform"] if post_ctx else "",
         site=ctx.get("restriction", {}).get("site", ""), school=school.name))
     return ctx

@@ -1,65 +1,1049 @@
-"""Letters to the police: the referral and its evidence log."""
+"""Letters to the police: the referral and its evidence log (letter-spec section 6 and 11).
+
+The referral tells an officer what the police ask for (REFERENCE.md: "Police forces ask for"):
+who posted what and when, the account, the poster's address, what the school has already done,
+which offences the school thinks *may* apply (pipeline/offences.py, over every post in the
+case, so a course of conduct counts posts removed or referred before), what the people affected
+want, the crime reference and incident number, the platform's references and how to have the
+platform preserve its records, and the evidence with each screenshot's SHA-256.
+
+Every sentence here states only what a case field, the plan or the platform directory records
+(spec 1.7). Case text passes through the Redactor: pupils by initials, and a member of staff's
+private details (a home address) never repeated, whatever field they turn up in.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from pipeline import kinds
-from pipeline.dates import day_of
-from pipeline.letter.parts import LetterSource, evidence_image
-from pipeline.letter.words import number
+from pipeline import actions, kinds
+from pipeline.case.load import evidence_path
+from pipeline.case.model import HistoryStep, Person, Post
+from pipeline.dates import day_of, long_date, uk_time
+from pipeline.directory import Directory, PlatformEntry, load_directory
+from pipeline.docx.images import EMU_PER_CM, EvidenceImage
+from pipeline.letter.names import initials
+from pipeline.letter.parts import LetterSource, evidence_image, post_fields
+from pipeline.letter.story import handle_of, is_signatory, keep_together
+from pipeline.letter.words import TITLES, join
+from pipeline.offences import OffenceMention, PostFacts, offences_for
+from pipeline.platforms import platform_info
+from pipeline.policy import StepState
 
-# --- to the police ------------------------------------------------------------------------------
+WORD_JOINER = "\u2060"
+ZWSP = "\u200b"  # a place a line may break, invisibly (between the SHA-256's groups)
 
-_OFFENCES: tuple[tuple[str, str], ...] = (
-    ("threat_of_violence",
-     "A post threatens violence against an identifiable person (Malicious Communications Act "
-     "1988 s1; Online Safety Act 2023 s181, threatening communications)."),
-    ("racist",
-     "A post has a racial element (Crime and Disorder Act 1998 ss28 and 32, racially or "
-     "religiously aggravated offences)."),
-    ("grossly_obscene",
-     "A post is grossly offensive or obscene (Malicious Communications Act 1988 s1; "
-     "Communications Act 2003 s127)."),
-)
+# The concerns that, present in any post the letter covers, make the subject's offence noun
+# (spec 6.3), first match wins.
+ALLEGING = frozenset({"allegation", "allegation_of_harm", "defamatory"})
+SPECIAL_CATEGORY = frozenset({"racist"})  # racial or ethnic origin (UK GDPR Art 9)
+
+# A landscape page of the annex has about 15 cm under the letterhead: a tall phone screenshot
+# is scaled to fit it (the caption above it must stay on the same page).
+ANNEX_IMAGE_HEIGHT_CM = 13.5
+ANNEX_IMAGE_WIDTH_CM = 24.0
+
+RELATIONSHIP_WORDS = {
+    "parent": ("the parent of a pupil at the school", "the parent of pupils at the school"),
+    "carer": ("the carer of a pupil at the school", "the carer of pupils at the school"),
+    "relative": ("a relative of a pupil at the school", "a relative of pupils at the school"),
+    "associated": ("a person associated with the school", "a person associated with the school"),
+}
 
 
-def _harassment(occasions: int) -> str:
-    if occasions >= 2:
-        return ("Harassment: the posts repeatedly target identifiable people "
-                f"({number(occasions)} occasions so far), which may be a course of conduct "
-                "under the Protection from Harassment Act 1997 s2.")
-    return ("The post is part of what the school considers harassment; so far it has recorded "
-            "one occasion, and a course of conduct under the Protection from Harassment Act "
-            "1997 needs two or more.")
+def unbroken(text: str) -> str:
+    """A reference or telephone number that must not break across lines: no-break spaces and
+    hyphens, and a word joiner either side of each '/'. Undo the three and the text is as
+    written."""
+    return keep_together(text).replace("/", f"{WORD_JOINER}/{WORD_JOINER}")
+
+
+# --- people ------------------------------------------------------------------------------------
+
+
+def _is_family(name: str) -> bool:
+    return " and " in f" {name} " or "&" in name
+
+
+def short_name(name: str) -> str:
+    """'Mr T Riley' -> 'Mr Riley'; 'Mr and Mrs A Nowak' -> 'Mr and Mrs Nowak'; a name without a
+    title is kept as written."""
+    words = name.split()
+    if not words or words[0].rstrip(".") not in TITLES:
+        return name
+    if _is_family(name):
+        return " ".join(w for w in words if not _initial(w))
+    if len(words) > 2:
+        return f"{words[0]} {words[-1]}"
+    return name
+
+
+def _initial(word: str) -> bool:
+    return len(word.rstrip(".")) == 1 and word[0].isalpha() and word[0].isupper()
+
+
+@dataclass(frozen=True)
+class Individual:
+    """Someone a post is about, as this letter names them."""
+
+    key: str
+    name: str  # as recorded (a pupil: initials in brackets)
+    short: str  # title and surname (a pupil: initials)
+    role: str
+    person: Person
+
+    @property
+    def plural(self) -> bool:
+        return self.role != "pupil" and _is_family(self.person.name or "")
+
+    @property
+    def role_words(self) -> str:
+        if self.role == "parent":
+            return "a family at the school" if self.plural else "a parent at the school"
+        return {"staff": "a member of staff", "governor": "a governor",
+                "pupil": "a pupil"}[self.role]
+
+
+def _individual(person: Person, src: LetterSource) -> Individual | None:
+    if person.role == "school" or not person.name:
+        return None
+    key = " ".join(person.name.split()).casefold()
+    if person.role == "pupil":
+        shown = f"[{initials(person.name) or '?'}]"
+        return Individual(key, shown, shown, "pupil", person)
+    name = src.redact(person.name)
+    return Individual(key, name, src.redact(short_name(person.name)), person.role, person)
+
+
+def individuals(posts: list[Post], src: LetterSource) -> list[Individual]:
+    """The individuals the posts are about, once each, in the order first met."""
+    seen: dict[str, Individual] = {}
+    for post in posts:
+        for person in post.about:
+            found = _individual(person, src)
+            if found is not None and found.key not in seen:
+                seen[found.key] = found
+            elif found is not None and person.wishes and not seen[found.key].person.wishes:
+                seen[found.key] = found  # the entry that records the person's wishes
+    return list(seen.values())
+
+
+def _about_words(post: Post, src: LetterSource) -> str:
+    people = [i for p in post.about if (i := _individual(p, src)) is not None]
+    words = [f"{i.name} ({i.role_words})" for i in people]
+    if any(p.role == "school" for p in post.about):
+        words.append("the school")
+    return join(words)
+
+
+# --- the case in the letter's terms --------------------------------------------------------------
+
+
+def post_facts(post: Post) -> PostFacts:
+    """What the offence rules need of a post: its concerns, its UK calendar day, the individuals
+    it is about, and whether the case records what it alleges as untrue."""
+    people = [a for a in post.about if a.role != "school" and a.name]
+    alleges = bool(ALLEGING.intersection(post.concerns))
+    return PostFacts(post.id, frozenset(post.concerns), day_of(post.posted),
+                     frozenset(a.name for a in people if a.name),
+                     false_statement=alleges and any(a.inaccurate for a in people))
+
+
+def mentions_for(src: LetterSource) -> list[OffenceMention]:
+    """The offences over every post in the case, keeping those resting on a post in scope."""
+    scope = set(src.letter.posts)
+    every = offences_for([post_facts(p) for p in src.case.posts])
+    return [m for m in every if scope.intersection(m.posts)]
+
+
+def _order(post: Post) -> tuple:
+    natural = tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                    for part in re.findall(r"\d+|\D+", post.id or ""))
+    return (uk_time(post.posted).when.isoformat(), natural)
+
+
+def _referrals(src: LetterSource) -> list[HistoryStep]:
+    return [s for s in src.case.history if s.step == kinds.POLICE_REFERRAL.step]
+
+
+def _when(value) -> str:
+    return uk_time(value).words()
+
+
+@dataclass
+class _Scope:
+    """The posts this letter covers, and the earlier posts it must name beside them."""
+
+    posts: list[Post]
+    earlier: list[Post]  # referred before, or counted in an offence, and not in scope
+    mentions: list[OffenceMention]
+
+    @property
+    def logged(self) -> list[Post]:
+        return sorted(self.posts + self.earlier, key=_order)
+
+
+def _scope(src: LetterSource) -> _Scope:
+    posts = sorted(src.posts, key=_order)
+    mentions = mentions_for(src)
+    ids = {p.id for p in posts}
+    targets = {f.key for p in posts for f in individuals([p], src)}
+    counted = {pid for m in mentions for pid in m.posts}
+    earlier = []
+    for post in src.case.posts:
+        if post.id in ids:
+            continue
+        referred = any(s.covers(post.id) for s in _referrals(src))
+        same_people = bool(targets.intersection(f.key for f in individuals([post], src)))
+        if post.id in counted or (referred and same_people):
+            earlier.append(post)
+    return _Scope(posts, sorted(earlier, key=_order), mentions)
+
+
+# --- the builder ----------------------------------------------------------------------------------
+
+
+class _Writer:
+    """The referral's sentences for one letter."""
+
+    def __init__(self, ctx: dict[str, Any], src: LetterSource):
+        self.ctx, self.src = ctx, src
+        self.case, self.school = src.case, src.school
+        self.police = src.case.police
+        self.scope = _scope(src)
+        self.posts = self.scope.posts
+        self.poster = ctx["poster"]["name"]
+        self.anonymous = not src.case.poster.identified
+        self.poster_short = "the account holder" if self.anonymous else \
+            src.redact(short_name(src.case.poster.name))
+        self.crime = src.redact(self.police.crime_reference) if self.police and \
+            self.police.crime_reference else ""
+        self.incident = src.redact(self.police.incident_number) if self.police and \
+            self.police.incident_number else ""
+        self.concerns = {c for p in self.posts for c in p.concerns}
+        self.facts = src.facts()
+        self.states = {id(s.step): s for s in self.facts.steps}
+        self.directory = _directory()
+
+    # -- text from the case, as this letter may print it
+
+    def scrub(self, text: str | None) -> str:
+        """Case text for the police: pupils by initials, staff's private details removed."""
+        out = self.src.redact(text or "")
+        for post in self.case.posts:
+            out, _ = self.src.redact.private(out, post)
+        return out.strip()
+
+    def actor(self, by: str | None) -> str:
+        """Who took a step, in the third person: 'the Headteacher', 'Mrs Carter', 'the school'."""
+        if is_signatory(by, self.school):
+            return f"the {self.school.signatory.role}"
+        if not by:
+            return "the school"
+        return by if by.split()[0].rstrip(".") in TITLES else f"the {by}"
+
+    def label(self, post: Post) -> str:
+        info = platform_info(post.platform, post.platform_name)
+        return self.src.redact(info.label) if post.platform_name else info.label
+
+    def entry(self, post: Post) -> PlatformEntry | None:
+        if self.directory is None:
+            return None
+        try:
+            return self.directory.entry(post.platform, post.platform_name)
+        except KeyError:
+            return None
+
+    def operator(self, post: Post) -> str:
+        entry = self.entry(post)
+        operator = entry.operator if entry else platform_info(post.platform,
+                                                              post.platform_name).operator
+        return self.src.redact(operator)
+
+    def handle(self, post: Post) -> tuple[str, bool]:
+        handle, derived = handle_of(post)
+        return self.src.redact(handle), derived
+
+    def handle_words(self, post: Post) -> str:
+        handle, derived = self.handle(post)
+        return f"{handle} (from the web address)" if handle and derived else handle
+
+    # -- the subject
+
+    def subject(self) -> str:
+        posts, concerns = self.posts, self.concerns
+        s = "s" if len(posts) > 1 else ""
+        repeated = any(m.offence.needs_course_of_conduct for m in self.scope.mentions)
+        if "threat_of_violence" in concerns:
+            noun, among, verb = "Threat of violence", {"threat_of_violence"}, "against"
+            if len([p for p in posts if "threat_of_violence" in p.concerns]) > 1:
+                noun = "Threats of violence"
+        elif "racist" in concerns:
+            noun, among, verb = f"Racist post{s}", {"racist"}, "about"
+        elif concerns & {"harassment", "cyberbullying"} and repeated:
+            noun, among, verb = "Repeated posts", {"harassment", "cyberbullying"}, "about"
+        elif "personal_information" in concerns:
+            noun, among, verb = "Publication of personal details", {"personal_information"}, \
+                "of"
+        elif "grossly_obscene" in concerns:
+            noun, among, verb = f"Grossly offensive post{s}", {"grossly_obscene"}, "about"
+        else:
+            noun, among, verb = f"Online post{s}", set(concerns), "about"
+        chosen = [p for p in posts if among & set(p.concerns)] or posts
+        whom = self._whom(chosen)
+        if verb == "of" and whom.startswith("the school"):
+            verb = "about"
+        where = join(list(dict.fromkeys(
+            "in a WhatsApp group" if p.platform == "whatsapp" and p.visibility == "group"
+            else f"on {self.label(p)}" for p in posts)))
+        text = f"{noun} {verb} {whom} {where}"
+        if not self.anonymous:
+            text += f" \u2013 {self.poster}"
+        lead = []
+        if self.src.letter.urgent:
+            lead.append("Urgent")
+        if self.crime:
+            lead.append(f"further information for crime reference {unbroken(self.crime)}")
+        elif self.src.letter.further:
+            lead.append("further referral")
+        if not lead:
+            return text
+        head = " \u2013 ".join(lead)
+        return f"{head[0].upper()}{head[1:]}: {text}"
+
+    def _whom(self, posts: list[Post]) -> str:
+        people = individuals(posts, self.src)
+        if not people:
+            return "the school"
+        roles = {i.role for i in people}
+        if len(people) == 1:
+            return people[0].role_words
+        if roles == {"staff"}:
+            return "members of staff"
+        if roles == {"pupil"}:
+            return "pupils"
+        if roles == {"parent"}:
+            return "families at the school"
+        return "members of the school community"
+
+    # -- opening
+
+    def opening(self) -> list[str]:
+        me = f"I am the {self.school.signatory.role} of {self.school.name}."
+        paragraphs = []
+        call = self._call()
+        further = self._further()
+        if not call and not further:
+            what = "online posts" if len(self.posts) > 1 else "an online post"
+            paragraphs.append(
+                f"{me} I am writing to report {what} which the school believes may "
+                "amount to a criminal offence, and to give you the evidence the school holds. "
+                "Whether an offence has been committed is a matter for the police.")
+        else:
+            paragraphs.append(" ".join([me, *call, *further]))
+        urgent = self._urgent_contact()
+        if urgent:
+            paragraphs.append(urgent)
+        return paragraphs
+
+    def _call(self) -> list[str]:
+        calls = [a for a in self.case.actions if a.action == actions.CALL_POLICE.id]
+        told = self.police.told if self.police else None
+        call = calls[0] if calls else None
+        when = told or (call.date if call else None)
+        number_words = f" (incident number {unbroken(self.incident)})" if self.incident else ""
+        if when is None:
+            if self.incident:
+                return [f"The school's call to the police was given the incident number "
+                        f"{unbroken(self.incident)}."]
+            return []
+        who = "I" if call and is_signatory(call.by, self.school) else \
+            (self.actor(call.by) if call and call.by else "the school")
+        said = f"{who[0].upper()}{who[1:]} reported this by telephone on {long_date(when)}" \
+               f"{number_words}."
+        return [said, "This letter follows that call with the evidence the school holds."]
+
+    def _further(self) -> list[str]:
+        referrals = _referrals(self.src)
+        first = referrals[0] if referrals else None
+        crime = unbroken(self.crime) if self.crime else ""
+        if first is not None:
+            ours = f" (our reference {unbroken(first.reference)})" if first.reference else ""
+            if crime:
+                return [f"This adds to the matter the school reported on "
+                        f"{long_date(first.date)}{ours}, crime reference {crime}. Please add "
+                        "this letter and its evidence to that report."]
+            return [f"This adds to the matter the school reported on {long_date(first.date)}"
+                    f"{ours}. The school has not yet been given a crime reference, and I should "
+                    "be grateful for one."]
+        if crime:
+            return [f"This adds to the matter already reported to you under crime reference "
+                    f"{crime}. Please add this letter and its evidence to that report."]
+        return []
+
+    def _urgent_contact(self) -> str:
+        if not self.src.letter.urgent:
+            return ""
+        at_risk = [p for p in self.posts
+                   if {"threat_of_violence", "personal_information"} & set(p.concerns)]
+        people = [i for i in individuals(at_risk, self.src)
+                  if i.role in ("staff", "pupil", "parent")]
+        if not people:
+            return ""
+        names = join([i.short for i in people])
+        are = "are" if len(people) > 1 or people[0].plural else "is"
+        where = "at the school gates" if all(i.role == "parent" for i in people) else \
+            "at the school"
+        return (f"Because {names} {are} {where} every school day, I should be grateful for "
+                "early contact.")
+
+    # -- who posted
+
+    def who(self) -> list[str]:
+        posts = self.scope.logged
+        s, was = ("s", "were") if len(posts) > 1 else ("", "was")
+        out = []
+        poster = self.case.poster
+        if self.anonymous:
+            if not any(self.handle_words(p) for p in posts):
+                out.append(f"The school does not know who made the post{s} below.")
+        else:
+            where = ""
+            if poster.address:
+                where = ", of " + ", ".join(self.scrub(line) for line in poster.address)
+            words = RELATIONSHIP_WORDS[poster.relationship][len(poster.children) > 1]
+            children = ""
+            if poster.children and poster.relationship != "associated":
+                children = " (" + "; ".join(
+                    self.src.redact(c.name) + (f", {self.src.redact(c.class_)}" if c.class_
+                                               else "")
+                    for c in poster.children) + ")"
+            said = (f"The school believes that the post{s} below {was} made by {self.poster}"
+                    f"{where}, {words}{children}.")
+            if not poster.address:
+                said += f" The school does not hold an address for {self.poster_short}."
+            if poster.identification:
+                said += (" The school's reason for believing this: "
+                         f"{self.scrub(poster.identification).rstrip('.')}.")
+            out.append(said)
+        accounts: dict[str, list[str]] = {}
+        for post in posts:
+            handle = self.handle_words(post)
+            if handle:
+                accounts.setdefault(handle, []).append(post.id)
+        for handle, ids in accounts.items():
+            if self.anonymous:
+                out.append(f"The school does not know who operates the account {handle}, which "
+                           f"posted {join(ids)}.")
+            else:
+                out.append(f"The account that posted {join(ids)} is {handle}.")
+        return out
+
+    # -- what was posted
+
+    def where(self, post: Post) -> str:
+        if post.visibility == "public":
+            return "publicly"
+        if post.visibility == "group":
+            return f"in the group \u201c{self.scrub(post.group.name)}\u201d" if post.group \
+                else "in a group"
+        return "to a restricted audience"
+
+    def status(self, post: Post) -> str:
+        if post.platform == "whatsapp" and post.live:
+            return ("It was sent to the group; the school cannot tell whether it is still "
+                    "visible to members.")
+        if post.live:
+            if post.checked:
+                return (f"It was still online when the school last checked, on "
+                        f"{long_date(post.checked)}.")
+            return "It is still online."
+        removal = self._removal(post)
+        if removal is None:
+            return "It has since been removed."
+        if removal.step == kinds.HOST_TAKEDOWN.step:
+            return (f"It has since been removed, after the school asked {self.label(post)} to "
+                    f"remove it on {long_date(removal.date)}.")
+        return f"It has since been removed (the school recorded this on " \
+               f"{long_date(removal.date)})."
+
+    def _removal(self, post: Post) -> HistoryStep | None:
+        found = [s for s in self.case.history if s.outcome == "removed" and s.covers(post.id)]
+        return found[0] if found else None
+
+    def posted(self) -> list[str]:
+        out = []
+        for post in self.posts:
+            handle = self.handle_words(post)
+            account = f" by the account {handle}" if handle else ""
+            said = (f"{post.id}: posted on {self.label(post)} on {_when(post.posted)}, "
+                    f"{self.where(post)}{account}.")
+            about = _about_words(post, self.src)
+            if about:
+                said += f" It is about {about}."
+            if post.reach:
+                said += f" {self.scrub(post.reach).rstrip('.')}."
+            if "personal_information" in post.concerns and not post.private_details:
+                said += (f" {self.status(post)} Its text is not reproduced because it contains "
+                         "personal information; the unredacted original is available to the "
+                         "investigating officer.")
+            else:
+                said += f" {self.status(post)} The full text is in the evidence log."
+            out.append(said)
+        return out
+
+    def earlier(self) -> list[str]:
+        out = []
+        new = join([p.id for p in self.posts])
+        for post in self.scope.earlier:
+            referral = next((s for s in _referrals(self.src) if s.covers(post.id)), None)
+            removed = "" if post.live else " It has since been removed."
+            if referral is not None:
+                crime = f" (crime reference {unbroken(self.crime)})" if self.crime else ""
+                said = (f"{post.id}, posted on {_when(post.posted)}, was referred on "
+                        f"{long_date(referral.date)}{crime}.{removed}")
+            else:
+                said = (f"{post.id}, posted on {_when(post.posted)}, has not been referred "
+                        f"before.{removed}")
+            shared = set(f.key for f in individuals([post], self.src)) & set(
+                f.key for f in individuals(self.posts, self.src))
+            if shared:
+                said += (f" It is relevant again because {post.id} and {new} are about the same "
+                         "people.")
+            else:
+                said += f" It is relevant because the school counts it with {new} below."
+            out.append(said + " It is in the evidence log.")
+        return out
+
+    # -- offences
+
+    def offences(self) -> list[str]:
+        return [m.sentence for m in self.scope.mentions]
+
+    def reasons(self) -> list[str]:
+        role = self.school.signatory.role
+        return [f"The {role}\u2019s reason for referring this matter: "
+                f"\u201c{self.scrub(reason)}\u201d"
+                for reason in dict.fromkeys(self.src.letter.overrides)]
+
+    def no_offence(self) -> str:
+        if self.scope.mentions:
+            return ""
+        it = "them" if len(self.posts) > 1 else "it"
+        s = "s" if len(self.posts) > 1 else ""
+        why = ", for the reason given above" if self.src.letter.overrides else ""
+        return (f"The school has not matched the post{s} to a particular offence. It refers {it} "
+                f"so that the police can consider whether an offence has been committed{why}.")
+
+    # -- what the school has done
+
+    def history(self) -> list[str]:
+        out = []
+        for step in sorted(self.case.history, key=lambda s: s.date):
+            said = self._step(step)
+            if said:
+                out.append(said)
+        return out
+
+    def _step(self, step: HistoryStep) -> str:
+        posts = [p for p in self.case.posts if step.covers(p.id)]
+        ids = join([p.id for p in posts])
+        it = "them" if len(posts) > 1 else "it"
+        was = "they were" if len(posts) > 1 else "it was"
+        who = self.actor(step.by)
+        on = f"On {long_date(step.date)} {who}"
+        state: StepState | None = self.states.get(id(step))
+        outcome = "no_response" if state and state.overdue else step.outcome
+        them = self.poster_short
+        if step.step == kinds.DISCUSSION:
+            if outcome == "removed":
+                said = f"{on} recorded that {ids} had been removed"
+                outcome = ""
+            elif step.method == "phone":
+                said = f"{on} spoke to {them} by telephone about {ids}"
+            else:
+                said = f"{on} met {them} about {ids}"
+        elif step.step == kinds.CONCERN.step:
+            said = f"{on} wrote to {them} about {ids}, asking for {it} to be removed"
+        elif step.step == kinds.WARNING.step:
+            said = f"{on} sent {them} a formal warning about {ids}"
+        elif step.step == kinds.HOST_TAKEDOWN.step:
+            platforms = join(list(dict.fromkeys(self.label(p) for p in posts))) or "the platform"
+            said = f"{on} asked {platforms} to remove {ids}"
+            if step.report_reference:
+                said += f" (report reference {unbroken(self.scrub(step.report_reference))})"
+            them = platforms
+        elif step.step == kinds.POLICE_REFERRAL.step:
+            refs = [f"our reference {unbroken(step.reference)}"] if step.reference else []
+            if self.crime:
+                refs.append(f"crime reference {unbroken(self.crime)}")
+            said = f"{on} referred {ids} to the police" + (f" ({'; '.join(refs)})" if refs
+                                                          else "")
+        elif step.step == kinds.LEGAL_REFERRAL.step:
+            said = f"{on} asked the school\u2019s legal advisers for advice about {ids}"
+            outcome = ""
+        elif step.step == kinds.ACCESS_RESTRICTION.step:
+            said = f"{on} restricted {them}\u2019s access to the school\u2019s online forum"
+        elif step.step == kinds.PREMISES_NOTICE.step:
+            said = f"{on} wrote to {them} about access to the school premises"
+        else:
+            return ""
+        result = self._outcome(step, outcome, them, it, was)
+        said += f"; {result}." if result else "."
+        if step.notes:
+            said += f" The school\u2019s note: \u201c{self.scrub(step.notes)}\u201d"
+        return said
+
+    def _outcome(self, step: HistoryStep, outcome: str, them: str, it: str, was: str) -> str:
+        if not outcome or outcome == "pending":
+            return "no reply yet" if outcome == "pending" and step.step in (
+                kinds.HOST_TAKEDOWN.step, kinds.CONCERN.step, kinds.WARNING.step) else ""
+        if step.step == kinds.HOST_TAKEDOWN.step:
+            return {"agreed": f"{them} agreed to remove {it}", "refused":
+                    f"{them} declined to remove {it}", "no_response": f"{them} has not replied",
+                    "removed": f"{them} removed {it}", "continued": "further posts followed"
+                    }[outcome]
+        due = f" by {long_date(step.due)}" if step.due else ""
+        return {"agreed": f"{them} agreed to remove {it}{due}",
+                "refused": f"{them} declined to remove {it}",
+                "no_response": f"{them} did not respond",
+                "continued": f"{them} posted again afterwards",
+                "removed": f"{was} removed"}[outcome]
+
+    def same_run(self) -> list[str]:
+        held = bool(self.police and self.police.hold_letters)
+        doing = []
+        for sibling in self.src.siblings:
+            letter = sibling.letter
+            posts = [self.case.post(pid) for pid in letter.posts]
+            ids = join([p.id for p in posts])
+            if letter.spec.to is kinds.Recipient.POSTER and held:
+                continue
+            if letter.kind == kinds.CONCERN.name:
+                doing.append(f"writing to {self.poster_short} about {ids}")
+            elif letter.kind == kinds.WARNING.name:
+                doing.append(f"sending {self.poster_short} a formal warning about {ids}")
+            elif letter.kind == kinds.HOST_TAKEDOWN.name and not set(letter.posts) & {
+                    p.id for p in self.posts}:  # else it is told under "The platform"
+                doing.append(f"asking {self.label(posts[0])} to remove {ids}" if posts
+                             else "asking the platform to remove the posts")
+            elif letter.kind == kinds.LEGAL_REFERRAL.name:
+                doing.append("asking its legal advisers for advice")
+            elif letter.kind == kinds.ACCESS_RESTRICTION.name:
+                doing.append(f"restricting {self.poster_short}\u2019s access to the school\u2019s "
+                             "online forum")
+            elif letter.kind == kinds.PREMISES_NOTICE.name:
+                doing.append(f"writing to {self.poster_short} about access to the school "
+                             "premises")
+        out = []
+        if doing:
+            out.append(f"Today the school is also {join(doing)}.")
+        to_poster = [s.letter for s in self.src.siblings
+                     if s.letter.spec.to is kinds.Recipient.POSTER]
+        if to_poster and held:
+            out.append(f"As the police asked, the school is not writing to {self.poster_short} "
+                       "for now.")
+        elif to_poster:
+            letters = "letters" if len(to_poster) > 1 else "letter"
+            if any(actions.CALL_POLICE.id in letter.send_after for letter in to_poster):
+                out.append(f"The school will not send its {letters} to {self.poster_short} until "
+                           "it has spoken to the police.")
+            may_tell = self.police.may_tell_poster if self.police else None
+            if may_tell:
+                out.append(f"The police agreed on {long_date(may_tell)} that the school may tell "
+                           f"{self.poster_short} that the matter has been reported.")
+            else:
+                out.append(
+                    f"The school\u2019s {letters} to {self.poster_short} "
+                    f"{'do' if len(to_poster) > 1 else 'does'} not mention this referral. "
+                    "Please tell me if you would rather the school did not write to "
+                    f"{self.poster_short} yet, or if you are content for the school to say that "
+                    "the matter has been reported.")
+        return out
+
+    # -- the people affected
+
+    def people(self) -> list[str]:
+        out = []
+        for person in individuals(self.posts, self.src):
+            posts = [p for p in self.posts
+                     if person.key in {i.key for i in individuals([p], self.src)}]
+            if person.person.wishes:
+                said = f"{person.name} ({person.role_words}): " \
+                       f"\u201c{self.scrub(person.person.wishes)}\u201d"
+            elif person.role == "pupil":
+                said = (f"{person.name} ({person.role_words}): I have not yet recorded whether "
+                        f"the parents of {person.name} have been told, or whether the family "
+                        "would support police action or give a statement, and I will let the "
+                        "officer in the case know.")
+            else:
+                said = (f"{person.name} ({person.role_words}): I have not yet recorded whether "
+                        f"{person.short} would support police action or give a statement, and I "
+                        "will let the officer in the case know.")
+            told = self._done(actions.SUPPORT_STAFF.id, posts)
+            if told and person.role in ("staff", "governor"):
+                said += f" {person.short} was told what the school is doing on {told}."
+            out.append(said)
+        return out
+
+    def _done(self, action: str, posts: list[Post]) -> str:
+        days = sorted({a.date for a in self.case.actions if a.action == action
+                       and any(a.covers(p.id) for p in posts)})
+        return join([long_date(d) for d in days])
+
+    def safeguarding(self) -> list[str]:
+        out = []
+        for action in sorted((a for a in self.case.actions if a.action == actions.TELL_DSL.id
+                              and any(a.covers(p.id) for p in self.posts)),
+                             key=lambda a: a.date):
+            ids = join([p.id for p in self.posts if action.covers(p.id)])
+            out.append(f"The school\u2019s designated safeguarding lead was told about {ids} on "
+                       f"{long_date(action.date)}.")
+        for post in self.posts:
+            if "allegation_of_harm" not in post.concerns:
+                continue
+            named = join([i.name for i in individuals([post], self.src)]) or "a member of staff"
+            lado = [a for a in self.case.actions if a.action == actions.CONSULT_LADO.id
+                    and a.covers(post.id)]
+            if lado:  # said only when recorded (spec 1.7)
+                out.append(f"The allegation about {named} in {post.id} was referred to the local "
+                           f"authority designated officer on {long_date(lado[0].date)}.")
+        return out
+
+    # -- the platform
+
+    def platforms(self) -> list[str]:
+        out = []
+        groups: dict[str, list[Post]] = {}
+        for post in self.posts:
+            groups.setdefault(post.platform_key, []).append(post)
+        for posts in groups.values():
+            first = posts[0]
+            label = self.label(first)
+            ids = join([p.id for p in posts])
+            entry = self.entry(first)
+            own = (entry.own_site if entry else not first.external)
+            said = []
+            for post in posts:
+                refs = self._report_refs(post)
+                if refs:
+                    said.append(f"{label}\u2019s report reference for {post.id}: "
+                                f"{join([unbroken(r) for r in refs])}.")
+            for step in self.case.history:
+                if step.step == kinds.HOST_TAKEDOWN.step and any(step.covers(p.id)
+                                                                  for p in posts):
+                    covered = join([p.id for p in posts if step.covers(p.id)])
+                    said.append(f"The school asked {label} to remove {covered} on "
+                                f"{long_date(step.date)}.")
+            for sibling in self.src.same_run(kinds.HOST_TAKEDOWN):
+                covered = [p.id for p in posts if p.id in sibling.letter.posts]
+                if covered:
+                    said.append(f"The school is asking {self.operator(first)} today to remove "
+                                f"{join(covered)} (our reference {unbroken(sibling.reference)}).")
+            if own:
+                said.append(f"{ids} {'were' if len(posts) > 1 else 'was'} posted on {label}, "
+                            "which the school runs: the school will keep the post and the "
+                            "account details for the police.")
+            else:
+                said.append(self._preserve(first, posts, entry))
+            out.append(" ".join(s for s in said if s))
+        return out
+
+    def _report_refs(self, post: Post) -> list[str]:
+        refs = [post.report_reference] if post.report_reference else []
+        refs += [s.report_reference for s in self.case.history
+                 if s.step == kinds.HOST_TAKEDOWN.step and s.report_reference
+                 and s.covers(post.id)]
+        return [self.scrub(r) for r in dict.fromkeys(refs)]
+
+    def _preserve(self, first: Post, posts: list[Post], entry: PlatformEntry | None) -> str:
+        operator = self.operator(first)
+        ids = join([p.id for p in posts])
+        handles = list(dict.fromkeys(h for p in posts if (h := self.handle(p)[0])))
+        account = f" and the account {join(handles)}" if handles else ""
+        if first.platform == "whatsapp":
+            return (f"{self.label(first)} does not keep message content in the ordinary course, "
+                    "so the screenshots kept by the school and by members of the group are the "
+                    f"evidence. Only the police can ask {operator} for the account data: I "
+                    "should be grateful if you would ask it to preserve the sender\u2019s account "
+                    f"data for {ids}.")
+        url = entry.preservation.url if entry else None
+        if url:
+            return (f"Only the police can ask {operator} to preserve its records ({url}). I "
+                    f"should be grateful if you would send it a preservation request for "
+                    f"{ids}{account}.")
+        return (f"I should be grateful if you would ask {operator} to preserve the content and "
+                f"the account data for {ids}{account}.")
+
+    # -- evidence
+
+    def evidence(self, rows: list[dict[str, Any]]) -> list[str]:
+        logged = self.scope.logged
+        shown = [r["id"] for r in rows if r["caption"]]
+        withheld = [r["id"] for r in rows if r["withheld"]]
+        none = [p for p in logged if not p.evidence]
+        out = ["The evidence log attached to this letter sets out, for each post, when it was "
+               "posted, where, the web address and account, the text as posted, who captured it "
+               "and when, the screenshot and its SHA-256 fingerprint, and the platform\u2019s "
+               "report reference."]
+        said = []
+        if shown:
+            said.append(f"Screenshot{'s' if len(shown) > 1 else ''} of {join(shown)} follow"
+                        f"{'' if len(shown) > 1 else 's'} the log.")
+        if withheld:
+            many = len(withheld) > 1
+            said.append(f"The screenshot{'s' if many else ''} of {join(withheld)} "
+                        f"{'name' if many else 'names'} a pupil and {'are' if many else 'is'} not "
+                        f"sent with this letter; the school holds {'them' if many else 'it'} and "
+                        f"will make {'them' if many else 'it'} available to the investigating "
+                        "officer.")
+        if none:
+            ids = join([p.id for p in none])
+            ids = _join_or([p.id for p in none])
+            lead = f"The school holds no screenshot of {ids}" if len(logged) > 1 else \
+                "The school holds no screenshot of the post"
+            recorded = [r for p in none if (r := self._recorded(p))]
+            said.append(f"{lead}: {'; '.join(recorded)}." if recorded else f"{lead}.")
+        if said:
+            out.append(" ".join(said))
+        redacted = [p for p in logged if p.evidence and p.evidence_redacted]
+        if redacted:
+            ids = join([p.id for p in redacted])
+            many = len(redacted) > 1
+            said = [f"The screenshot{'s' if many else ''} of {ids} {'have' if many else 'has'} "
+                    "pupils\u2019 names redacted."]
+            kept = [p for p in redacted if p.evidence_original]
+            if kept:
+                said.append(f"The unredacted original{'s' if len(kept) > 1 else ''} of "
+                            f"{join([p.id for p in kept])} {'are' if len(kept) > 1 else 'is'} "
+                            "kept and available to the investigating officer.")
+            out.append(" ".join(said))
+        private = [r for r in rows if r["private_removed"] or r["not_quoted"]]
+        for row in private:
+            what = row["private_words"] or "Personal information"
+            out.append(f"{what} {'has' if row['private_words'] else 'has'} been removed from "
+                       f"this copy of {row['id']}. The unredacted original is available to the "
+                       "investigating officer.")
+        if any(r["text_redacted"] for r in rows):
+            out.append("In this letter and the log, pupils are referred to by their initials in "
+                       "square brackets; the school holds the posts as written.")
+        if any(p.evidence for p in logged):
+            out.append("The school has kept the original screenshots and its records, and will "
+                       "not delete them.")
+        else:
+            out.append("The school has kept its records of the post"
+                       f"{'s' if len(logged) > 1 else ''} and will not delete them.")
+        return out
+
+    def _recorded(self, post: Post) -> str:
+        by = self.actor(self.scrub(post.captured_by)) if post.captured_by else ""
+        if by and post.captured:
+            return f"{by} recorded the text of {post.id} on {_when(post.captured)}"
+        if by:
+            return f"{by} recorded the text of {post.id}"
+        if post.captured:
+            return f"the text of {post.id} was recorded on {_when(post.captured)}"
+        return ""
+
+    # -- data protection, contact
+
+    def data_protection(self) -> str:
+        special = SPECIAL_CATEGORY & {c for p in self.scope.logged for c in p.concerns}
+        basis = ("For information about racial or ethnic origin, and for information about "
+                 "possible offences," if special else "For information about possible offences,")
+        policy = ", and the school has the appropriate policy document that paragraph requires" \
+            if getattr(self.school, "dp_policy_document", False) else ""
+        pupils = any(p.role == "pupil" for post in self.scope.logged for p in post.about) or \
+            any(r for r in self.ctx["evidence"] if r["text_redacted"]) or \
+            bool(self.case.poster.children)
+        said = ("The school shares this information under Article 6(1)(e) of the UK GDPR (public "
+                f"task). {basis} it relies on Schedule 1, paragraph 10 of the Data Protection "
+                f"Act 2018 (preventing or detecting unlawful acts){policy}. The exemption in "
+                "Schedule 2, paragraph 2 of that Act (crime) applies to this disclosure.")
+        if pupils:
+            said += " Pupils are referred to by their initials."
+        return said + (" The school has shared only what is needed, and can give the "
+                       "investigating officer any further details.")
+
+    def contact(self) -> str:
+        collect = " or to arrange to collect the original evidence" if any(
+            p.evidence for p in self.scope.logged) else ""
+        return (f"Please contact me through the school office on "
+                f"{unbroken(self.school.telephone)} or at {self.school.email} to discuss this "
+                f"referral{collect}.")
+
+
+@cache
+def _directory() -> Directory | None:
+    """The platform directory shipped with the package (read-only), or None if unreadable."""
+    path = Path(__file__).resolve().parents[2] / "data" / "platforms.yaml"
+    try:
+        return load_directory(path)
+    except Exception:  # noqa: BLE001 - a letter without the directory still goes
+        return None
+
+
+def _sha256(post: Post, src: LetterSource) -> str:
+    if not post.evidence or src.case_dir is None:
+        return ""
+    try:
+        return hashlib.sha256(evidence_path(src.case_dir, post.evidence).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _join_or(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def grouped(digest: str) -> str:
+    """The SHA-256 in four groups of 16, with an invisible break point between them."""
+    return ZWSP.join(digest[i:i + 16] for i in range(0, len(digest), 16))
+
+
+def _fit(image: EvidenceImage | str) -> EvidenceImage | str:
+    """A screenshot scaled down to fit a landscape page of the annex, with its caption."""
+    if not isinstance(image, EvidenceImage):
+        return image
+    scale = min(ANNEX_IMAGE_HEIGHT_CM * EMU_PER_CM / image.cy,
+                ANNEX_IMAGE_WIDTH_CM * EMU_PER_CM / image.cx, 1.0)
+    image.cx, image.cy = int(image.cx * scale), int(image.cy * scale)
+    return image
+
+
+def _row(post: Post, pc: dict[str, Any], w: _Writer, src: LetterSource) -> dict[str, Any]:
+    handle = w.handle_words(post)
+    not_quoted = "personal_information" in post.concerns and not post.private_details
+    text = ("[The text is not reproduced here because it contains personal information; the "
+            "school holds the original.]" if not_quoted else pc["text"])
+    private_words = join(list(dict.fromkeys(
+        f"the {d.kind} of {w.scrub(d.person)}" if d.person else f"the {d.kind}"
+        for d in post.private_details if d.text in post.text)))
+    notes = []
+    if pc["redacted"]:
+        notes.append(f"({pc['redaction_note']})")
+    if pc["private_removed"] or not_quoted:
+        notes.append("(The unredacted original is available to the investigating officer.)")
+    digest = _sha256(post, src)
+    image = _fit(evidence_image(post, src.case_dir, src.redact))
+    withheld = bool(post.evidence) and src.redact.withholds(post)
+    if post.evidence:
+        screenshot = src.redact.screenshot(post)
+        if post.evidence_redacted and post.evidence_original and not withheld:
+            screenshot += " [unredacted original kept]"
+    else:
+        by = w.scrub(post.captured_by)
+        screenshot = f"None held: text recorded by {by}" if by else "None held"
+    if post.platform == "whatsapp" and post.live:
+        status = "Sent to group"
+    elif post.live:
+        status = f"Live (checked {long_date(post.checked)})" if post.checked else "Live"
+    else:
+        removal = w._removal(post)
+        status = f"Removed by {long_date(removal.date)}" if removal and \
+            removal.step == kinds.DISCUSSION else "Removed"
+    refs = [f"Platform: {unbroken(r)}" for r in w._report_refs(post)]
+    if w.crime:
+        refs.append(f"Crime: {unbroken(w.crime)}")
+    captured = ", ".join(x for x in (w.scrub(post.captured_by),
+                                     _when(post.captured) if post.captured else "") if x)
+    platform = w.label(post)
+    return {
+        "id": post.id, "posted_full": _when(post.posted), "platform": platform,
+        "account": handle or "Not known",
+        "platform_account": f"{platform}\n{handle}" if handle else f"{platform}\nAccount not known",
+        "url": post.url or "None (a WhatsApp message has no web address)",
+        "handle": handle, "text": text, "notes": notes,
+        "redacted": pc["redacted"], "redaction_note": pc["redaction_note"],
+        "text_redacted": pc["redacted"], "private_removed": pc["private_removed"],
+        "not_quoted": not_quoted, "private_words": private_words[:1].upper() + private_words[1:],
+        "captured": captured or "Not known", "screenshot": screenshot,
+        "sha256": grouped(digest) if digest and not withheld else "",
+        "sha256_plain": digest if not withheld else "",
+        "status": status, "refs": "\n".join(refs) or "None",
+        "report_reference": "; ".join(unbroken(r) for r in w._report_refs(post)),
+        "crime_reference": unbroken(w.crime) if w.crime else "",
+        "image": image, "withheld": withheld,
+        "caption": _caption(post, w, src, digest) if post.evidence and not withheld else "",
+    }
+
+
+def _caption(post: Post, w: _Writer, src: LetterSource, digest: str) -> str:
+    taken = ""
+    if post.captured_by:
+        taken += f", taken by {w.actor(w.scrub(post.captured_by))}"
+    if post.captured:
+        taken += f"{'' if taken else ', taken'} on {_when(post.captured)}"
+    sha = f", SHA-256 {digest}" if digest else ""
+    return f"{post.id}: {src.redact.screenshot(post)}{taken}{sha}"
 
 
 @kinds.POLICE_REFERRAL.builds
 def _police(ctx: dict[str, Any], src: LetterSource) -> None:
-    case, posts = src.case, src.posts
-    force = src.redact(case.police.force if case.police and case.police.force
-                       else src.school.police_force)
-    crime = src.redact(case.police.crime_reference if case.police and case.police.crime_reference
-                       else "")
-    ctx["police"] = {"force": force, "crime_reference": crime}
-    ctx["recipient"] = {"name": force, "lines": [], "dear": "Sir or Madam"}
-    concerns = {c for p in posts for c in p.concerns}
-    harassment_posts = [p for p in posts if "harassment" in p.concerns]
-    occasions = len({day_of(p.posted) for p in harassment_posts or posts})
-    offences = [text for concern, text in _OFFENCES if concern in concerns]
-    if "harassment" in concerns:
-        offences.append(_harassment(occasions))
-    ctx["offences"] = offences or [
-        "The school has decided to report these posts so that the police can consider whether "
-        "an offence has been committed."]
-    ctx["occasions"] = number(occasions)
-    ctx["course_of_conduct"] = occasions >= 2 and bool(harassment_posts)
-    ctx["evidence"] = [{
-        "id": pc["id"], "posted_full": pc["posted_full"], "platform": pc["platform"],
-        "url": pc["url"] or "(no web address: private messaging)", "handle": pc["handle"],
-        "text": pc["text"], "redacted": pc["redacted"], "redaction_note": pc["redaction_note"],
-        "captured": ", ".join(x for x in (pc["captured_by"], pc["captured_full"]) if x),
-        "screenshot": pc["evidence"], "status": pc["status"],
-        "report_reference": pc["report_reference"], "crime_reference": crime,
-        "image": evidence_image(post, src.case_dir, src.redact),
-    } for pc, post in zip(ctx["posts"], posts)]
+    case = src.case
+    police = case.police
+    force = src.redact(police.force if police and police.force else src.school.police_force)
+    officer = src.redact(police.officer) if police and police.officer else ""
+    w = _Writer(ctx, src)
+    ctx["police"] = {
+        "force": force, "crime_reference": unbroken(w.crime) if w.crime else "",
+        "incident_number": unbroken(w.incident) if w.incident else "",
+        "officer": officer,
+        "told": long_date(police.told) if police and police.told else "",
+    }
+    ctx["recipient"] = {"name": force, "lines": [], "dear": officer or "Sir or Madam",
+                        "attention": f"For the attention of {officer}" if officer else ""}
+    by_id = {pc["id"]: pc for pc in ctx["posts"]}
+    rows = []
+    for post in w.scope.logged:
+        pc = by_id.get(post.id)
+        if pc is None:  # an earlier post, not in scope: its fields as the letter prints them
+            pc = post_fields(post, src.redact)
+        rows.append(_row(post, pc, w, src))
+    ctx["evidence"] = rows
+    # The screenshots sent: every post with one this letter may carry (`image` is "" only when
+    # the file cannot be read here, as for the showcase cases).
+    ctx["screenshots"] = [{"id": r["id"], "caption": r["caption"], "image": r["image"]}
+                          for r in rows if r["caption"]]
+    subject = w.subject()
+    ctx["letter"]["subject"] = subject
+    shots = [s["id"] for s in ctx["screenshots"]]
+    ctx["letter"]["enclosures"] = [
+        "the evidence log (annex)" + (f", with the screenshot{'s' if len(shots) > 1 else ''} of "
+                                      f"{join(shots)}" if shots else "")]
+    crime = f" \u2013 crime reference {unbroken(w.crime)}" if w.crime else ""
+    prepared = ["Prepared " + ctx["letter"]["date"] + ". Times are UK time."]
+    if any(r["text_redacted"] for r in rows) or case.poster.children:
+        prepared.append("Pupils are referred to by initials.")
+    if any(r["private_removed"] or r["not_quoted"] for r in rows):
+        prepared.append("Personal details of staff are removed; the originals are held by the "
+                        "school.")
+    ctx["log"] = {
+        "heading": f"Annex: evidence log \u2013 case {case.case_id} \u2013 our reference "
+                   f"{unbroken(ctx['letter']['reference'])}{crime}",
+        "prepared": " ".join(prepared),
+    }
+    ctx["referral"] = {
+        "subject": subject,
+        "opening": w.opening(),
+        "who": w.who(),
+        "posted": w.posted(),
+        "earlier": w.earlier(),
+        "offences": w.offences(),
+        "reasons": w.reasons(),
+        "no_offence": w.no_offence(),
+        "history": w.history(),
+        "same_run": w.same_run(),
+        "people": w.people(),
+        "safeguarding": w.safeguarding(),
+        "platforms": w.platforms(),
+        "evidence": w.evidence(rows),
+        "data_protection": w.data_protection(),
+        "contact": w.contact(),
+        "further": bool(w.crime or src.letter.further),
+    }

@@ -1,0 +1,456 @@
+"""The letter to the police (issue 14, letter-spec sections 6 and 11): facts, not wording.
+
+Over the sample cases (as drafted by `letters draft data/cases`) and over small cases built
+here: which offences are cited and which never are, the poster's address and account, the
+victims' wishes verbatim, the crime reference, the subject, the evidence log's layout, each
+screenshot's SHA-256, and what must never appear (a pupil's full name, a staff member's private
+details, "harassment" as a finding).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+
+from pipeline import kinds
+from pipeline.case.load import load_school, validate_case
+from pipeline.case.model import Case
+from pipeline.docx.package import DocumentProperties
+from pipeline.docx.template import CompiledTemplate
+from pipeline.letter.context import LetterMeta, build_context
+from pipeline.letter.parts import Sibling
+from pipeline.letter.to_police import post_facts
+from pipeline.offences import OFFENCES, offences_for
+from pipeline.policy import decide
+from tests.reading import blocks
+
+REPO = Path(__file__).resolve().parent.parent
+CASES = REPO / "data" / "cases"
+SCHOOL = load_school(REPO / "data" / "school.yaml")
+TODAY = date(2026, 12, 1)
+POLICE = kinds.POLICE_REFERRAL.name
+SAMPLES = ("009", "011", "012", "016", "024")  # the sample cases with a police referral
+UNBREAKABLE = str.maketrans({"\u00a0": " ", "\u2011": "-", "\u2060": None, "\u200b": None})
+COURSE = {o.citation for o in OFFENCES if o.needs_course_of_conduct}
+CITATION = re.compile(r"\(([A-Z][A-Za-z ]+ (?:19|20)\d\d s\d+(?:\(\d\))?)\)")
+
+
+def plain(text: str) -> str:
+    """Text as a reader copies it: references' no-break characters back to plain ones."""
+    return text.translate(UNBREAKABLE)
+
+
+# --- building the letter ------------------------------------------------------------------------
+
+
+def referral(case: Case, case_dir: Path | None = None, today: date = TODAY) -> dict[str, Any]:
+    """The police letter's context for `case`, planned and built as `letters draft` does."""
+    plan = decide(case, SCHOOL, today=today)
+    numbered = list(enumerate(plan.letters, 1))
+    (number, letter), = [(n, l) for n, l in numbered if l.kind == POLICE]
+    siblings = tuple(Sibling(other, f"{case.case_id}/{n:02d}") for n, other in numbered
+                     if other is not letter)
+    meta = LetterMeta(f"{case.case_id}/{number:02d}", today)
+    return build_context(letter, case, SCHOOL, meta, case_dir, plan=plan, siblings=siblings,
+                         today=today)
+
+
+def sample(case_id: str) -> tuple[Case, dict[str, Any]]:
+    path = CASES / f"BPS-2026-{case_id}.yaml"
+    case = validate_case(path, today=TODAY, school=SCHOOL).case
+    return case, referral(case, path.parent)
+
+
+@pytest.fixture(scope="module")
+def template() -> CompiledTemplate:
+    return CompiledTemplate.load(REPO / "letter_templates" / "police_referral.docx")
+
+
+def render(ctx: dict[str, Any], template: CompiledTemplate) -> docx.document.Document:
+    props = DocumentProperties(ctx["letter"]["subject"], "", "", "", TODAY)
+    return docx.Document(io.BytesIO(template.render(ctx, props, POLICE)))
+
+
+def text_of(document) -> str:
+    parts = [*blocks(document)]
+    for section in document.sections:
+        parts += blocks(section.header) + blocks(section.footer)
+    return plain("\n".join(parts))
+
+
+def offences_printed(ctx: dict[str, Any]) -> set[str]:
+    return {c for sentence in ctx["referral"]["offences"] for c in CITATION.findall(sentence)}
+
+
+BASE: dict[str, Any] = {
+    "case_id": "T-100", "opened": date(2026, 11, 2),
+    "poster": {"name": "Mr Dan Quill", "relationship": "parent",
+               "address": ["3 Mill Row", "Bexton", "WA16 0QQ"],
+               "children": [{"name": "Toby Quill", "class": "Year 3"}]},
+    "posts": [{"id": "P1", "platform": "x", "url": "https://x.com/danq77/status/1001",
+               "posted": "2026-11-20T20:15", "captured": "2026-11-21T08:00",
+               "captured_by": "Office Manager", "text": "Mr Vance at Bexton will get a slap.",
+               "concerns": ["threat_of_violence", "names_staff"],
+               "about": [{"role": "staff", "name": "Mr R Vance"}]}],
+    "history": [],
+}
+
+
+def case_with(**changes: Any) -> Case:
+    data = copy.deepcopy(BASE)
+    data.update(copy.deepcopy(changes))
+    return Case.model_validate(data)
+
+
+# --- offences ----------------------------------------------------------------------------------
+
+
+def test_a_single_racist_post_is_s127_with_the_sentencing_note_and_never_s32():
+    _, ctx = sample("012")
+    printed = offences_printed(ctx)
+    assert "Communications Act 2003 s127(1)" in printed
+    assert not printed & COURSE
+    text = " ".join(ctx["referral"]["offences"])
+    assert "Sentencing Act 2020 s66" in text
+    assert "s32" not in text and "Protection from Harassment" not in text
+
+
+def test_two_racist_posts_about_one_family_on_two_days_may_be_a_course_of_conduct():
+    _, ctx = sample("024")
+    printed = offences_printed(ctx)
+    assert {"Crime and Disorder Act 1998 s32", "Protection from Harassment Act 1997 s2",
+            "Online Safety Act 2023 s181"} <= printed
+    assert "Protection from Harassment Act 1997 s4" not in printed  # only P2 threatens
+    assert "Malicious Communications Act 1988 s1" in printed  # its grossly offensive limb
+    for sentence in ctx["referral"]["offences"]:
+        if "s32" in sentence:
+            assert sentence.startswith("P1 and P2 may amount to")
+
+
+@pytest.mark.parametrize("case_id", SAMPLES)
+def test_every_offence_is_the_tables_and_says_may_amount_to(case_id):
+    case, ctx = sample(case_id)
+    scope = {p["id"] for p in ctx["posts"]}
+    allowed = {m.sentence for m in offences_for([post_facts(p) for p in case.posts])
+               if scope & set(m.posts)}
+    assert set(ctx["referral"]["offences"]) <= allowed
+    for sentence in ctx["referral"]["offences"]:
+        assert "may amount to" in sentence
+    assert all("Malicious Communications" not in s or "threatening" not in s
+               for s in ctx["referral"]["offences"])
+
+
+SINGLE_CONCERNS = [["racist"], ["threat_of_violence"], ["harassment"], ["cyberbullying"],
+                   ["grossly_obscene"], ["racist", "threat_of_violence", "harassment"],
+                   ["personal_information", "harassment"]]
+
+
+@pytest.mark.parametrize("concerns", SINGLE_CONCERNS)
+def test_one_occasion_never_cites_a_course_of_conduct_offence(concerns):
+    # Two posts about the same person on the same day are one occasion.
+    second = dict(BASE["posts"][0], id="P2", posted="2026-11-20T23:50",
+                  url="https://x.com/danq77/status/1002", concerns=concerns)
+    first = dict(BASE["posts"][0], concerns=concerns)
+    include = [{"letter": POLICE, "action": "include", "reason": "The school reports it."}]
+    for posts in ([first], [first, second]):
+        ctx = referral(case_with(posts=posts, overrides=include))
+        assert not offences_printed(ctx) & COURSE, posts
+        assert all("course of conduct" not in s for s in ctx["referral"]["offences"])
+
+
+def test_a_course_of_conduct_counts_an_earlier_post_outside_the_letter():
+    # P1 (removed, cyber-bullying: not serious, so not referred) and P2 (harassment) single out
+    # the same pupil on two days: the letter covers P2 and names P1 as the earlier occasion.
+    posts = [dict(BASE["posts"][0], id="P1", posted="2026-11-10T19:00", status="removed",
+                  url="https://x.com/danq77/status/1", text="Ellie Fox is a liar.",
+                  concerns=["cyberbullying", "names_pupil"],
+                  about=[{"role": "pupil", "name": "Ellie Fox"}]),
+             dict(BASE["posts"][0], id="P2", text="Ellie Fox again. Everyone avoid her.",
+                  concerns=["harassment", "names_pupil"],
+                  about=[{"role": "pupil", "name": "Ellie Fox"}])]
+    ctx = referral(case_with(posts=posts))
+    assert [p["id"] for p in ctx["posts"]] == ["P2"]
+    assert "P1 and P2 may amount to harassment (Protection from Harassment Act 1997 s2): a " \
+           "course of conduct on two occasions against the same person." in \
+           ctx["referral"]["offences"]
+    assert [r["id"] for r in ctx["evidence"]] == ["P1", "P2"]
+    assert ctx["referral"]["earlier"][0].startswith("P1, posted on 10 November 2026 at 19:00, "
+                                                    "has not been referred before.")
+    assert ctx["letter"]["subject"].startswith("Repeated posts about a pupil on X")
+
+
+def test_a_false_allegation_may_be_a_false_communication_only_when_recorded_untrue():
+    post = dict(BASE["posts"][0], concerns=["allegation", "harassment"],
+                text="Mr Vance steals from the school fund.")
+    untrue = dict(post, about=[{"role": "staff", "name": "Mr R Vance",
+                                "inaccurate": "Mr Vance has never handled the fund."}])
+    assert "Online Safety Act 2023 s179" in offences_printed(referral(case_with(posts=[untrue])))
+    assert "Online Safety Act 2023 s179" not in offences_printed(
+        referral(case_with(posts=[post])))
+
+
+def test_no_offence_matched_gives_the_override_reason_verbatim():
+    _, ctx = sample("016")
+    assert ctx["referral"]["offences"] == []
+    reason = ("The Headteacher judges that publishing Mrs Bennett's home address with an "
+              "invitation to \"have a word with her\" is intimidating; Mrs Bennett has asked for "
+              "police advice.")
+    assert f"The Headteacher\u2019s reason for referring this matter: \u201c{reason}\u201d" in \
+        ctx["referral"]["reasons"]
+    assert "has not matched the post to a particular offence" in ctx["referral"]["no_offence"]
+
+
+# --- the subject -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("case_id", "start"), [
+    ("011", "Urgent: Threat of violence against a member of staff on X \u2013 Mr Lee Brannigan"),
+    ("012", "Racist post about a family at the school on Nextdoor \u2013 Ms Shannon Pryce"),
+    ("009", "Repeated posts about a pupil on Facebook"),
+    ("016", "Urgent: Publication of personal details of a member of staff in a WhatsApp group"),
+    ("024", "Urgent \u2013 further information for crime reference CR-0912/26: Threat of "
+            "violence against a family at the school"),
+])
+def test_the_subject_names_what_happened(case_id, start):
+    _, ctx = sample(case_id)
+    subject = plain(ctx["letter"]["subject"])
+    assert subject.startswith(start)
+    assert "online posts about" not in subject.lower()
+
+
+# --- the rendered samples ------------------------------------------------------------------------
+
+
+def sample_letter(sample_run, case_id: str) -> Path:
+    (path,) = (sample_run.out / f"BPS-2026-{case_id}").glob("*-police_referral.docx")
+    return path
+
+
+@pytest.mark.parametrize("case_id", SAMPLES)
+def test_the_poster_the_posts_and_the_marking_are_there(sample_run, case_id):
+    path = CASES / f"BPS-2026-{case_id}.yaml"
+    case = validate_case(path, today=TODAY).case
+    document = docx.Document(sample_letter(sample_run, case_id))
+    text = text_of(document)
+    assert case.poster.name in text
+    for line in case.poster.address or []:
+        assert line in text
+    for post in [p for p in case.posts if p.id in text]:
+        assert (post.url or "None (a WhatsApp message has no web address)") in text
+    assert "OFFICIAL\u2013SENSITIVE" in text and "Page" in text
+    assert "Dear Sir or Madam" in text and "Yours faithfully" in text
+
+
+@pytest.mark.parametrize("case_id", SAMPLES)
+def test_wishes_are_quoted_verbatim_or_said_to_be_unrecorded(sample_run, case_id):
+    case = validate_case(CASES / f"BPS-2026-{case_id}.yaml", today=TODAY).case
+    text = text_of(docx.Document(sample_letter(sample_run, case_id)))
+    people = [a for p in case.posts for a in p.about if a.role != "school" and a.name]
+    for person in people:
+        if person.wishes:
+            assert f"\u201c{person.wishes}\u201d" in text
+    if not any(person.wishes for person in people):
+        assert "I have not yet recorded whether" in text
+
+
+def test_a_further_referral_quotes_the_crime_reference_and_the_earlier_referral(sample_run):
+    document = docx.Document(sample_letter(sample_run, "024"))
+    text = text_of(document)
+    subject = next(p.text for p in document.paragraphs if p.style.name == "Subject")
+    assert "CR-0912/26" in plain(subject)
+    assert "This adds to the matter the school reported on 27 October 2026 (our reference " \
+           "BPS-2026-024/02), crime reference CR-0912/26." in text
+    assert "P1, posted on 26 October 2026 at 22:10, was referred on 27 October 2026" in text
+    # Only P2 is new: P1 is told as the earlier post, not as one of this letter's.
+    assert "P2: posted on Facebook on 28 November 2026 at 23:05" in text
+    assert "P1: posted on" not in text
+    # The crime reference never breaks across a line: no plain space or hyphen inside it.
+    raw = "\n".join(blocks(document))
+    assert "CR\u20110912\u2060/\u206026" in raw and "CR-0912" not in raw
+
+
+def test_the_account_read_from_an_x_address_is_named(sample_run):
+    text = text_of(docx.Document(sample_letter(sample_run, "011")))
+    assert "The account that posted P1 is @leebrann88 (from the web address)." in text
+    assert "Only the police can ask X Corp. to preserve its records (https://legalrequests.x.com)" \
+        in text
+
+
+def test_preservation_is_asked_of_the_police_for_each_platform(sample_run):
+    text = text_of(docx.Document(sample_letter(sample_run, "009")))
+    assert "(https://www.facebook.com/records)" in text
+    assert "send it a preservation request for P1 and P2" in text
+    whatsapp = text_of(docx.Document(sample_letter(sample_run, "016")))
+    assert "WhatsApp does not keep message content in the ordinary course" in whatsapp
+    assert "It was sent to the group; the school cannot tell whether it is still visible" in \
+        whatsapp
+    assert "It is still online" not in whatsapp
+
+
+def test_the_evidence_log_repeats_its_header_and_keeps_rows_whole(sample_run):
+    document = docx.Document(sample_letter(sample_run, "009"))
+    assert [s.orientation for s in document.sections] == [0, 1]  # portrait, landscape
+    (table,) = document.tables
+    rows = table._tbl.findall(qn("w:tr"))
+    assert rows[0].find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
+    assert all(r.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None for r in rows)
+    widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert len(widths) == 9 and len(set(widths)) > 3
+    assert max(widths) == widths[4]  # the post's words get the room
+    assert sum(widths) / 566.9 <= 26.71
+    assert all(cell.text.strip() for row in table.rows for cell in row.cells)  # no empty cell
+
+
+def test_each_screenshot_is_logged_with_its_sha256(sample_run):
+    document = docx.Document(sample_letter(sample_run, "009"))
+    text = text_of(document)
+    for post in ("P1", "P2"):
+        digest = hashlib.sha256((CASES / "evidence" / f"BPS-2026-009-{post}.png").read_bytes())
+        assert text.count(digest.hexdigest()) == 2  # in the log and in the caption
+    captions = [p for p in document.paragraphs if p.style.name == "Caption"]
+    assert len(captions) == 2 and all(p.paragraph_format.keep_with_next is not False
+                                      and p.style.paragraph_format.keep_with_next
+                                      for p in captions)
+    assert "Screenshots of P1 and P2 follow the log." in text
+
+
+@pytest.mark.parametrize("case_id", ("011", "012", "016", "024"))
+def test_no_screenshot_means_no_promise_of_one(sample_run, case_id):
+    text = text_of(docx.Document(sample_letter(sample_run, case_id)))
+    assert "follow the log" not in text and "follows the log" not in text
+    assert "original screenshots" not in text
+    assert "The school holds no screenshot of" in text
+
+
+def test_no_pupils_name_and_no_private_detail(sample_run):
+    pupils = {"009": ("Sam Fenwick", "Jack Dutton", "Sam ", "Jack"),
+              "011": ("Kai Morley",), "012": ("Mason Pryce",), "016": ("Poppy",),
+              "024": ("Archie Hulme",)}
+    for case_id, names in pupils.items():
+        text = text_of(docx.Document(sample_letter(sample_run, case_id)))
+        assert [n for n in names if n in text] == [], case_id
+    text = text_of(docx.Document(sample_letter(sample_run, "016")))
+    assert "7 Linden Drive" not in text and "red door" not in text
+    assert "[home address of Mrs S Bennett removed from this copy]" in text
+    assert "The home address of Mrs S Bennett has been removed from this copy of P1. The " \
+           "unredacted original is available to the investigating officer." in text
+
+
+@pytest.mark.parametrize("case_id", SAMPLES)
+def test_harassment_is_never_a_finding(sample_run, case_id):
+    # The letter's own words: its paragraphs (the posts are quoted only in the log's cells).
+    text = "\n".join(p.text for p in docx.Document(sample_letter(sample_run, case_id)).paragraphs)
+    text = re.sub("\u201c[^\u201d]*\u201d", "", text)  # the school's notes, quoted verbatim
+    for line in text.splitlines():
+        if "may amount to" in line:
+            continue
+        assert not re.search(r"harass|bully|has committed", line, re.I), line
+
+
+# --- built cases -------------------------------------------------------------------------------
+
+
+def test_a_call_to_the_police_is_followed_with_its_incident_number(template):
+    case = case_with(police={"incident_number": "INC-2611-0042", "told": date(2026, 11, 21)},
+                     actions=[{"action": "call_police", "date": date(2026, 11, 21),
+                               "by": "Headteacher"}])
+    text = text_of(render(referral(case), template))
+    assert "I reported this by telephone on 21 November 2026 (incident number INC-2611-0042). " \
+           "This letter follows that call" in text
+
+
+def test_who_the_school_has_told_is_said_only_when_recorded(template):
+    bare = text_of(render(referral(case_with()), template))
+    assert "designated safeguarding lead" not in bare and "was told what the school" not in bare
+    post = dict(BASE["posts"][0], about=[{"role": "staff", "name": "Mr R Vance"}])
+    told = case_with(posts=[post], actions=[
+        {"action": "tell_dsl", "date": date(2026, 11, 21), "posts": ["P1"]},
+        {"action": "support_staff", "date": date(2026, 11, 22), "posts": ["P1"]}])
+    text = text_of(render(referral(told), template))
+    assert "The school\u2019s designated safeguarding lead was told about P1 on 21 November " \
+           "2026." in text
+    assert "Mr Vance was told what the school is doing on 22 November 2026." in text
+
+
+def test_the_unredacted_original_is_promised_only_when_the_case_records_it(tmp_path, template):
+    (tmp_path / "evidence").mkdir()
+    png = (CASES / "evidence" / "BPS-2026-009-P1.png").read_bytes()
+    (tmp_path / "evidence" / "p1.png").write_bytes(png)
+    post = dict(BASE["posts"][0], evidence="evidence/p1.png", evidence_redacted=True)
+    without = text_of(render(referral(case_with(posts=[post]), tmp_path), template))
+    assert "unredacted original" not in without
+    kept = dict(post, evidence_original="Office safe, envelope 12")
+    text = text_of(render(referral(case_with(posts=[kept]), tmp_path), template))
+    assert "The unredacted original of P1 is kept and available to the investigating officer." \
+        in text
+    assert hashlib.sha256(png).hexdigest() in text
+    assert "Screenshot of P1 follows the log." in text
+
+
+def test_private_details_are_removed_from_every_field(template):
+    post = dict(BASE["posts"][0], text="Mr Vance lives at 4 Elm Close. Pay him a visit.",
+                concerns=["personal_information", "threat_of_violence"],
+                private_details=[{"text": "4 Elm Close", "kind": "home address",
+                                  "person": "Mr R Vance"}],
+                about=[{"role": "staff", "name": "Mr R Vance",
+                        "wishes": "Mr Vance, of 4 Elm Close, wants the police to act."}])
+    case = case_with(posts=[post], history=[
+        {"date": date(2026, 11, 21), "step": "discussion", "outcome": "refused",
+         "by": "Headteacher", "notes": "She repeated 4 Elm Close to me."}])
+    text = text_of(render(referral(case), template))
+    assert "4 Elm Close" not in text
+    assert "[home address of Mr R Vance removed from this copy]" in text
+
+
+def test_personal_information_without_recorded_details_is_not_quoted(template):
+    post = dict(BASE["posts"][0], text="Her number is 07700 900123, ring her.",
+                concerns=["personal_information", "harassment"])
+    text = text_of(render(referral(case_with(posts=[post])), template))
+    assert "07700" not in text
+    assert "The text is not reproduced here because it contains personal information" in text
+
+
+def test_an_anonymous_account_is_named_and_no_person_is_guessed(template):
+    case = case_with(poster={"name": "Unknown", "identified": False})
+    ctx = referral(case)
+    assert "Unknown" not in ctx["letter"]["subject"]
+    text = text_of(render(ctx, template))
+    assert "The school does not know who operates the account @danq77 (from the web address)" \
+        in text
+    assert "believes that the post below was made by" not in text
+
+
+def test_the_police_asking_to_hold_letters_is_respected_in_the_letter():
+    ctx = referral(case_with(police={"hold_letters": True}))
+    same_run = " ".join(ctx["referral"]["same_run"])
+    assert "the school is not writing to Mr Quill for now" in same_run
+    assert "formal warning" not in same_run
+
+
+def test_a_pupils_name_in_any_field_is_initials(template):
+    post = dict(BASE["posts"][0], text="Toby Quill's teacher Mr Vance will get a slap.",
+                about=[{"role": "staff", "name": "Mr R Vance",
+                        "wishes": "Mr Vance says Toby Quill was present; he will give a "
+                                  "statement."}])
+    text = text_of(render(referral(case_with(posts=[post])), template))
+    assert "Toby" not in text and "[T.Q.]" in text
+
+
+def test_the_lado_is_mentioned_only_when_the_consultation_is_recorded():
+    post = dict(BASE["posts"][0], text="Mr Vance hurts the children in his class.",
+                concerns=["allegation_of_harm", "threat_of_violence"])
+    assert "designated officer" not in " ".join(
+        referral(case_with(posts=[post]))["referral"]["safeguarding"])
+    done = case_with(posts=[post], actions=[{"action": "consult_lado",
+                                             "date": date(2026, 11, 21), "posts": ["P1"]}])
+    assert "The allegation about Mr R Vance in P1 was referred to the local authority " \
+           "designated officer on 21 November 2026." in referral(done)["referral"]["safeguarding"]
