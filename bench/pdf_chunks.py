@@ -8,7 +8,8 @@ Letters: the .docx files in --source (default: the sample cases in data/cases, d
 scratch folder), copied under numbered names until there are --letters of them. For each chunk
 size, pipeline.pdf.convert converts them all --repeat times (the sizes interleaved, so a busy
 spell on a shared machine does not fall on one size only); printed per run: seconds in all,
-per letter, and the peak resident memory of soffice.bin. With --single, one plain
+per letter, the CPU time LibreOffice used per letter (steadier than seconds when other work
+shares the machine), and the peak resident memory of soffice.bin. With --single, one plain
 `soffice --convert-to` is also given every letter at once (the old way) and what it made is
 counted: it stops after 245 (see the pipeline.pdf docstring) and still exits 0.
 Not needed by the tests; needs LibreOffice.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -85,16 +87,22 @@ class PeakRss:
                         self.peak_kb = max(self.peak_kb, int(line.split()[1]))
 
 
-def chunked(files: list[Path], size: int, scratch: Path, run: int) -> tuple[float, float]:
+def children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def chunked(files: list[Path], size: int, scratch: Path, run: int) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds of LibreOffice (and its launchers), peak RSS in MB."""
     out = scratch / f"out-{size}-{run}"
     profile = Path(tempfile.mkdtemp(prefix="bench-lo-", dir=scratch))
     try:
         with PeakRss(profile) as rss:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), children_cpu()
             made = pdf.convert(files, out, profile=profile, chunk_size=size)
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
         assert all(pdf.is_pdf(p) for p in made)
-        return seconds, rss.peak_kb / 1024
+        return seconds, cpu, rss.peak_kb / 1024
     finally:
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(profile, ignore_errors=True)
@@ -130,19 +138,21 @@ def main() -> int:
         print(f"{len(files)} letters, {os.cpu_count()} cores", flush=True)
         if args.single:
             single(files, scratch)
-        times: dict[int, list[float]] = {size: [] for size in args.sizes}
+        times: dict[int, list[tuple[float, float]]] = {size: [] for size in args.sizes}
         for run in range(args.repeat):
             order = list(args.sizes)
             random.Random(run).shuffle(order)
             for size in order:
-                seconds, peak = chunked(files, size, scratch, run)
-                times[size].append(seconds)
+                seconds, cpu, peak = chunked(files, size, scratch, run)
+                times[size].append((seconds, cpu))
                 print(f"  chunk {size:4d}: {seconds:7.1f} s  {1000 * seconds / len(files):6.1f} "
-                      f"ms/letter  soffice.bin peak RSS {peak:6.0f} MB", flush=True)
-        print("best of each:")
+                      f"ms/letter  CPU {1000 * cpu / len(files):6.1f} ms/letter  "
+                      f"soffice.bin peak RSS {peak:6.0f} MB", flush=True)
+        print("best of each (wall; CPU):")
         for size in args.sizes:
-            best = min(times[size])
-            print(f"  chunk {size:4d}: {best:7.1f} s  {1000 * best / len(files):6.1f} ms/letter")
+            wall, cpu = min(t[0] for t in times[size]), min(t[1] for t in times[size])
+            print(f"  chunk {size:4d}: {wall:7.1f} s  {1000 * wall / len(files):6.1f} ms/letter; "
+                  f"{1000 * cpu / len(files):6.1f} ms/letter")
     return 0
 
 

@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +151,8 @@ def soffice_path() -> str:
 
 def convert(docx_files: Sequence[Path], out_dir: Path, timeout: float | None = None,
             profile: Path | None = None, *, chunk_size: int = CHUNK_SIZE,
-            on_done: Callable[[int, int], None] | None = None) -> list[Path]:
+            on_done: Callable[[int, int], None] | None = None,
+            on_chunk: Callable[[list[tuple[Path, Path]]], None] | None = None) -> list[Path]:
     """Convert every file, `chunk_size` to a LibreOffice process; returns the PDFs in order.
 
     Each PDF is `out_dir/<stem>.pdf` (an older file of that name is replaced), so no two files
@@ -158,8 +160,10 @@ def convert(docx_files: Sequence[Path], out_dir: Path, timeout: float | None = N
     %%EOF); one that is missing is converted again on its own, and if it is still missing,
     ToolMissing names the letter and what LibreOffice said. `timeout` is the limit in seconds
     for one LibreOffice process (default: BASE_TIMEOUT_S + PER_LETTER_TIMEOUT_S a letter); a
-    process over it is killed and ToolMissing says so. `on_done(done, total)` is called after
-    each chunk with the number of letters converted so far.
+    process over it is killed and ToolMissing says so. After each chunk, `on_chunk` gets its
+    (docx, pdf) pairs, every PDF checked, so a caller can keep them before the next chunk runs
+    (an error later then loses only the chunk it happens in), and `on_done(done, total)` the
+    number of letters converted so far.
 
     `profile` is the LibreOffice user profile to use (seeded if it is new); by default a private
     one is made for this run and removed after it. Two runs must never share a profile at once.
@@ -169,7 +173,7 @@ def convert(docx_files: Sequence[Path], out_dir: Path, timeout: float | None = N
         return []
     pdfs = [out_dir / (p.stem + ".pdf") for p in files]
     if len(set(pdfs)) != len(pdfs):
-        twice = sorted({p.name for p in pdfs if pdfs.count(p) > 1})
+        twice = sorted(p.name for p, n in Counter(pdfs).items() if n > 1)
         raise ValueError(f"two letters would share a PDF name: {', '.join(twice)}")
     soffice = soffice_path()
     most = LAUNCHER_ARG_LIMIT - len(_options(Path("profile"), out_dir))
@@ -178,17 +182,20 @@ def convert(docx_files: Sequence[Path], out_dir: Path, timeout: float | None = N
                          f"{most}), not {chunk_size}")
     out_dir.mkdir(parents=True, exist_ok=True)
     if profile is not None:
-        _convert_all(soffice, files, pdfs, out_dir, profile, timeout, chunk_size, on_done)
+        _convert_all(soffice, files, pdfs, out_dir, profile, timeout, chunk_size, on_done,
+                     on_chunk)
         return pdfs
     _remove_stale(Path(tempfile.gettempdir()), PROFILE_PREFIX, unowned_after=None)
     with tempfile.TemporaryDirectory(prefix=f"{PROFILE_PREFIX}{_owner_tag()}-") as private:
-        _convert_all(soffice, files, pdfs, out_dir, Path(private), timeout, chunk_size, on_done)
+        _convert_all(soffice, files, pdfs, out_dir, Path(private), timeout, chunk_size, on_done,
+                     on_chunk)
     return pdfs
 
 
 def _convert_all(soffice: str, files: list[Path], pdfs: list[Path], out_dir: Path,
                  profile: Path, timeout: float | None, chunk_size: int,
-                 on_done: Callable[[int, int], None] | None) -> None:
+                 on_done: Callable[[int, int], None] | None,
+                 on_chunk: Callable[[list[tuple[Path, Path]]], None] | None) -> None:
     if not (profile / "user").exists():
         seed_profile(profile, soffice)
     total = len(files)
@@ -204,11 +211,13 @@ def _convert_all(soffice: str, files: list[Path], pdfs: list[Path], out_dir: Pat
             again = _run(soffice, [docx], out_dir, profile, timeout, docx.name)
             if not is_pdf(pdf):
                 others = len(missing) - 1
-                more = f"; {others} more letters of that run were missing too" if others else ""
+                more = f"; {others} other letters of its chunk were missing too" if others else ""
+                told = _gist(again, docx) or _gist(said, docx) or "nothing"
                 raise ToolMissing(
                     f"LibreOffice made no PDF copy of {docx.name}, even when asked again on "
-                    f"its own (LibreOffice said: {_gist(again, docx) or _gist(said, docx)}"
-                    f"{more}); try again, or draft without --pdf.")
+                    f"its own (LibreOffice said: {told}{more}); try again, or draft without --pdf.")
+        if on_chunk is not None:
+            on_chunk(chunk)
         if on_done is not None:
             on_done(start + len(chunk), total)
 
@@ -259,11 +268,11 @@ def _run(soffice: str, docx_files: Sequence[Path], out_dir: Path, profile: Path,
 
 
 def _gist(output: str, docx: Path) -> str:
-    """The lines of LibreOffice's output about `docx` or about an error, else its last line."""
+    """The lines of LibreOffice's output about `docx` or an error, else its last line, or ""."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("Warning: failed to launch javaldx")]
     about = [line for line in lines if docx.name in line or "rror" in line]
-    text = "; ".join(about or lines[-1:]) or "nothing"
+    text = "; ".join(about or lines[-1:])
     return text if len(text) <= 300 else text[:297] + "..."
 
 

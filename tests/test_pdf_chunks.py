@@ -122,14 +122,19 @@ def wait_for(path: Path, within: float = 20.0) -> None:
 
 def test_letters_go_in_chunks_and_every_pdf_comes_back_in_order(tmp_path, fake):
     files = letters(tmp_path / "in", 11)
-    progress = []
+    progress, chunks = [], []
 
-    made = pdf.convert(files, tmp_path / "out", chunk_size=5,
+    def keep(pairs):
+        assert all(pdf.is_pdf(p) for _, p in pairs), "a chunk is handed over once checked"
+        chunks.append(pairs)
+
+    made = pdf.convert(files, tmp_path / "out", chunk_size=5, on_chunk=keep,
                        on_done=lambda done, total: progress.append((done, total)))
 
     assert made == [tmp_path / "out" / f"L{i:03d}.pdf" for i in range(11)]
     assert all(pdf.is_pdf(p) for p in made)
     assert [len(c) for c in calls(fake)] == [5, 5, 1]
+    assert [pair for pairs in chunks for pair in pairs] == list(zip(files, made))
     assert progress == [(5, 11), (10, 11), (11, 11)]
     assert not list((tmp_path / "temp").iterdir()), "the private profile was left behind"
 
