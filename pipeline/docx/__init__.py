@@ -1,0 +1,1 @@
+"""Rendering Word letters from docxtpl templates: limits on what a template may cost."""
