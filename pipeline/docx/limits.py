@@ -93,8 +93,10 @@ class Limits:
     #: Most decimal digits in a number a template computes (`2 ** n`, `a * b`): Python's own limit
     #: for printing an int.
     int_digits: int = 4_300
-    #: Deepest nesting of macro calls, recursive loops and block calls. Real templates nest 2-3
-    #: deep; a runaway recursion would otherwise end in a RecursionError around 100 levels.
+    #: Deepest nesting of macro calls, recursive loops and block calls (real templates nest 2-3
+    #: deep; a runaway recursion would otherwise end in a RecursionError around 100 levels), and
+    #: of lists, tuples and dicts (a letter's data nests 5 deep; hashing tuples nested 100,000
+    #: deep crashes CPython).
     depth: int = 30
 
     def __post_init__(self) -> None:
@@ -128,10 +130,10 @@ class Allowance:
         self.output = 0
         self.work = 0
         self.depth = 0
-        # id -> (container, size) for the lists, tuples and dicts measured so far. The sandbox
+        # The lists, tuples and dicts measured so far, and their measures. The sandbox
         # keeps a template from changing them (ImmutableSandboxedEnvironment), and holding each
         # one here keeps its id from being reused during the render.
-        self._sizes: dict[int, tuple[Any, int]] = {}
+        self._sizes: dict[int, tuple[Any, int, int]] = {}  # id -> (container, size, depth)
 
     def tick(self) -> None:
         if time.monotonic() > self.deadline:
@@ -356,6 +358,10 @@ def _too_wide(limits: Limits, width: Any, what: str) -> LimitExceeded:
                                   f"{limits.width:,}")
 
 
+def _too_deep(limits: Limits) -> LimitExceeded:
+    return LimitExceeded("nesting", f"would build lists nested more than {limits.depth} deep")
+
+
 def _too_many(limits: Limits, count: int, what: str) -> LimitExceeded:
     return LimitExceeded("items", f"would make {what} of {count:,} items; the limit is "
                                   f"{limits.items:,}")
@@ -395,62 +401,74 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
 
     def _size(self, value: Any) -> int:
         """The size of `value` (see the module docstring), refusing one over the value limit."""
+        return self._measure(value)[0]
+
+    def _measure(self, value: Any) -> tuple[int, int]:
+        """The size of `value` and how deep its lists nest, refusing one over the value or
+        nesting limit. (CPython hashes a tuple of tuples by recursing in C with no guard: hashing
+        one nested 100,000 deep crashes the process.)"""
         if not _is_container(value):
-            return _leaf_size(value)
+            return _leaf_size(value), 0
         flat = _flat_size(value)  # the common case, quickly
         if flat is not None:
-            return flat
+            return flat, 1
         limits, allowance = self._now()
         memo = allowance._sizes if allowance is not None else {}
         hit = memo.get(id(value))
         if hit is not None:
-            return hit[1]
+            return hit[1], hit[2]
         # Children first, without recursion (a template can nest a list 10,000 deep). A
         # container met again while it is being measured (a namespace holding itself) counts 8:
         # printing it shows "...". Namespaces can change, so they and what holds them are not
         # remembered after this walk.
         stack, open_, changeable, steps = [value], set(), set(), 0
-        while stack:
-            node = stack[-1]
-            key = id(node)
-            if key in memo:
+        try:
+            while stack:
+                node = stack[-1]
+                key = id(node)
+                if key in memo:
+                    stack.pop()
+                    continue
+                steps += 1
+                if allowance is not None and not steps & 4095:
+                    allowance.tick()
+                if key not in open_:
+                    open_.add(key)
+                    stack.extend(child for child in _members(node)
+                                 if _is_container(child) and id(child) not in memo
+                                 and id(child) not in open_ and _flat_size(child) is None)
+                    continue
                 stack.pop()
-                continue
-            steps += 1
-            if allowance is not None and not steps & 4095:
-                allowance.tick()
-            if key not in open_:
-                open_.add(key)
-                stack.extend(child for child in _members(node)
-                             if _is_container(child) and id(child) not in memo
-                             and id(child) not in open_ and _flat_size(child) is None)
-                continue
-            stack.pop()
-            open_.discard(key)
-            total = _HEAD
-            for child in _members(node):
-                if not _is_container(child):
-                    total += 8 + _leaf_size(child)
-                    continue
-                known = memo.get(id(child))
-                if known is None:
-                    flat = _flat_size(child)
-                    total += 8 + (flat if flat is not None else 8)  # else: met in a cycle
-                    continue
-                total += 8 + known[1]
-                if id(child) in changeable:
+                open_.discard(key)
+                total, depth = _HEAD, 0
+                for child in _members(node):
+                    if not _is_container(child):
+                        total += 8 + _leaf_size(child)
+                        continue
+                    known = memo.get(id(child))
+                    if known is None:
+                        flat = _flat_size(child)
+                        if flat is not None:
+                            total, depth = total + 8 + flat, max(depth, 1)
+                        else:  # met in a cycle
+                            total += 16
+                        continue
+                    total, depth = total + 8 + known[1], max(depth, known[2])
+                    if id(child) in changeable:
+                        changeable.add(key)
+                if type(node) is Namespace:
                     changeable.add(key)
-            if type(node) is Namespace:
-                changeable.add(key)
-            memo[key] = (node, total)
-            if total > limits.value_chars:
-                for k in changeable:
-                    memo.pop(k, None)
-                raise _too_big(limits, total, "a list or mapping")
-        size = memo[id(value)][1]
-        for k in changeable:
-            memo.pop(k, None)
-        return size
+                else:
+                    depth += 1
+                memo[key] = (node, total, depth)
+                if total > limits.value_chars:
+                    raise _too_big(limits, total, "a list or mapping")
+                if depth > limits.depth:
+                    raise _too_deep(limits)
+            return memo[id(value)][1], memo[id(value)][2]
+        finally:
+            for k in changeable:
+                memo.pop(k, None)
 
     def _str_bound(self, value: Any, escaping: bool = False) -> int:
         """An upper bound on the length of str(value), escaped if `escaping`."""
@@ -477,22 +495,24 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(width, int) and width > limits.width:
             raise _too_wide(limits, width, what)
 
-    def _built(self, value: Any, measure: bool = True, size: int | None = None) -> Any:
+    def _built(self, value: Any, measure: bool = True,
+               known: tuple[int, int] | None = None) -> Any:
         """A value a template just built: refused if over the value limit, else charged.
 
-        A list, tuple or dict is measured whole (what it holds, counted each time it is held)
-        unless `measure` is false, for the results of Jinja's filters: they only rearrange what
-        they are given, which was measured when it was built, or padded under a check of their
-        own. `size`, if known, is its measure (remembered, so it is not walked again)."""
+        A list, tuple or dict is measured whole (what it holds, counted each time it is held,
+        and how deep it nests) unless `measure` is false, for the results of Jinja's filters:
+        they only rearrange what they are given, which was measured when it was built, or pad it
+        under a check of their own. `known` is its (size, depth) if already worked out: it is
+        remembered, so that the container is not walked again."""
         if isinstance(value, (str, bytes, bytearray)):
             size = len(value)
         elif _is_container(value):
-            if size is not None:
+            if known is not None:
                 _, allowance = self._now()
                 if allowance is not None and type(value) in (list, tuple):
-                    allowance._sizes[id(value)] = (value, size)
+                    allowance._sizes[id(value)] = (value, *known)
             elif measure:
-                self._size(value)
+                self._measure(value)
             # Charged: what it newly holds; what it holds was charged when it was made.
             size = 8 * len(value) + _HEAD if type(value) is not Namespace else _HEAD
         else:
@@ -515,17 +535,23 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
                 not isinstance(value, Iterable):
             return value
         limits, allowance = self._now()
-        items, size = [], _HEAD
+        items, size, depth = [], _HEAD, 0
         for item in value:
-            size += 8 + (self._size(item) if _is_container(item) else _leaf_size(item))
+            if _is_container(item):
+                item_size, item_depth = self._measure(item)
+                size, depth = size + 8 + item_size, max(depth, item_depth)
+            else:
+                size += 8 + _leaf_size(item)
             if size > limits.value_chars:
                 raise _too_big(limits, size, what)
             items.append(item)
             if allowance is not None and not len(items) & 4095:
                 allowance.tick()
+        if depth >= limits.depth:
+            raise _too_deep(limits)
         if allowance is not None:
             allowance.charge(size)
-            allowance._sizes[id(items)] = (items, size)
+            allowance._sizes[id(items)] = (items, size, depth + 1)
         return items
 
     # -- hooks called from compiled templates (see LimitedCodeGenerator)
@@ -613,11 +639,11 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
         limits, allowance = self._now()
         if allowance is not None:
             allowance.tick()
-        size = None  # of a list or tuple result, predicted
+        known = None  # (size, depth) of a list or tuple result, worked out beforehand
         if operator == "*":
-            size = self._check_multiply(limits, left, right)
+            known = self._check_multiply(limits, left, right)
         elif operator == "+":
-            size = self._check_add(left, right)
+            known = self._check_add(limits, left, right)
         elif operator == "%":
             if isinstance(left, (str, bytes)):
                 self._check_percent(left, right, "a %-format")
@@ -625,10 +651,10 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
             self._check_power(limits, left, right)
         result = self.binop_table[operator](left, right)
         if isinstance(result, (str, bytes, list, tuple)):
-            return self._built(result, size=size)
+            return self._built(result, known=known)
         return result
 
-    def _check_multiply(self, limits: Limits, left: Any, right: Any) -> int | None:
+    def _check_multiply(self, limits: Limits, left: Any, right: Any) -> tuple[int, int] | None:
         if isinstance(left, int) and not isinstance(right, (int, float)):
             left, right = right, left
         if isinstance(left, int) and isinstance(right, int):
@@ -639,26 +665,31 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
             if isinstance(left, (list, tuple)):
                 if len(left) * right > limits.items:
                     raise _too_many(limits, len(left) * right, "a repeated list")
-                size = _HEAD + (self._size(left) - _HEAD) * right
+                size, depth = self._measure(left)
+                size = _HEAD + (size - _HEAD) * right
                 self._check_value(size, "a repeated list")
-                return size
+                return size, depth
             if isinstance(left, (str, bytes)):
                 self._check_value(len(left) * right, "repeated text")
         return None
 
-    def _check_add(self, left: Any, right: Any) -> int | None:
-        if isinstance(left, str) and isinstance(right, str):
+    def _check_add(self, limits: Limits, left: Any, right: Any) -> tuple[int, int] | None:
+        if isinstance(left, int) and isinstance(right, int):
+            digits = max(left.bit_length(), right.bit_length()) * 3 // 10
+            if digits > limits.int_digits:
+                raise _too_many_digits(limits, digits)
+        elif isinstance(left, str) and isinstance(right, str):
             escaping = hasattr(left, "__html__") or hasattr(right, "__html__")
             self._check_value(self._str_bound(left, escaping) + self._str_bound(right, escaping),
                               "text joined with +")
         elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
-            limits, _ = self._now()
             count = len(left) + len(right)
             if count > limits.items:
                 raise _too_many(limits, count, "a list joined with +")
-            size = self._size(left) + self._size(right) - _HEAD
+            (size, depth), (more, deeper) = self._measure(left), self._measure(right)
+            size += more - _HEAD
             self._check_value(size, "a list joined with +")
-            return size
+            return size, max(depth, deeper)
         elif isinstance(left, (bytes, bytearray)) and isinstance(right, (bytes, bytearray)):
             self._check_value(len(left) + len(right), "bytes joined with +")
         return None
