@@ -14,6 +14,7 @@ import resource
 import signal
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -471,3 +472,33 @@ def test_a_letter_quoting_500_long_posts_is_within_the_limits(school):
     sizes = [len(render(t, context, allowance=allowance)) for t in template.compiled.values()]
     assert max(sizes) > 18_000_000
     assert allowance.output < DEFAULTS.output_chars / 2
+
+
+def test_compiling_is_limited_too():
+    slow = LimitedEnvironment(Limits(seconds=0.2))
+    began = time.monotonic()
+    with pytest.raises(LimitExceeded) as caught:
+        slow.from_string("{{ 1 }}" * 100_000)  # about 3 seconds to compile
+    assert caught.value.limit == "time" and time.monotonic() - began < 2
+    # Constants are folded at compile time; a refusal then is left for the render to report.
+    folded = ENV.from_string("{{ 'x'|center(1000000000) }}")
+    with pytest.raises(LimitExceeded) as caught:
+        render(folded)
+    assert caught.value.limit == "width"
+
+
+def test_the_traceback_still_points_at_the_template_line():
+    with pytest.raises(LimitExceeded) as caught:
+        render(ENV.from_string("<w:p>one</w:p>\n<w:p>{{ 'x' * 10**10 }}</w:p>"))
+    lines = [frame.lineno for frame in traceback.extract_tb(caught.value.__traceback__)
+             if frame.filename == "<template>"]
+    assert lines and lines[-1] == 2
+
+
+def test_a_5_mb_post_of_ampersands_passes_through_ordinary_filters():
+    text = "&" * 5_000_000  # 25 million characters once escaped
+    source = ("{{ text }}{{ text|replace('\\n', ', ') }}{{ [text, 'x']|join(', ') }}"
+              "{{ text|trim }}{{ 'Post: ' ~ text }}{{ text|length }}{{ '%s'|format(text)|length }}")
+    limits = Limits(output_chars=10**9)
+    expected = _plain().from_string(source).render(text=text)
+    assert render(ENV.from_string(source), {"text": text}, limits=limits) == expected

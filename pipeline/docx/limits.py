@@ -382,8 +382,8 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
     code_generator_class = LimitedCodeGenerator
 
     def __init__(self, limits: Limits | None = None, **options: Any):
-        if "finalize" in options:
-            raise TypeError("LimitedEnvironment sets finalize itself")
+        if "finalize" in options or options.get("enable_async"):
+            raise TypeError("LimitedEnvironment sets finalize itself, and does not render async")
         options.setdefault("undefined", StrictUndefined)
         options.setdefault("autoescape", True)
         options.setdefault("keep_trailing_newline", True)
@@ -1003,16 +1003,23 @@ def _f_indent(env: LimitedEnvironment, pass_arg: tuple, args: tuple, kwargs: dic
         env._check_value(len(text) + lines * max(width, 0), "indented text")
 
 
+def _html(value: Any) -> bool:
+    return hasattr(value, "__html__")
+
+
 def _f_join(env: LimitedEnvironment, pass_arg: tuple, args: tuple, kwargs: dict) -> None:
     items, sep = args[0], _arg(args, kwargs, 1, "d", "")
     attribute = _arg(args, kwargs, 2, "attribute", None)
-    escaping = bool(pass_arg) and pass_arg[0].autoescape
-    if isinstance(items, str):
-        count, size = len(items), env._str_bound(items, escaping)
+    autoescape = pass_arg[0].autoescape
+    # Jinja's join escapes the items and separator only when one of them is markup.
+    if isinstance(items, str):  # joins its characters
+        count, escaping = len(items), autoescape and _html(sep)
+        size = env._str_bound(items, escaping)
     elif isinstance(items, Iterable):
         if attribute is not None:
             get = make_attrgetter(env, attribute)
             items = [get(item) for item in items]
+        escaping = autoescape and (_html(sep) or any(_html(item) for item in items))
         count = len(items) if hasattr(items, "__len__") else 0
         size = sum(env._str_bound(item, escaping) for item in items)
     else:
@@ -1025,16 +1032,21 @@ def _f_replace(env: LimitedEnvironment, pass_arg: tuple, args: tuple, kwargs: di
         return
     text, old, new = args[0], args[1], args[2]
     count = _arg(args, kwargs, 3, "count", None)
-    escaping = bool(pass_arg) and pass_arg[0].autoescape
-    old, new = str(old), str(new)
-    base = env._str_bound(text, escaping)
-    if isinstance(text, str) and not escaping:
-        found = text.count(old) if old else len(text) + 1
+    # As Jinja's replace: the text is escaped first if `old` (or `new`, for plain text) is
+    # markup; a markup text escapes `old` and `new` as it replaces.
+    autoescape = pass_arg[0].autoescape
+    escape_text = autoescape and (_html(old) or (_html(new) and not _html(text)))
+    markup = autoescape and (escape_text or _html(text))
+    base = env._str_bound(text, escape_text)
+    old_text = Markup.escape(old) if markup else str(old)
+    if isinstance(text, str) and not escape_text:
+        found = text.count(old_text) if old_text else len(text) + 1
     else:
-        found = base // max(len(old), 1) + 1
+        found = base // max(len(old_text), 1) + 1
     if isinstance(count, int) and count >= 0:
         found = min(found, count)
-    grow = max(0, env._str_bound(new, escaping) - len(old))
+    grow = max(0, env._str_bound(new if isinstance(new, str) else str(new), markup)
+               - len(old_text))
     env._check_value(base + found * grow, "text after replace")
 
 
@@ -1244,6 +1256,9 @@ def _with_alarm(allowance: Allowance, work: Callable[[], Any]) -> Any:
 
     try:
         signal.signal(signal.SIGALRM, on_alarm)
+    except (ValueError, OSError):  # signals unavailable here after all: the checks keep time
+        return work()
+    try:
         try:
             arm()
             return work()
