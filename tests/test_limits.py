@@ -102,6 +102,17 @@ ATTACKS: dict[str, tuple[str, str, Limits]] = {
     "split into millions of pieces": (
         "{{ ('\\n' * 40000000).splitlines()|length }}", "value size", Limits()),
     "*args from a huge text": ("{{ cycler(*('x' * 10**7)) }}", "value size", Limits()),
+    "{}.fromkeys of a huge lazy sequence": (
+        "{{ {}.fromkeys(('x' * 10**7)|batch(1)|map('join'))|length }}", "value size",
+        Limits(value_chars=1_000_000)),
+    "batch(10**9) without a fill": ("{{ ('x' * 10**7)|batch(10**9)|first|length }}", "items",
+                                    Limits()),
+    "unique of a huge lazy sequence": (
+        "{% for x in (range(100000)|join(',') * 5)|batch(9)|map('join')|unique %}{% endfor %}",
+        "value size", Limits(value_chars=1_000_000)),
+    "loop.length of a huge lazy loop": (
+        "{% for x in ('x' * 10**7)|batch(1) %}{{ loop.length }}{% endfor %}", "value size",
+        Limits(value_chars=1_000_000)),
     "|list of a huge lazy sequence": (
         "{{ ('x' * 10**7)|batch(1)|list|length }}", "value size", Limits(value_chars=1_000_000)),
     "tojson indenting a long list 28 deep": (
@@ -128,7 +139,7 @@ ATTACKS: dict[str, tuple[str, str, Limits]] = {
         "{% endfor %}{% endmacro %}{{ m()|length }}", "value size", Limits()),
     "filter block over 10**10 literals": (
         "{% filter upper %}{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}"
-        "{% endfor %}{% endfilter %}", "value size", Limits()),
+        "{% endfor %}{% endfilter %}", "value size", Limits(value_chars=1_000_000)),
     "self.block() joining 10**5 copies": (
         "{% set s = 'x' * 1000 %}{% block b %}{% for i in range(100000) %}{{ s }}{% endfor %}"
         "{% endblock %}{{ self.b()|length }}", "value size", Limits(output_chars=10**9)),
@@ -395,6 +406,11 @@ ORDINARY = [
     "{% block intro %}Intro {{ name }}{% endblock %} / {{ self.intro() }}",
     "{% autoescape false %}{{ name ~ '<x>' }} {{ name }}{% endautoescape %}",
     "{% for p in posts %}{{ loop.cycle('odd', 'even') }}{% endfor %}",
+    "{% for p in posts|selectattr('score', 'gt', 2) %}{{ loop.index }}/{{ loop.length }}"
+    "{{ loop.revindex }}{{ loop.last }}{% endfor %}",
+    "{% for i in range(5000)|map('string') %}{% if loop.index == 2 %}{{ loop.length }}{% endif %}"
+    "{% if loop.last %}{{ i }}{% endif %}{% endfor %}",
+    "{% for i in range(9000) %}{% if loop.last %}{{ loop.length }} {{ i }}{% endif %}{% endfor %}",
     "{% set c = cycler('a', 'b') %}{{ c.next() }}{{ c.next() }}{{ c.next() }}"
     "{% set j = joiner(', ') %}{% for i in range(3) %}{{ j() }}{{ i }}{% endfor %}",
     "{{ posts[0]|tojson }} {{ {'a': [1, 2]}|tojson(indent=2) }} {{ {'b': 1}|pprint }}",

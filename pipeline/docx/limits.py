@@ -12,7 +12,7 @@ sandbox stops it reaching Python internals, but not from asking for a lot of wor
 * the sandbox refusing, *before* computing it, any operation whose result would break a cap:
   huge ranges, string and list repetition, concatenation (`+`, `~`), padding and format widths
   (`center`, `indent`, `'%9999s'`, `'{:9999}'`), `join`, `replace`, `wordwrap`, `lipsum`, big
-  powers, deep macro recursion.
+  powers, deep macro recursion, lists nested deep.
 
 A refused operation raises `LimitExceeded`, whose message names the limit in plain words; the
 caller adds the template's name.
@@ -77,8 +77,8 @@ class Limits:
     seconds: float = 10.0
     #: Characters of XML one letter may produce (all its parts rendered under one Allowance).
     output_chars: int = 50_000_000
-    #: Characters in any one value a template builds: a string, or a list counting 8 per item
-    #: plus what it holds. No value needs to be bigger than a whole letter may be.
+    #: Characters in any one value a template builds: a string, or a list measured as in the
+    #: module docstring. No value needs to be bigger than a whole letter may be.
     value_chars: int = 50_000_000
     #: Characters a template may build in all while rendering one letter, counting each string
     #: a filter, method, operator or captured block makes: four letters' worth. This is what keeps
@@ -120,6 +120,8 @@ class Allowance:
 
     Made by `render_limited` for each call, or made once by the caller and passed to the calls
     for each part of one letter (body, headers, footers) so that the limits apply to the letter.
+    The clock starts when it is made: make it just before rendering, not before building the
+    context. Use it in one thread at a time.
     """
 
     __slots__ = ("limits", "deadline", "output", "work", "depth", "_sizes")
@@ -327,24 +329,41 @@ class _Buffer(list):
 
 
 class _Ticking:
-    """A long loop's iterable: looks at the clock every 1024 steps (for renders off the main
-    thread, where SIGALRM cannot interrupt)."""
+    """A long or lazy loop's iterable: looks at the clock every 1024 steps (for renders off the
+    main thread, where SIGALRM cannot interrupt). If the template asks for `loop.length` of a
+    lazy loop, the rest of it is read then, under the value limit (Jinja would call list())."""
 
-    __slots__ = ("_iterable", "_allowance")
+    __slots__ = ("_iterable", "_env", "_allowance", "_source", "_count")
 
-    def __init__(self, iterable: Any, allowance: Allowance):
+    def __init__(self, iterable: Any, env: LimitedEnvironment, allowance: Allowance):
         self._iterable = iterable
+        self._env = env
         self._allowance = allowance
+        self._source: Iterator[Any] | None = None
+        self._count = 0
 
     def __iter__(self) -> Iterator[Any]:
+        if self._source is None:
+            self._source = iter(self._iterable)
         tick = self._allowance.tick
-        for count, item in enumerate(self._iterable, 1):
-            if not count & 1023:
+        while True:
+            try:
+                item = next(self._source)  # read each time: __len__ may replace it
+            except StopIteration:
+                return
+            self._count += 1
+            if not self._count & 1023:
                 tick()
             yield item
 
     def __len__(self) -> int:
-        return len(self._iterable)
+        if hasattr(self._iterable, "__len__"):
+            return len(self._iterable)
+        if self._source is None:
+            self._source = iter(self._iterable)
+        rest = self._env._materialize(self._source, "the rest of a loop")
+        self._source = iter(rest)
+        return self._count + len(rest)
 
 
 def _too_big(limits: Limits, size: int, what: str) -> LimitExceeded:
@@ -417,8 +436,8 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
         hit = memo.get(id(value))
         if hit is not None:
             return hit[1], hit[2]
-        # Children first, without recursion (a template can nest a list 10,000 deep). A
-        # container met again while it is being measured (a namespace holding itself) counts 8:
+        # Children first, without recursion (context data is not limited in depth). A
+        # container met again while it is being measured (a namespace holding itself) counts 16:
         # printing it shows "...". Namespaces can change, so they and what holds them are not
         # remembered after this walk.
         stack, open_, changeable, steps = [value], set(), set(), 0
@@ -573,7 +592,7 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(iterable, Undefined) or (
                 isinstance(iterable, (list, tuple, str, dict, range)) and len(iterable) <= 4096):
             return iterable
-        return _Ticking(iterable, allowance)
+        return _Ticking(iterable, self, allowance)
 
     def _limits_star(self, args: Any) -> Any:
         return self._materialize(args, "the *arguments of a call")
@@ -738,7 +757,7 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
                     index, k = index + 1, k + 1
                 else:
                     start = k
-                    while k < n and text[k].isdigit():
+                    while k < n and text[k] in "0123456789":
                         k += 1
                     numbers.append(int(text[start:k]) if k > start else 0)
             while k < n and text[k] in "hlL":
@@ -775,7 +794,8 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
                 self._check_value(length, "bytes")
         elif owner is Markup and name == "escape" and args and isinstance(args[0], str):
             self._check_value(_escaped_len(args[0]), "a piece of escaped text")
-        elif obj is dict or obj is Namespace or (isinstance(owner, dict) and name == "fromkeys"):
+        elif obj is dict or obj is Namespace or (
+                name == "fromkeys" and (owner is dict or isinstance(owner, dict))):
             args = tuple(self._materialize(a, "a mapping") for a in args)
         if not isinstance(obj, (Macro, LoopContext, BlockReference)):
             return self._built(context.call(obj, *args, **kwargs))
@@ -982,9 +1002,9 @@ _METHOD_CHECKS: dict[str, Callable[..., tuple | None]] = {
 
 # --- filters -------------------------------------------------------------------------------------
 
-# Filters that turn their first argument into a list in C (list(), sorted(), sum()): a lazy
-# iterable is materialised first, under the value limit.
-_MATERIALIZING = {"list", "sort", "join", "sum", "groupby", "slice", "reverse"}
+# Filters that gather their first argument in C (list(), sorted(), sum(), a set of the items
+# seen): a lazy iterable is materialised first, under the value limit.
+_MATERIALIZING = {"list", "sort", "join", "sum", "groupby", "slice", "reverse", "unique"}
 # ... of which these also make a list of the characters of a text.
 _TEXT_TO_LIST = {"list", "sort", "join", "groupby", "slice"}
 
@@ -1094,10 +1114,11 @@ def _f_fill(index: int, name: str, what: str) -> Callable[..., None]:
         count = _arg(args, kwargs, index, name, 0)
         limits, _ = env._now()
         fill = _arg(args, kwargs, index + 1, "fill_with", None)
-        if (name == "slices" or fill is not None) and isinstance(count, int):
+        if isinstance(count, int):  # batch collects `count` items before it yields any
             if count > limits.items:
                 raise _too_many(limits, count, what)
-            env._check_value(count * (8 + env._size(fill)), what)
+            if fill is not None:
+                env._check_value(count * (8 + env._size(fill)), what)
     return check
 
 
@@ -1173,7 +1194,7 @@ def _counting_pprint(env: LimitedEnvironment) -> Callable[[Any], str]:
 _FILTER_CHECKS: dict[str, Callable[..., None]] = {
     "center": _f_center, "indent": _f_indent, "join": _f_join, "replace": _f_replace,
     "wordwrap": _f_wordwrap, "urlize": _f_urlize, "format": _f_format, "sum": _f_sum,
-    "batch": _f_fill(1, "linecount", "a batch padded"),
+    "batch": _f_fill(1, "linecount", "a batch"),
     "slice": _f_fill(1, "slices", "slices of a list"),
     "escape": _f_escape, "e": _f_escape, "forceescape": _f_escape, "string": _f_string,
     "upper": _f_case, "lower": _f_case, "title": _f_case, "capitalize": _f_case,
