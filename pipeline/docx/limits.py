@@ -1323,6 +1323,17 @@ def _collect(chunks: Iterator[str], allowance: Allowance) -> str:
     return "".join(done)
 
 
+def _render(template: Template, context: dict, allowance: Allowance) -> str:
+    """Template.render, collecting the output under the limits (as Template.generate would, one
+    wrapper fewer)."""
+    chunks = template.root_render_func(template.new_context(dict(context)))
+    try:
+        return _collect(chunks, allowance)
+    except Exception:
+        template.environment.handle_exception()  # raises it again, with template line numbers
+        raise  # pragma: no cover - handle_exception always raises
+
+
 def render_limited(template: Template, context: dict, *, limits: Limits,
                    allowance: Allowance | None = None) -> str:
     """template.render(context), under `limits`: LimitExceeded if the template breaks one.
@@ -1340,6 +1351,6 @@ def render_limited(template: Template, context: dict, *, limits: Limits,
     token = _ALLOWANCE.set(allowance)
     try:
         allowance.tick()
-        return _with_alarm(allowance, lambda: _collect(template.generate(context), allowance))
+        return _with_alarm(allowance, lambda: _render(template, context, allowance))
     finally:
         _ALLOWANCE.reset(token)
