@@ -921,7 +921,9 @@ def _replace(env: LimitedEnvironment, owner: Any, args: tuple, kwargs: dict) -> 
     count = _arg(args, kwargs, 2, "count", -1)
     if not isinstance(old, (str, bytes)) or not isinstance(new, (str, bytes)):
         return
-    escaping = hasattr(owner, "__html__")
+    escaping = hasattr(owner, "__html__")  # Markup.replace escapes `old` and `new`
+    if escaping and isinstance(old, str):
+        old = Markup.escape(old)
     try:
         found = owner.count(old) if old else len(owner) + 1
     except TypeError:  # str and bytes mixed: replace() will say so
