@@ -452,16 +452,17 @@ def test_a_missing_field_is_still_an_error():
 
 
 def test_the_shipped_templates_render_exactly_as_before(school):
-    from pipeline.models import LETTER_KINDS
-    from pipeline.render import CompiledTemplate, make_environment
+    from pipeline import kinds
+    from pipeline.docx.template import CompiledTemplate
+    from pipeline.shipped import shipped_templates
     from pipeline.template_check import showcase_context
 
-    folder = Path(__file__).resolve().parent.parent / "letter_templates"
-    before, after = make_environment(), LimitedEnvironment()
-    for kind in LETTER_KINDS:
-        old = CompiledTemplate.load(folder / f"{kind}.docx", before)
-        new = CompiledTemplate.load(folder / f"{kind}.docx", after)
-        context = showcase_context(kind, school)
+    folder = shipped_templates()
+    before, after = _plain(), LimitedEnvironment()
+    for kind in kinds.KINDS:
+        old = CompiledTemplate.load(folder / kind.template, before)
+        new = CompiledTemplate.load(folder / kind.template, after)
+        context = showcase_context(kind.name, school)
         allowance = Allowance(Limits())
         for name, template in old.compiled.items():
             assert render(new.compiled[name], context, allowance=allowance) == \
@@ -471,10 +472,11 @@ def test_the_shipped_templates_render_exactly_as_before(school):
 def test_a_letter_quoting_500_long_posts_is_within_the_limits(school):
     from datetime import date
 
-    from pipeline.context import LetterMeta, build_context
-    from pipeline.models import Case
+    from pipeline.case.model import Case
+    from pipeline.docx.template import CompiledTemplate
+    from pipeline.letter.context import LetterMeta, build_context
     from pipeline.policy import decide
-    from pipeline.render import CompiledTemplate
+    from pipeline.shipped import shipped_templates
     from pipeline.template_check import SHOWCASE
 
     # 500 posts of the text that costs most to escape: a 5 MB case file's worth.
@@ -482,8 +484,7 @@ def test_a_letter_quoting_500_long_posts_is_within_the_limits(school):
         dict(SHOWCASE["posts"][1], id=f"P{i}", text="&<\"'" * 1900) for i in range(500)]))
     (letter,) = [p for p in decide(case, school).letters if p.kind == "warning"]
     context = build_context(letter, case, school, LetterMeta("X/01", date(2026, 11, 3)), None)
-    folder = Path(__file__).resolve().parent.parent / "letter_templates"
-    template = CompiledTemplate.load(folder / "warning.docx", LimitedEnvironment())
+    template = CompiledTemplate.load(shipped_templates() / "warning.docx", LimitedEnvironment())
     allowance = Allowance(DEFAULTS)
     sizes = [len(render(t, context, allowance=allowance)) for t in template.compiled.values()]
     assert max(sizes) > 18_000_000

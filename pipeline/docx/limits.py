@@ -60,6 +60,8 @@ from jinja2.sandbox import (
 from jinja2.utils import Namespace, generate_lorem_ipsum
 from markupsafe import Markup
 
+from pipeline.errors import TemplateProblem
+
 __all__ = ["Allowance", "LimitExceeded", "LimitedEnvironment", "Limits", "render_limited"]
 
 
@@ -105,9 +107,12 @@ class Limits:
                 raise ValueError(f"Limits.{f.name} must be positive, not {getattr(self, f.name)!r}")
 
 
-class LimitExceeded(Exception):
+class LimitExceeded(TemplateProblem):
     """A template asked for more than a limit allows. `limit` is a short name (e.g. "time",
-    "output size", "width"); the message says in plain words what was asked and the limit."""
+    "output size", "width"); the message says in plain words what was asked and the limit.
+
+    A TemplateProblem, so wherever it escapes it is reported like any other template fault
+    (exit status 1), never as a traceback; docx/template.py adds the template's name."""
 
     def __init__(self, limit: str, message: str):
         super().__init__(message)
