@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import LETTER_DATE
+from conftest import LETTER_DATE, this_checkout_env
 
 import pipeline.archive.store
 from pipeline.cli import cli
@@ -242,7 +242,7 @@ def draft_command(cases: Path, out: Path, school_path: Path, jobs: int) -> list[
 def run_draft(cases: Path, out: Path, school_path: Path, jobs: int = 2
               ) -> subprocess.CompletedProcess:
     return subprocess.run(draft_command(cases, out, school_path, jobs), capture_output=True,
-                          text=True, timeout=300, cwd=out.parent)
+                          text=True, timeout=300, cwd=out.parent, env=this_checkout_env())
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +263,7 @@ def interrupt(cases: Path, out: Path, school_path: Path, jobs: int, sig: int, wh
     whole_group: signal the worker processes too (as Ctrl-C in a terminal, or a service
     manager stopping a job, does); otherwise only the `letters` process itself (as `kill PID`).
     """
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**this_checkout_env(), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(draft_command(cases, out, school_path, jobs), cwd=out.parent,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env, start_new_session=True)
