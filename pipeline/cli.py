@@ -250,6 +250,7 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path | None, le
                                        jobs=jobs or workflow.default_jobs())
     finally:
         report.done()
+    report.later_notes(outcomes)
     invalid = [o for o in outcomes if o.problems]
     failed = [o for o in outcomes if o.error]
     written = sum(1 for o in outcomes for l in o.letters if l.status != "unchanged")
@@ -340,6 +341,13 @@ class _Progress:
         self.total = total
         self.count = 0
         self.bar = total > 1 and sys.stderr.isatty()
+        self.notes_shown: dict[int, int] = {}
+
+    def later_notes(self, outcomes: list[workflow.CaseOutcome]) -> None:
+        """Notes added after a case was reported (by the PDF step)."""
+        for outcome in outcomes:
+            for note in outcome.archive_notes[self.notes_shown.get(id(outcome), 0):]:
+                click.echo(f"       note  {note}")
 
     def __call__(self, outcome: workflow.CaseOutcome) -> None:
         self.count += 1
@@ -351,6 +359,9 @@ class _Progress:
             click.echo(f"{relative(outcome.source)}: not drafted: {outcome.error}", err=True)
         for letter in outcome.letters:
             click.echo(f"{letter.status:>11}  {relative(letter.path)}")
+        self.notes_shown[id(outcome)] = len(outcome.archive_notes)
+        for note in outcome.archive_notes:
+            click.echo(f"       note  {note}")
         if outcome.ok and not outcome.letters:
             click.echo(f"    nothing  {outcome.case_id}: " + " ".join(
                 outcome.notes or ["no letter is due now"]))

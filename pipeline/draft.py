@@ -39,7 +39,7 @@ from pipeline.archive.store import (
 )
 from pipeline.case.load import LoadedCase, load_school, validate_case
 from pipeline.case.model import School
-from pipeline.case.yaml import load_yaml, read_text
+from pipeline.case.yaml import line_number, load_yaml, read_text
 from pipeline.dates import real_today
 from pipeline.docx.package import DocumentProperties, text_of
 from pipeline.docx.template import CompiledTemplate, make_environment
@@ -100,6 +100,9 @@ class CaseOutcome:
     case_id: str = ""
     letters: list[LetterOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What the archive had to mend for this case (entries restored from the journal, a file a
+    # killed run left): said to the user, never done silently.
+    archive_notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     error: str = ""
 
@@ -178,12 +181,12 @@ class _CaseDraft:
         with locked(self.folder):
             remove_stale_temps(self.folder)
             state = self.archive.reconcile(self.folder, self.case.case_id)
-            outcome.notes += state.notes
+            outcome.archive_notes += state.notes
             manifest = state.manifest
             new: list[_NewLetter] = []
             for letter in self.plan.letters:
                 outcome.letters.append(self._letter(letter, manifest, new))
-            outcome.notes += self._commit(manifest, new, self._exclusions(manifest))
+            outcome.archive_notes += self._commit(manifest, new, self._exclusions(manifest))
 
     def _sent(self, entry: LetterEntry) -> bool:
         return sent_step(self.case.history, reference=entry.reference, kind=entry.kind,
@@ -471,7 +474,7 @@ def _case_id_of(path: Path) -> tuple[str | None, int | None]:
         return None, None
     match = _CASE_ID_LINE.search(text)
     if match:
-        return match.group(2), text.count("\n", 0, match.start()) + 1
+        return match.group(2), line_number(text, match.start())
     try:
         located = load_yaml(path, text)
     except InvalidInput:
@@ -549,7 +552,7 @@ def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings,
     for note in notes:
         for outcome in outcomes:
             if outcome.letters and note.startswith(outcome.case_id + ":"):
-                outcome.notes.append(note)
+                outcome.archive_notes.append(note)
     return made
 
 

@@ -159,7 +159,9 @@ def neutral_cell(value: object) -> str:
 def csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """The one way this program writes a CSV: every cell neutralised (see the module docstring)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # Rows end in CRLF, as RFC 4180 and Excel have it; Python's csv quotes a cell holding a
+    # character of the line ending, so this way a lone CR in a post is quoted too.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutral_cell(v) for v in header])
     writer.writerows([neutral_cell(v) for v in row] for row in rows)
     return buffer.getvalue()

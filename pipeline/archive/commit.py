@@ -29,9 +29,8 @@ from pathlib import Path
 from pipeline.archive.journal import JOURNAL, Journal, Recorded, canonical, entry_file
 from pipeline.archive.manifest import MANIFEST, AnyEntry, Manifest, read_leniently
 from pipeline.archive.store import (
-    ARCHIVE_LOCK,
     LETTER_MODE,
-    _lock_fd,
+    LOCKS,
     archive_locked,
     make_folder,
     masked,
@@ -77,6 +76,13 @@ def file_problem(path: Path, sha256: str) -> tuple[str, str] | None:
     return None
 
 
+def _read_only(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def unadopted_manifests(out_dir: Path) -> list[Path]:
     return sorted(p for p in out_dir.glob(f"*/{MANIFEST}") if not p.parent.name.startswith("."))
 
@@ -112,11 +118,13 @@ class Archive:
         except OSError as exc:
             raise ArchiveError(f"cannot make the folder {out_dir}: {exc.strerror or exc}"
                                ) from None
-        # Opening the archive's lock file proves the folder can be written, once, before any
-        # case is drafted (rather than a "read-only" error for every case of a batch).
-        fd = _lock_fd(out_dir, ARCHIVE_LOCK)
-        if fd is not None:
-            os.close(fd)
+        # Once, before any case is drafted (rather than a "read-only" error for every case of a
+        # batch); nothing is written yet, so a batch of invalid cases leaves OUT empty.
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            reason = "it is read-only" if _read_only(out_dir) else "permission denied"
+            raise ArchiveError(f"cannot write in {out_dir}: {reason}; name another folder with "
+                               "--out, or ask whoever manages the computer")
+        refuse_link(out_dir / LOCKS)
         archive = cls(out_dir)
         archive.journal.refresh()
         archive.check_journal()

@@ -198,9 +198,17 @@ class Journal:
                                f"({exc.strerror or exc}); if it is a link, replace it with "
                                "the file itself") from None
         self.exists = True
-        with os.fdopen(fd, "rb") as handle:
-            handle.seek(self.offset)
-            data = handle.read()
+        chunks = []
+        try:
+            os.lseek(fd, self.offset, os.SEEK_SET)
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+        except OSError as exc:
+            raise ArchiveError(f"{self.path}: the journal cannot be read "
+                               f"({exc.strerror or exc})") from None
+        finally:
+            os.close(fd)
+        data = b"".join(chunks)
         end = data.rfind(b"\n") + 1
         for raw in data[:end].split(b"\n")[:-1]:
             self._take(raw + b"\n")

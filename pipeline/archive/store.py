@@ -63,8 +63,8 @@ def make_folder(path: Path, *, parents: bool = False) -> bool:
     """
     try:
         if parents and not path.parent.exists():
-            os.makedirs(path.parent, FOLDER_MODE, exist_ok=True)
-        os.mkdir(path, FOLDER_MODE)
+            path.parent.mkdir(FOLDER_MODE, parents=True, exist_ok=True)
+        path.mkdir(FOLDER_MODE)
         return True
     except FileExistsError:
         pass
