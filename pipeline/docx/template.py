@@ -236,7 +236,7 @@ class CompiledTemplate:
                     f"{self.name} ({kind or 'letter'}): {_part_label(name)}: {exc}; near the "
                     f"paragraph: {_paragraph_near(self.sources[name], _lineno(exc))!r}") from None
             xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-            xml = _DOCXTPL.resolve_listing(xml)
+            xml = _resolve_listing(xml)
             data = xml.encode("utf-8")
             try:
                 etree.fromstring(data)
@@ -247,6 +247,21 @@ class CompiledTemplate:
                     "{%p ...%} paragraphs") from None
             rendered[name] = data
         return rendered
+
+
+_LISTING_CHARS = re.compile("[\t\a\n\f]")
+
+
+def _resolve_listing(xml: str) -> str:
+    """docxtpl's `resolve_listing` (tabs, line and page breaks in values become Word's), run
+    only on the paragraphs that hold such a character: it leaves every other paragraph as it
+    was, and running its four regular expressions over each of them made a letter quoting
+    20,000 posts take seconds. The paragraphs are found by docxtpl's own pattern, so the result
+    is the same, byte for byte."""
+    if not _LISTING_CHARS.search(xml):
+        return xml
+    return _PARAGRAPH.sub(lambda m: _DOCXTPL.resolve_listing(m.group(0))
+                          if _LISTING_CHARS.search(m.group(0)) else m.group(0), xml)
 
 
 def _part_label(name: str) -> str:
