@@ -406,8 +406,8 @@ def verify(out_dir: Path, seal: str | None, adopt: bool) -> None:
     \b
     Example:
       letters verify output
-      letters verify output --seal 3f1c...e9 (the 64 characters printed after Seal:)
-      letters verify --adopt output   (once, for letters drafted before the journal)
+      letters verify output --seal 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+      letters verify --adopt output
     """
     from pipeline.archive.verify import adopt as adopt_archive
     from pipeline.archive.verify import verify as verify_archive

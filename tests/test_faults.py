@@ -441,7 +441,11 @@ def test_a_post_time_with_an_offset_is_given_in_uk_time_naming_both(tmp_path, le
     with zipfile.ZipFile(tmp_path / "b.zip") as zf:
         sheet = list(csv.reader(io.StringIO(zf.read("T-001-evidence-log.csv").decode(
             "utf-8-sig"))))
+        chronology = Document(io.BytesIO(zf.read("T-001-chronology.docx"))).tables[0]
     assert bundled.exit_code == 0 and sheet[1][1] == shown
+    rows = [[c.text for c in row.cells] for row in chronology.rows]
+    assert ["31 October 2026 04:30", "P1 posted on Facebook (written as 23:30 UTC\u221205:00)"
+            ] in [row[:2] for row in rows]
 
 
 def test_a_cr_only_file_reports_its_real_line_numbers(tmp_path, letters):

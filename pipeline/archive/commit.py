@@ -165,11 +165,15 @@ class Archive:
         found = read_leniently(folder)
         problems = self._differences(folder, case_id, found, recorded)
         if problems:
+            hint = (f"Restore {folder} from backup; 'letters verify {self.out}' lists every "
+                    "problem in the archive.")
+            if not recorded and found.valid():
+                hint = (f"The journal has no record of case {case_id}: if its letters were "
+                        "drafted before the archive kept a journal, or copied in from another "
+                        f"archive, adopt them with 'letters verify --adopt {self.out}'.")
             raise ArchiveError(
                 f"the archive of case {case_id} does not match its journal, so nothing was "
-                "drafted for it:\n" + "\n".join(f"  {p}" for p in problems)
-                + f"\nRestore {folder} from backup; 'letters verify {self.out}' lists every "
-                "problem in the archive.")
+                "drafted for it:\n" + "\n".join(f"  {p}" for p in problems) + "\n" + hint)
         manifest = Manifest(folder / MANIFEST, case_id, [r.entry for r in recorded])
         state = CaseState(manifest)
         have = {canonical(e) for e in found.valid()}
