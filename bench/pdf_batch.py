@@ -47,7 +47,8 @@ def main() -> None:
         make_cases(folder / "cases", args.letters)
         out = folder / "out"
         command = ["draft", str(folder / "cases"), "--out", str(out), "--date", "2026-11-03",
-                   "--school", str(ROOT / "data" / "school.yaml"), "--pdf"]
+                   "--school", str(ROOT / "data" / "school.yaml"), "--pdf",
+                   "--templates", str(ROOT / "letter_templates")]
         if args.jobs:
             command += ["--jobs", str(args.jobs)]
         seconds, done = run(command, folder)

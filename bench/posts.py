@@ -78,6 +78,7 @@ def main() -> None:
         for name, command in (("check", ["check", str(case), *common]),
                               ("plan", ["plan", str(case), *common]),
                               ("draft", ["draft", str(case), "--out", str(folder / "out"),
+                                         "--templates", str(ROOT / "letter_templates"),
                                          "--jobs", "1", *common])):
             wall, cpu = timed(command, folder)
             figures[f"{name}_s"], figures[f"{name}_cpu_s"] = round(wall, 2), round(cpu, 2)

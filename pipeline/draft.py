@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import re
 import signal
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -339,11 +338,11 @@ class _Drafter:
             return CaseOutcome(source=Path(path), problems=exc.problems)
         except PipelineError as exc:
             return CaseOutcome(source=Path(path), error=str(exc))
-        except (OSError, ValueError, TypeError, LookupError, AttributeError, ArithmeticError,
-                RecursionError, MemoryError, zipfile.BadZipFile) as exc:
-            # A fault no check foresaw (a file that changed under us, a bug): this case is not
-            # drafted and says why; the rest of the batch goes on. Its commit, if it had begun,
-            # was taken back (archive/commit.py).
+        except Exception as exc:  # noqa: BLE001 - one case must never stop the batch
+            # A fault no check foresaw (a file that changed under us, a library's own error, a
+            # bug): this case is not drafted and says why; the rest of the batch goes on. Its
+            # commit, if it had begun, was taken back (archive/commit.py). Ctrl-C and SIGTERM
+            # are not Exceptions: they still stop the batch.
             return CaseOutcome(source=Path(path), error=f"unexpected {type(exc).__name__}: "
                                f"{exc}; nothing was archived for this case. Please report it.")
 
@@ -442,6 +441,9 @@ def duplicate_case_ids(paths: Iterable[Path]) -> dict[Path, list[Problem]]:
     `case_id:` line; a file written otherwise is read as YAML, and one that cannot be read is
     left for its own validation to report.
     """
+    paths = list(paths)
+    if len(paths) < 2:
+        return {}
     found: dict[str, list[tuple[Path, int | None, str]]] = {}
     seen: set[Path] = set()
     for path in paths:
