@@ -11,7 +11,8 @@ OUT    ?= output
 # CASE=BPS-2026-014 or CASE=path/to/case.yaml
 CASE_FILE = $(if $(wildcard $(CASE)),$(CASE),$(CASES)/$(CASE).yaml)
 
-.PHONY: help check plan letters pdf register verify bundle new-case test fuzz bench bench-pdf lint \
+.PHONY: help due check plan letters pdf sent register verify bundle new-case test fuzz bench \
+        bench-pdf lint \
         system-deps clean-venv
 
 help: ## Show this list of commands
@@ -24,6 +25,9 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
+
+due: $(STAMP) ## What to do today, across every case: actions, letters to draft, send, chase
+	$(BIN)/letters due $(CASES) --out $(OUT)
 
 check: $(STAMP) ## Check every case file in data/cases/ and every letter template
 	$(BIN)/letters check $(CASES)
@@ -38,6 +42,11 @@ letters: $(STAMP) ## Draft the letters for every case in data/cases/ into output
 
 pdf: $(STAMP) system-deps ## Draft every case as 'letters' does, with PDF copies too
 	$(BIN)/letters draft $(CASES) --out $(OUT) --pdf
+
+sent: $(STAMP) ## Record a letter as sent: make sent REF=BPS-2026-014/03 [BY=email] [ON=2026-12-02]
+	@test -n "$(REF)" || { echo "Say which letter: make sent REF=BPS-2026-014/03 (its reference)"; exit 2; }
+	$(BIN)/letters sent "$(REF)" --out $(OUT) $(if $(BY),--by $(BY)) $(if $(ON),--on $(ON)) \
+	  $(if $(SIGNED),--signed "$(SIGNED)")
 
 register: $(STAMP) ## List every letter drafted and whether it is recorded as sent (+ register.csv)
 	$(BIN)/letters register $(OUT) --csv $(OUT)/register.csv

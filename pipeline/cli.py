@@ -94,7 +94,9 @@ def cli() -> None:
 def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> None:
     """Check case files and report every problem as FILE:LINE: field: message.
 
-    Exits 0 when every file is valid, 2 when any is not. Nothing is written.
+    What it cannot decide is a warning (FILE:LINE: warning: field: message), e.g. a pupil's
+    first name standing alone in a post. Exits 0 when every file is valid (warnings or not),
+    2 when any is not. Nothing is written.
 
     \b
     Example:
@@ -117,6 +119,8 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
             for problem in twins[path]:
                 click.echo(str(problem), err=True)
             continue
+        for warning in loaded.warnings:
+            click.echo(str(warning), err=True)
         planned = ", ".join(l.kind for l in plan.letters) or "nothing due now"
         posts = len(loaded.case.posts)
         click.echo(f"{relative(path)}: ok ({posts} post{'s' if posts != 1 else ''}; "
@@ -151,6 +155,8 @@ def plan(case: Path, as_json: bool, today: date | None, school_path: Path) -> No
     school = load_school(school_path)
     loaded, the_plan = workflow.check_case(case, school, today=today)
     _warn_review(school, today)
+    for warning in loaded.warnings:
+        click.echo(str(warning), err=True)
     if as_json:
         click.echo(json.dumps(the_plan.as_json(), indent=2, ensure_ascii=False))
     else:
@@ -257,8 +263,9 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path | None, le
     unchanged = sum(1 for o in outcomes for l in o.letters if l.status == "unchanged")
     for outcome in failed:  # said as each case ended; again here, where it is seen
         click.echo(f"Not drafted: {relative(outcome.source)}: {outcome.error}", err=True)
-    click.echo(f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}: {written} letters "
-               f"written, {unchanged} unchanged, {len(invalid)} invalid, {len(failed)} failed.")
+    click.echo(f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}: {written} "
+               f"letter{'s' if written != 1 else ''} written, {unchanged} unchanged, "
+               f"{len(invalid)} invalid, {len(failed)} failed.")
     if invalid:
         sys.exit(EXIT_INVALID)
     if failed:
@@ -313,7 +320,7 @@ def format_due(found) -> str:
              str(i.overdue_days) if i.overdue_days else "") for i in found.items]
     heads = ("Case", "What to do", "Who", "Due", "Days late")
     case_w = max(len(heads[0]), *(len(r[0]) for r in rows))
-    who_w = min(28, max(len(heads[2]), *(len(r[2]) for r in rows)))
+    who_w = min(22, max(len(heads[2]), *(len(r[2]) for r in rows)))
     due_w, late_w = 11, 9
     what_w = max(30, width - case_w - who_w - due_w - late_w - 8)
     lines = [f"Due on {long_date(found.today)}: {len(rows)} item{'s' if len(rows) != 1 else ''}"
@@ -332,6 +339,41 @@ def format_due(found) -> str:
                          f"{due_on if first else '':<{due_w}}  {late if first else '':>{late_w}}"
                          .rstrip())
     return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("reference")
+@click.option("--on", "on", callback=_iso_date, metavar="YYYY-MM-DD",
+              help="The day it was sent (default: today).")
+@click.option("--by", "method", type=click.Choice(["post", "email", "hand", "webform", "phone"]),
+              default="post", show_default=True, help="How it was sent.")
+@click.option("--case", "case_path", type=click.Path(path_type=Path),
+              help="The case file (default: the one the letter was drafted from).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=workflow.DEFAULT_OUT,
+              show_default=True, help="The archive the letter was drafted into.")
+@today_option
+@school_option
+def sent(reference: str, on: date | None, method: str, case_path: Path | None, out_dir: Path,
+         today: date | None, school_path: Path) -> None:
+    """Record that the letter REFERENCE was sent, in its case file's history.
+
+    Adds one history entry (the step that records the letter, outcome pending, its posts, its
+    reference and how it was sent) and changes nothing else in the case file. Refuses a letter
+    already recorded as sent, a reference not in the archive, and a date before the letter's.
+
+    \b
+    Example:
+      letters sent BPS-2026-014/03
+      letters sent BPS-2026-014/02 --by webform --on 2026-12-02
+    """
+    from pipeline.sent import record_sent
+
+    today = today or real_today()
+    done = record_sent(reference, out_dir=out_dir, on=on or today, method=method, today=today,
+                       school=_school_or_none(school_path), case_path=case_path)
+    click.echo(f"Recorded in {relative(done.case_path)}: {done.reference} "
+               f"({done.letter.kind.replace('_', ' ')}) sent by {method} on "
+               f"{long_date(done.entry['date'])}.")
 
 
 class _Progress:
@@ -353,7 +395,7 @@ class _Progress:
         self.count += 1
         if self.bar:
             click.echo("\r\033[K", nl=False, err=True)
-        for problem in outcome.problems:
+        for problem in [*outcome.problems, *outcome.warnings]:
             click.echo(str(problem), err=True)
         if outcome.error:
             click.echo(f"{relative(outcome.source)}: not drafted: {outcome.error}", err=True)

@@ -38,14 +38,15 @@ from pipeline.archive.store import (
 )
 from pipeline.case.load import LoadedCase, load_school, validate_case
 from pipeline.case.model import School
+from pipeline.case.pupils import case_names
 from pipeline.case.yaml import line_number, load_yaml, read_text
 from pipeline.dates import real_today
-from pipeline.docx.package import DocumentProperties, text_of
+from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate, make_environment
 from pipeline.errors import InvalidInput, PipelineError, Problem, TemplateProblem, shown
 from pipeline.kinds import Recipient
 from pipeline.letter.context import LetterMeta, build_context
-from pipeline.letter.redact import leaked_name
+from pipeline.letter.redact import full_names_in_letter
 from pipeline.pdf import convert as convert_to_pdf
 from pipeline.pdf import staging_dir
 from pipeline.policy import Plan, PlannedLetter, decide, rules_digest, sent_step
@@ -103,6 +104,7 @@ class CaseOutcome:
     # killed run left): said to the user, never done silently.
     archive_notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # reported; the case is drafted
     error: str = ""
 
     @property
@@ -118,14 +120,15 @@ def check_case(path: Path | str, school: School | None = None, *, today: date | 
     """Validate a case and the plan's own demands on it (an address for posted letters), as on
     `today` (default: the real date)."""
     today = today or real_today()
-    loaded = validate_case(path, today=today)
+    loaded = validate_case(path, today=today, school=school)
     plan = decide(loaded.case, school, today=today, letter_date=letter_date)
     posted = [l.spec for l in plan.letters if l.spec.to is Recipient.POSTER]
     if posted and not loaded.case.poster.address:
         line = loaded.located.line_of(("poster",))
         raise InvalidInput([Problem(str(path), line, "poster.address",
                                     f"is required: a {posted[0].title} goes to the poster "
-                                    "by post; add address: [street, town, postcode]")])
+                                    "by post; add address: [street, town, postcode]"),
+                            *loaded.warnings])
     return loaded, plan
 
 
@@ -187,6 +190,15 @@ class _CaseDraft:
                 outcome.letters.append(self._letter(letter, manifest, new))
             outcome.archive_notes += self._commit(manifest, new, self._exclusions(manifest))
 
+    def _after_recorded_references(self) -> int:
+        """A number above every reference the case's history records for this case, so a new
+        letter never takes a reference already used (by an archive kept elsewhere, say)."""
+        prefix = f"{self.case.case_id}/"
+        used = [int(h.reference[len(prefix):]) for h in self.case.history
+                if h.reference and h.reference.startswith(prefix)
+                and h.reference[len(prefix):].isdigit()]
+        return max(used, default=0) + 1
+
     def _sent(self, entry: LetterEntry) -> bool:
         return sent_step(self.case.history, reference=entry.reference, kind=entry.kind,
                          letter_date=date.fromisoformat(entry.letter_date),
@@ -207,14 +219,17 @@ class _CaseDraft:
 
     def _refuse_pupil_names(self, data: bytes, template: CompiledTemplate,
                             letter: PlannedLetter) -> None:
-        """The last guard before a letter leaves the school: no pupil's full name in it."""
-        for joined in (text_of(data, sep=""), text_of(data, sep=" ")):
-            leaked = leaked_name(joined, self.case)
-            if leaked:
-                raise TemplateProblem(
-                    f"{template.name}: the {letter.spec.title} would show the pupil name "
-                    f"{leaked!r}; pupils appear by initials only in letters to third parties. "
-                    "Check the template for a field that prints a name unredacted.")
+        """The last guard before a letter leaves the school: no pupil's full name, in any form
+        the matcher knows, in any text of the package (URLs, printed unaltered, aside)."""
+        names = case_names(self.case, self.school)
+        urls = [self.case.post(pid).url or "" for pid in letter.posts]
+        leaks = full_names_in_letter(data, names, urls=urls)
+        if leaks:
+            raise TemplateProblem(
+                f"{template.name}: the {letter.spec.title} was not written: it would show "
+                f"{'; '.join(str(leak) for leak in leaks[:5])}. Pupils appear by initials only "
+                "in letters to third parties; check the template and the case for a field "
+                "that prints a name unredacted.")
 
     def _letter(self, letter: PlannedLetter, manifest: Manifest,
                 new: list[_NewLetter]) -> LetterOutcome:
@@ -222,7 +237,8 @@ class _CaseDraft:
         latest = manifest.latest(letter.key)
         if latest and self._sent(latest):
             latest = None  # that letter has gone: this one is a new letter with its own number
-        number = latest.number if latest else manifest.next_number([n.entry for n in new])
+        number = latest.number if latest else max(
+            manifest.next_number([n.entry for n in new]), self._after_recorded_references())
         reference = f"{self.case.case_id}/{number:02d}"
         # A letter keeps the date it was drafted on, so re-running later is "unchanged".
         pinned = date.fromisoformat(latest.letter_date) if latest else self.today
@@ -301,6 +317,7 @@ def draft_case(path: Path | str, *, settings: Settings, school: School, template
     loaded, plan = check_case(path, school, today=today, letter_date=settings.letter_date)
     outcome.case_id = loaded.case.case_id
     outcome.notes = list(plan.notes)
+    outcome.warnings = list(loaded.warnings)
     _CaseDraft(loaded, plan, settings=settings, school=school, templates=templates,
                school_sha=school_sha, archive=archive or Archive.open(settings.out_dir)
                ).run(outcome)

@@ -21,6 +21,7 @@ from typing import Any
 from pipeline import actions, kinds
 from pipeline.actions import Action
 from pipeline.case.model import Case, HistoryStep, Override, Post, School
+from pipeline.case.pupils import withheld_screenshots
 from pipeline.dates import add_working_days, day_of, is_overdue, long_date, real_today, step_due
 from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
@@ -351,7 +352,8 @@ def _host_takedown(facts: Facts) -> list[Match]:
             matches.setdefault(post.platform_key, []).append(post)
     # Without a refusal, only serious or urgent posts qualify: they rest on the police clause.
     return [Match(posts, platform=key,
-                  facts=why or f"{_urgency(posts)}: report it at once",
+                  facts=why or f"{_urgency(posts)}, so the school reports "
+                                f"{'them' if len(posts) > 1 else 'it'} at once",
                   clauses=None if why else (HOST, POLICE))
             for key, posts in matches.items()]
 
@@ -468,11 +470,6 @@ def _about(post: Post, role: str) -> bool:
     return any(a.role == role for a in post.about)
 
 
-def _threatens_someone_at_school(post: Post) -> bool:
-    return "threat_of_violence" in post.concerns and (
-        not post.about or any(a.role != "parent" for a in post.about))
-
-
 def _post_actions(facts: Facts) -> dict[str, _Found]:
     found: dict[str, _Found] = {}
 
@@ -498,7 +495,8 @@ def _post_actions(facts: Facts) -> dict[str, _Found]:
         if "names_pupil" in post.concerns or _about(post, "pupil") \
                 or "allegation_of_harm" in post.concerns:
             need(actions.TELL_DSL, post, f"{post.id} names or concerns a pupil", known)
-        if _threatens_someone_at_school(post) and not facts.recorded(kinds.PREMISES_NOTICE):
+        # Anyone the school is responsible for on its premises: staff, pupils, parents at the gate.
+        if "threat_of_violence" in post.concerns and not facts.recorded(kinds.PREMISES_NOTICE):
             need(actions.CONSIDER_PREMISES_NOTICE, post,
                  f"{post.id} threatens violence against someone at the school", known)
         if "names_staff" in post.concerns or _about(post, "staff"):
@@ -534,8 +532,9 @@ def _actions(facts: Facts, school: School | None,
         found.pop(actions.CONSIDER_PREMISES_NOTICE.id, None)  # decided: the letter is planned
     if school is not None and school.policy.next_review_date < facts.today:
         found[actions.REVIEW_POLICY.id] = _Found(
-            [], [f"the {school.policy.title} was due for review by "
-                 f"{long_date(school.policy.next_review_date)}, and every letter quotes it"],
+            [], [f"the {school.policy.title}'s review date "
+                 f"({long_date(school.policy.next_review_date)}) has passed, and every letter "
+                 "quotes it"],
             school.policy.next_review_date)
     planned = [PlannedAction(action_id, tuple(p.id for p in f.posts), tuple(f.reasons), f.due)
                for action_id, f in found.items() if f.due is not None]
@@ -612,7 +611,8 @@ def decide(case: Case, school: School | None = None, *, today: date | None = Non
                              for l in letters if _override_hits(override, l)]
             letters = kept
     letters.sort(key=lambda l: kinds.order(l.kind))  # stable: platforms keep the posts' order
-    return Plan(case.case_id, tuple(letters), tuple(_notes(facts, letters, excluded) + unmet),
+    notes = _notes(facts, letters, excluded) + unmet + withheld_screenshots(case, letters, school)
+    return Plan(case.case_id, tuple(letters), tuple(notes),
                 tuple(excluded), tuple(_actions(facts, school, letters)), today)
 
 

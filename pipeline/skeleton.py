@@ -23,7 +23,7 @@ poster:                              # the person who posted
     - {placeholder}                   # postcode
   # email: jane.doe@example.org
   # children:                        # pupils linked to the poster (initials only to outsiders)
-  #   - {{name: Sam Doe, class: Year 4}}
+  #   - {{name: Sam Doe, class: Year 4, known_as: [Sam]}}   # known_as: names used alone for them
 posts:
   - id: P1
     platform: facebook               # facebook | instagram | x | tiktok | snapchat | youtube
@@ -37,12 +37,15 @@ posts:
     text: |                          # paste the post exactly as written, indented like this
       {placeholder}
     # evidence: evidence/{case_id}-P1.png   # screenshot, beside this file
+    # evidence_redacted: true        # the screenshot has pupils' names blacked out (else it is
+                                     # not sent to platforms or the police)
     concerns: [complaint]            # allegation, cyberbullying, complaint, defamatory,
                                      # negative_comment, racist, threat_of_violence,
                                      # personal_information, confidential_information,
                                      # grossly_obscene, harassment, names_staff, names_pupil
     about:                           # who the post is about
       - {{role: staff, name: {placeholder}}}   # role: staff | pupil | governor | school | parent
+      # - {{role: pupil, name: Sam Doe, known_as: [Sam]}}   # a pupil: initials to outsiders
     status: live                     # live | removed
 history: []                          # add a step each time the school acts, oldest first:
 #  - date: 2026-11-03

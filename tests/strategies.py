@@ -88,7 +88,8 @@ SITE_NAMES = ("Nextdoor", "Mumsnet", "Bexton Chat", "Local Parents Forum", "Redd
               "Facebook", "!!!", "Bexton-Chat")
 
 BASE_DAY = date(2026, 9, 1)
-days = st.integers(0, 120).map(lambda n: BASE_DAY + timedelta(days=n))
+# Up to 30 November 2026: nothing in a case can be after the day it is checked on.
+days = st.integers(0, 90).map(lambda n: BASE_DAY + timedelta(days=n))
 moments = st.one_of(days, st.builds(lambda d, h, m: datetime(d.year, d.month, d.day, h, m),
                                     days, st.integers(0, 23), st.integers(0, 59)))
 lines = st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs", "P")),
@@ -149,6 +150,10 @@ def posts(draw, post_id: str | None, pupil_names: st.SearchStrategy[str] = perso
         elif draw(st.booleans()):
             person["name"] = draw(adult_names)
         about.append(person)
+    if "names_pupil" in data["concerns"] and not any(p.get("name") for p in about
+                                                    if p["role"] == "pupil"):
+        # `check` refuses a post marked names_pupil with no pupil recorded (issue 12).
+        about.append({"role": "pupil", "name": draw(pupil_names)})
     if about or draw(st.booleans()):
         data["about"] = about
     return data

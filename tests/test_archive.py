@@ -34,7 +34,7 @@ import pipeline.pdf
 from pipeline.draft import Settings, draft_many
 from pipeline.errors import ArchiveError
 
-PINNED = date(2026, 11, 20)
+PINNED = date(2026, 12, 1)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 CORE_NS = {
     "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
@@ -133,12 +133,12 @@ def test_docx_properties_and_zip_times_come_from_the_letter_not_the_clock(
             for info in zf.infolist():
                 assert info.date_time == ZIP_TIME, f"{path.name}: {info.filename} is time-stamped"
             core = etree.fromstring(zf.read("docProps/core.xml"))
-        assert core.findtext("dcterms:created", namespaces=CORE_NS) == "2026-11-20T00:00:00Z"
-        assert core.findtext("dcterms:modified", namespaces=CORE_NS) == "2026-11-20T00:00:00Z"
+        assert core.findtext("dcterms:created", namespaces=CORE_NS) == "2026-12-01T00:00:00Z"
+        assert core.findtext("dcterms:modified", namespaces=CORE_NS) == "2026-12-01T00:00:00Z"
         assert core.findtext("dc:creator", namespaces=CORE_NS) == school.name
     for manifest_path in out.glob("*/manifest.json"):
         for entry in letter_entries(out, manifest_path.parent.name):
-            assert entry["letter_date"] == "2026-11-20"
+            assert entry["letter_date"] == "2026-12-01"
 
 
 # --- the letter date is pinned -----------------------------------------------------------------
@@ -165,7 +165,7 @@ def test_rerun_on_a_later_day_is_unchanged_and_keeps_the_letter_date(tmp_path, d
 def test_cli_rerun_reports_unchanged_and_adds_nothing(tmp_path, letters, sample_cases):
     case = next(p for p in sample_cases if p.stem == "BPS-2026-014")
     out = tmp_path / "out"
-    first = letters("draft", case, "--out", out, "--date", "2026-11-20")
+    first = letters("draft", case, "--out", out, "--date", "2026-12-01")
     assert first.exit_code == 0, first.output
     manifest_before = (out / "BPS-2026-014" / "manifest.json").read_bytes()
 
@@ -258,16 +258,18 @@ def test_manifest_entry_records_what_the_contract_lists(tmp_path, draft_into, sa
     draft_into(out, case, today=PINNED)
 
     entries = letter_entries(out, "BPS-2026-016")
-    assert [e["kind"] for e in entries] == ["concern", "police_referral"]
+    assert [e["kind"] for e in entries] == ["warning", "host_takedown", "police_referral"]
     for entry in entries:
         assert {"reference", "kind", "recipient", "posts", "letter_date", "files", "sha256",
-                "reasons", "clauses", "overrides", "written_at",
+                "reasons", "clauses", "overrides", "written_at", "respond_by", "urgent",
                 "pipeline_version"} <= entry.keys()
+        assert entry["urgent"] is True  # a home address published: two working days
+        assert entry["respond_by"] in (None, "2026-12-03")
         assert set(entry["sha256"]) == {"docx", "case", "template", "school", "rules"}
         assert entry["sha256"]["case"] == sha256(case)
         assert entry["posts"] == ["P1"]
         assert entry["reasons"]
-    assert entries[1]["overrides"], "the police referral was added by override"
+    assert entries[2]["overrides"], "the police referral was added by override"
 
 
 def test_rerun_after_a_new_version_is_unchanged(tmp_path, draft_into, base_case):
@@ -299,7 +301,9 @@ def test_reference_numbers_run_from_01_without_gaps(tmp_path, draft_into, sample
         case_id = manifest_path.parent.name
         entries = letter_entries(out, case_id)
         numbers = [e["number"] for e in entries]
-        assert sorted(numbers) == list(range(1, len(entries) + 1)), case_id
+        # BPS-2026-024's history already records reference 02: its new letters start above it.
+        first = 3 if case_id == "BPS-2026-024" else 1
+        assert sorted(numbers) == list(range(first, first + len(entries))), case_id
         for entry in entries:
             assert entry["reference"] == f"{case_id}/{entry['number']:02d}"
             assert entry["files"]["docx"].startswith(f"{case_id}-{entry['number']:02d}-")
@@ -466,7 +470,7 @@ def test_four_processes_on_two_cases_sharing_an_out_folder(tmp_path, sample_case
 def test_a_parallel_batch_archives_what_a_serial_one_does(tmp_path, sample_cases, school_path):
     cases = tmp_path / "cases"
     shutil.copytree(sample_cases[0].parent, cases)
-    for source in sorted(cases.glob("*.yaml")):  # 27 cases: more than one piece per worker
+    for source in sorted(cases.glob("*.yaml")):  # three of each: more than one piece per worker
         for n in (2, 3):
             (cases / f"{source.stem}-{n}.yaml").write_text(
                 source.read_text(encoding="utf-8").replace(
@@ -490,7 +494,8 @@ def test_a_parallel_batch_archives_what_a_serial_one_does(tmp_path, sample_cases
                 if folder.is_dir() and folder.name != ".locks"}
 
     assert summary(runs[2]) == summary(runs[1])  # in the order of the paths, as a serial run
-    assert len(archived(tmp_path / "out1")) == 24
+    # Every sample case but the one still waiting on the poster, three times over.
+    assert len(archived(tmp_path / "out1")) == 3 * (len(sample_cases) - 1)
     assert archived(tmp_path / "out2") == archived(tmp_path / "out1")
 
 
@@ -564,7 +569,7 @@ def test_two_cli_runs_drafting_one_case_at_once(tmp_path, sample_cases, school_p
     case = next(p for p in sample_cases if p.stem == "BPS-2026-014")
     out = tmp_path / "out"
     command = [sys.executable, "-m", "pipeline", "draft", str(case), "--out", str(out),
-               "--date", "2026-11-20", "--school", str(school_path)]
+               "--date", "2026-12-01", "--school", str(school_path)]
 
     runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=this_checkout_env())
@@ -617,7 +622,7 @@ def test_draft_pdf_adds_one_pdf_per_letter_in_one_libreoffice_run(tmp_path, lett
     out = tmp_path / "out"
 
     result = letters("draft", cases["BPS-2026-004"], cases["BPS-2026-007"], "--out", out,
-                     "--date", "2026-11-20", "--pdf")
+                     "--date", "2026-12-01", "--pdf")
 
     assert result.exit_code == 0, result.output
     docx = sorted(out.glob("*/*.docx"))
@@ -661,7 +666,7 @@ def test_draft_pdf_without_libreoffice_is_a_clear_error_and_keeps_the_letters(
     case = next(p for p in sample_cases if p.stem == "BPS-2026-007")
     out = tmp_path / "out"
 
-    result = letters("draft", case, "--out", out, "--date", "2026-11-20", "--pdf")
+    result = letters("draft", case, "--out", out, "--date", "2026-12-01", "--pdf")
 
     assert result.exit_code == 1
     assert "LibreOffice" in result.stderr
@@ -679,7 +684,7 @@ def test_a_missing_pdf_is_never_replaced_by_different_bytes_under_its_name(tmp_p
                                                                           sample_cases):
     case = next(p for p in sample_cases if p.stem == "BPS-2026-004")
     out = tmp_path / "out"
-    assert letters("draft", case, "--out", out, "--date", "2026-11-20", "--pdf").exit_code == 0
+    assert letters("draft", case, "--out", out, "--date", "2026-12-01", "--pdf").exit_code == 0
     pdf = out / "BPS-2026-004" / "BPS-2026-004-01-concern.pdf"
     pdf.unlink()
 

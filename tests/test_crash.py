@@ -33,7 +33,7 @@ import pipeline.archive.store
 from pipeline.cli import cli
 
 CASE_ID = "BPS-2026-009"  # plans warning, host_takedown, police_referral, in that order
-LATER_DATE = "2026-11-04"  # a new date makes every letter a new version (-v2)
+LATER_DATE = "2026-12-02"  # a new date makes every letter a new version (-v2)
 
 
 # --- reading an archive back -------------------------------------------------------------------

@@ -370,7 +370,7 @@ def test_300_posts_are_each_quoted_and_logged(tmp_path):
         "The teachers at this school are a joke.", yaml_quoted(f'Post {i}: "{i}" & <{i}> {{{{ {i} }}}}'))
         for i in range(1, 301))
     _, found = rendered(tmp_path, head + "posts:\n" + posts + "history:" + tail)
-    concern = next(p for p in found if "concern" in p.name)
+    concern = next(p for p in found if "warning" in p.name)  # serious: a warning at once
     shown = paragraphs(concern)
     for i in range(1, 301):
         assert f'Post {i}: "{i}" & <{i}> {{{{ {i} }}}}' in shown
@@ -700,8 +700,9 @@ def test_evidence_linked_inside_the_case_folder_is_used(tmp_path):
     run, out = draft_confined(tmp_path, case)
     assert run.exit_code == 0, run.result.output
     police = next(p for p in drafted_letters(out) if "police_referral" in p.name)
+    # Letters to third parties name a screenshot by its number, never by its file (issue 12).
     assert docx.Document(police).inline_shapes[0]._inline.docPr.get("descr") == \
-        "Screenshot of P1 (evidence/link.png)"
+        "Screenshot of P1 (screenshot 1)"
 
 
 def test_evidence_file_names_with_markup_are_escaped(tmp_path):
@@ -713,7 +714,8 @@ def test_evidence_file_names_with_markup_are_escaped(tmp_path):
     assert run.exit_code == 0, run.result.output
     police = next(p for p in drafted_letters(out) if "police_referral" in p.name)
     (shape,) = docx.Document(police).inline_shapes
-    assert shape._inline.docPr.get("descr") == f"Screenshot of P1 ({name})"
+    # The police see the screenshot's number, not its file name (issue 12).
+    assert shape._inline.docPr.get("descr") == "Screenshot of P1 (screenshot 1)"
 
 
 def test_an_evidence_name_too_long_for_the_file_system_is_refused_at_its_line(tmp_path):

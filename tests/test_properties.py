@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import tempfile
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import docx
@@ -40,21 +40,31 @@ from strategies import (
 from pipeline.archive.verify import verify
 from pipeline.case.load import PLACEHOLDER, load_school
 from pipeline.case.model import Case
+from pipeline.dates import add_working_days, date_problems, uk_time
 from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate
 from pipeline.draft import Settings, draft_many
 from pipeline.letter.context import LetterMeta, build_context
-from pipeline.policy import decide
+from pipeline.policy import decide as decide_on
+
+# Every plan here is judged on this day, after every date the strategies make.
+TODAY = date(2026, 12, 1)
+
+
+def decide(case: Case):
+    return decide_on(case, None, today=TODAY)
 
 REPO = Path(__file__).resolve().parent.parent
 SCHOOL = load_school(REPO / "data" / "school.yaml")
 # Compiled once: a letter then renders in milliseconds, so the property can try many texts.
 CONCERN_TEMPLATE = CompiledTemplate.load(REPO / "letter_templates" / "concern.docx")
 
-POSTER_KINDS = ("concern", "warning", "access_restriction")
+POSTER_KINDS = ("concern", "warning", "access_restriction", "premises_notice")
 SCHOOL_PLATFORMS = {"school_forum", "school_website"}
 SERIOUS = {"threat_of_violence", "racist", "grossly_obscene", "harassment"}
+URGENT = {"threat_of_violence", "personal_information"}
 FIRST_STEPS = ("discussion", "concern_letter")
+REFUSING = ("refused", "no_response", "continued")
 
 
 # --- the contract's terms, from the case's fields ------------------------------------------------
@@ -72,6 +82,35 @@ def is_serious(post) -> bool:
     return bool(SERIOUS & set(post.concerns))
 
 
+def is_grave(post) -> bool:
+    """Serious or urgent: the warning goes at once, the platform is told at once."""
+    return bool((SERIOUS | URGENT) & set(post.concerns))
+
+
+def concerned(case: Case, step) -> list:
+    return [p for p in case.posts if step.posts is None or p.id in step.posts]
+
+
+def due_of(case: Case, step) -> date | None:
+    """CASE_FORMAT.md v2: a step's `due`, else its default due date."""
+    if step.due:
+        return step.due
+    urgent = any(URGENT & set(p.concerns) for p in concerned(case, step))
+    if step.step in ("concern_letter", "warning_letter"):
+        return add_working_days(step.date, 2) if urgent else step.date + timedelta(days=7)
+    if step.step == "host_takedown":
+        return add_working_days(step.date, 2)
+    if step.step == "discussion" and step.outcome == "agreed":
+        return step.date + timedelta(days=7)
+    return None
+
+
+def overdue(case: Case, step) -> bool:
+    due = due_of(case, step)
+    return (step.outcome in ("pending", "agreed") and due is not None and due < TODAY
+            and any(is_live(p) for p in concerned(case, step)))
+
+
 def covered(case: Case, step: str, post) -> bool:
     """History records `step` for `post` (a step without a posts list concerned every post)."""
     return any(s.step == step and (s.posts is None or post.id in s.posts) for s in case.history)
@@ -83,15 +122,20 @@ def first_step_day(case: Case) -> date | None:
 
 
 def day_of(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
+    return uk_time(value).when.date() if isinstance(value, datetime) else value
 
 
 def has_refused(case: Case) -> bool:
     if any(s.step in (*FIRST_STEPS, "warning_letter")
-           and s.outcome in ("refused", "no_response", "continued") for s in case.history):
+           and (s.outcome in REFUSING or overdue(case, s)) for s in case.history):
         return True
     first = first_step_day(case)
     return first is not None and any(day_of(p.posted) > first for p in case.posts)
+
+
+def warning_unanswered(case: Case) -> bool:
+    return any(s.step == "warning_letter" and (s.outcome in REFUSING or overdue(case, s))
+               for s in case.history)
 
 
 def site(post) -> tuple[str, str]:
@@ -117,6 +161,10 @@ def posts_of(case: Case, letter) -> list:
     return [case.post(pid) for pid in letter.posts]
 
 
+def recorded(case: Case, step: str) -> bool:
+    return any(s.step == step for s in case.history)
+
+
 # --- the rules' invariants (cases without overrides) ---------------------------------------------
 
 
@@ -140,24 +188,24 @@ def test_host_takedown_only_for_live_external_posts_one_letter_per_platform(case
         assert all(is_live(p) and is_external(p) for p in chosen), letter
         assert len({site(p) for p in chosen}) == 1, letter  # all on one site ...
         assert {p.platform_key for p in chosen} == {letter.platform}, letter  # ... its letter's
-        # When the poster refused, or at once for serious posts.
-        assert has_refused(case) or all(is_serious(p) for p in chosen), letter
+        # When the poster refused, or at once for serious or urgent posts.
+        assert has_refused(case) or all(is_grave(p) for p in chosen), letter
     # And every post that qualifies is in its platform's letter.
     for post in case.posts:
         if (is_live(post) and is_external(post) and not covered(case, "host_takedown", post)
-                and (has_refused(case) or is_serious(post))):
+                and (has_refused(case) or is_grave(post))):
             assert any(post.id in l.posts and l.platform == post.platform_key for l in takedowns)
 
 
 @given(cases())
 def test_police_referral_exactly_when_a_serious_post_is_not_yet_referred(case):
-    due = [p.id for p in case.posts if is_serious(p)]
-    if recorded(case, "police_referral"):
-        due = []  # a referral is recorded: the contract plans none again
+    # Counted post by post: each serious post not covered by a recorded referral.
+    due = [p.id for p in case.posts if is_serious(p) and not covered(case, "police_referral", p)]
     referrals = letters_of(decide(case), "police_referral")
     if due:
         assert len(referrals) == 1
         assert list(referrals[0].posts) == due  # removed posts too: they remain evidence
+        assert referrals[0].further == recorded(case, "police_referral")
     else:
         assert referrals == []
 
@@ -170,59 +218,75 @@ def test_nothing_recorded_in_history_is_planned_again(case):
         assert not letters_of(plan, "warning")
     if steps & set(FIRST_STEPS):
         assert not letters_of(plan, "concern")
-    for letter in letters_of(plan, "host_takedown"):
-        for post in posts_of(case, letter):
-            assert not covered(case, "host_takedown", post), (post.id, case.history)
-    for kind in ("police_referral", "legal_referral", "access_restriction"):
+    for kind in ("host_takedown", "police_referral"):
+        for letter in letters_of(plan, kind):
+            for post in posts_of(case, letter):
+                assert not covered(case, kind, post), (post.id, case.history)
+    for kind in ("legal_referral", "access_restriction"):
         if recorded(case, kind):
             assert not letters_of(plan, kind), (kind, case.history)
 
 
 @given(cases(overrides=None))
-def test_every_letter_has_a_kind_reasons_and_clauses(case):
+def test_every_letter_has_a_kind_reasons_and_a_basis(case):
     for letter in decide(case).letters:
         assert letter.kind in KINDS
         assert letter.reasons and all(r.strip() for r in letter.reasons), letter
-        assert letter.clauses and all(c.strip() for c in letter.clauses), letter
+        basis = [*letter.clauses, *letter.guidance]
+        assert basis and all(c.strip() for c in basis), letter
         assert letter.posts, letter
 
 
 def contract_plan(case: Case) -> list[tuple[str, str, tuple[str, ...]]]:
-    """The plan as CASE_FORMAT.md's table states it: sorted (kind, platform, posts)."""
+    """The plan as CASE_FORMAT.md's tables (v1 and v2) state it: sorted (kind, platform, posts)."""
     live = [p for p in case.posts if is_live(p)]
     first, refused = first_step_day(case) is not None, has_refused(case)
+    grave = any(is_grave(p) for p in live)
     plan = []
-    if live and not first:
+    if live and not first and not grave:
         plan.append(("concern", "", tuple(p.id for p in live)))
-    if live and first and refused and not any(s.step == "warning_letter" for s in case.history):
+    if live and not recorded(case, "warning_letter") and ((first and refused) or grave):
         plan.append(("warning", "", tuple(p.id for p in live)))
     by_platform: dict[str, list[str]] = {}
     for p in live:
-        if is_external(p) and not covered(case, "host_takedown", p) and (refused or is_serious(p)):
+        if is_external(p) and not covered(case, "host_takedown", p) and (refused or is_grave(p)):
             by_platform.setdefault(p.platform_key, []).append(p.id)
     plan += [("host_takedown", k, tuple(v)) for k, v in by_platform.items()]
-    # "A letter already recorded in history (for host_takedown, for those posts) is not
-    # planned again": only platform letters count post by post.
-    police = [p.id for p in case.posts if is_serious(p)]
-    if police and not recorded(case, "police_referral"):
+    police = [p.id for p in case.posts if is_serious(p) and not covered(case, "police_referral", p)]
+    if police:
         plan.append(("police_referral", "", tuple(police)))
     legal = [p.id for p in live if "defamatory" in p.concerns]
-    if legal and refused and not recorded(case, "legal_referral"):
-        plan.append(("legal_referral", "", tuple(legal)))
+    if live and not recorded(case, "legal_referral"):
+        if legal and refused:
+            plan.append(("legal_referral", "", tuple(legal)))
+        elif warning_unanswered(case):
+            plan.append(("legal_referral", "", tuple(p.id for p in live)))
     access = [p.id for p in live if not is_external(p)]
     if access and refused and not recorded(case, "access_restriction"):
         plan.append(("access_restriction", "", tuple(access)))
     return sorted(plan)
 
 
-def recorded(case: Case, step: str) -> bool:
-    return any(s.step == step for s in case.history)
-
-
 @given(cases())
 def test_the_plan_is_the_contract_table(case):
     got = sorted((l.kind, l.platform or "", tuple(l.posts)) for l in decide(case).letters)
     assert got == contract_plan(case)
+
+
+@given(cases())
+def test_respond_by_and_urgent_follow_the_contract(case):
+    for letter in decide(case).letters:
+        urgent = any(URGENT & set(p.concerns) for p in posts_of(case, letter))
+        assert letter.urgent == urgent
+        if letter.kind in ("concern", "warning"):
+            expected = add_working_days(TODAY, 2) if urgent else TODAY + timedelta(days=7)
+        elif letter.kind == "host_takedown":
+            expected = add_working_days(TODAY, 2)
+        elif letter.kind in ("access_restriction", "premises_notice"):
+            expected = add_working_days(TODAY, 10)
+        else:
+            expected = None
+        assert letter.respond_by == expected, letter
 
 
 # --- overrides --------------------------------------------------------------------------------
@@ -422,7 +486,7 @@ def test_trailing_blank_lines_of_a_post_are_kept():
 
 
 def planned_letters(case: Case) -> int:
-    return len(decide(case, SCHOOL).letters)
+    return len(decide_on(case, SCHOOL, today=TODAY).letters)
 
 
 @settings(max_examples=max(10, settings.default.max_examples // 4))
@@ -432,11 +496,12 @@ def test_any_valid_case_file_drafts_verifies_and_redrafts_unchanged(data):
     case = Case.model_validate(data)
     text = to_yaml(data)
     assume(PLACEHOLDER not in text)  # a skeleton's "FILL IN" is refused on purpose
+    assume(not date_problems(case.posts, case.history, TODAY))  # refused on purpose too
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "case.yaml"
         path.write_text(text, encoding="utf-8")
         settings_ = Settings(school_path=REPO / "data" / "school.yaml", out_dir=Path(tmp) / "out",
-                             today=date(2026, 11, 3))
+                             today=TODAY)
 
         [first] = draft_many([path], settings_)
         assert first.ok, (first.error, [str(p) for p in first.problems])
@@ -461,7 +526,7 @@ def test_a_pupil_called_will_or_may_does_not_stop_the_police_letter(tmp_path, ba
         "    concerns: [negative_comment]\n",
         f"    text: {pupil} hit my son again today and nobody does anything.\n"
         "    concerns: [harassment, names_pupil]\n"
-        f"    about:\n      - {{role: pupil, name: {pupil}}}\n")
+        f"    about:\n      - {{role: pupil, name: {pupil}, known_as: [{pupil}]}}\n")
     case = write_case(tmp_path, text)
     out = tmp_path / "out"
 
@@ -472,6 +537,6 @@ def test_a_pupil_called_will_or_may_does_not_stop_the_police_letter(tmp_path, ba
     document = docx.Document(police)
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     quoted = "\n".join([p.text for p in document.paragraphs] + cells)  # the log quotes posts
-    assert f"{pupil[0]}. hit my son" in quoted and f"{pupil} hit" not in quoted
+    assert f"[{pupil[0]}.] hit my son" in quoted and f"{pupil} hit" not in quoted
 
 

@@ -28,7 +28,7 @@ from conftest import this_checkout_env
 from pipeline.dates import long_date
 from pipeline.record import EVIDENCE_COLUMNS, RegisterRow
 
-PINNED = date(2026, 11, 20)
+PINNED = date(2026, 12, 1)
 
 needs_libreoffice = pytest.mark.skipif(
     not (shutil.which("soffice") or shutil.which("libreoffice")),
@@ -330,7 +330,7 @@ def test_bundle_chronology_lists_posts_history_and_letters_in_date_order(bundle_
     order = ["P1 posted on Facebook", "P1 captured as evidence", "Discussion (P1)",
              "P2 posted on Facebook", "P2 captured as evidence"]
     assert [w for w in whats if w in order] == order
-    assert events[whats.index("Discussion (P1)")][0] == datetime(2026, 10, 5)
+    assert events[whats.index("Discussion (P1)")][0] == datetime(2026, 11, 13)
     drafted = [w for w in whats if w.startswith("Letter ")]
     assert [w.split()[1] for w in drafted] == ["BPS-2026-009/01", "BPS-2026-009/02",
                                                "BPS-2026-009/03"]
@@ -350,10 +350,10 @@ def test_bundle_evidence_log_in_word_and_as_a_spreadsheet(bundle_009):
     assert tuple(sheet[0]) == EVIDENCE_COLUMNS
     by_post = {row[0]: dict(zip(EVIDENCE_COLUMNS, row)) for row in sheet[1:]}
     assert sorted(by_post) == ["P1", "P2"]
-    assert by_post["P1"]["Date and time posted"] == "30 September 2026 at 19:12"
+    assert by_post["P1"]["Date and time posted"] == "10 November 2026 at 19:12"
     assert by_post["P1"]["Full URL"].startswith("https://www.facebook.com/groups/")
     assert by_post["P2"]["Screenshot"] == "evidence/BPS-2026-009-P2.png"
-    assert by_post["P2"]["Captured by and when"] == "Deputy Headteacher, 14 October 2026 at 09:20"
+    assert by_post["P2"]["Captured by and when"] == "Deputy Headteacher, 24 November 2026 at 09:20"
 
 
 @pytest.mark.slow
@@ -361,7 +361,7 @@ def test_bundle_evidence_log_in_word_and_as_a_spreadsheet(bundle_009):
 def test_bundle_includes_the_pdf_copies(tmp_path, letters, sample_cases):
     case = the_case(sample_cases, "BPS-2026-004")
     out = tmp_path / "out"
-    drafted = letters("draft", case, "--out", out, "--date", "2026-11-20", "--pdf")
+    drafted = letters("draft", case, "--out", out, "--date", "2026-12-01", "--pdf")
     assert drafted.exit_code == 0, drafted.output
     target = tmp_path / "bundle.zip"
 
@@ -383,7 +383,7 @@ def test_bundle_of_a_case_with_an_offset_post_time(tmp_path, base_case, letters)
                     .replace("history: []\n", "history:\n  - {date: 2026-11-05, step: "
                              "discussion, outcome: refused, posts: [P1]}\n"))
     out = tmp_path / "out"
-    drafted = letters("draft", case, "--out", out, "--date", "2026-11-20")
+    drafted = letters("draft", case, "--out", out, "--date", "2026-12-01")
     assert drafted.exit_code == 0, drafted.output
 
     result = letters("bundle", case, "--out", tmp_path / "bundle.zip", "--archive", out)

@@ -30,7 +30,7 @@ W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 QUOTED_POST = HOSTILE_POST.removesuffix("\n")  # the block scalar's last line break is YAML's
 TEMPLATE_MARKS = ("{{", "}}", "{%", "%}", "{#", "#}")
-KINDS = ("concern", "warning", "host_takedown", "police_referral", "legal_referral",
+KINDS = ("concern", "warning", "host_takedown", "police_referral", "legal_referral", "premises_notice",
          "access_restriction")
 FILE_NAME = re.compile(r"(?P<case>[A-Za-z0-9_-]+?)-(?P<number>\d{2})-(?P<kind>"
                        + "|".join(KINDS) + r")(?:-(?P<platform>[a-z_]+))?\.docx")
@@ -186,7 +186,7 @@ def test_leading_spaces_of_a_post_line_are_preserved(hostile_letter):
     assert runs[0].get(XML_SPACE) == "preserve"
 
 
-@pytest.mark.parametrize("kind", ["concern", "host_takedown", "police_referral"])
+@pytest.mark.parametrize("kind", ["warning", "host_takedown", "police_referral"])
 def test_hostile_post_survives_in_each_letter_it_is_quoted_in(tmp_path, write_case,
                                                              hostile_case_text, draft, kind):
     serious = hostile_case_text.replace(
@@ -278,18 +278,28 @@ EXPECTED_SAMPLE_LETTERS = {
     "BPS-2026-009": ["BPS-2026-009-01-warning.docx",
                      "BPS-2026-009-02-host_takedown-facebook.docx",
                      "BPS-2026-009-03-police_referral.docx"],
-    "BPS-2026-011": ["BPS-2026-011-01-concern.docx",
+    "BPS-2026-011": ["BPS-2026-011-01-warning.docx",  # a threat: the warning goes at once
                      "BPS-2026-011-02-host_takedown-x.docx",
-                     "BPS-2026-011-03-police_referral.docx"],
+                     "BPS-2026-011-03-police_referral.docx",
+                     "BPS-2026-011-04-premises_notice.docx"],  # added by override
     "BPS-2026-012": ["BPS-2026-012-01-police_referral.docx"],
     "BPS-2026-014": ["BPS-2026-014-01-warning.docx",
                      "BPS-2026-014-02-host_takedown-facebook.docx",
                      "BPS-2026-014-03-host_takedown-instagram.docx",
                      "BPS-2026-014-04-legal_referral.docx"],
-    "BPS-2026-016": ["BPS-2026-016-01-concern.docx",
-                     "BPS-2026-016-02-police_referral.docx"],
+    "BPS-2026-016": ["BPS-2026-016-01-warning.docx",  # a home address: urgent
+                     "BPS-2026-016-02-host_takedown-whatsapp.docx",
+                     "BPS-2026-016-03-police_referral.docx"],
     "BPS-2026-018": ["BPS-2026-018-01-warning.docx"],
-    "BPS-2026-020": [],  # the poster agreed to remove the posts: nothing is due
+    "BPS-2026-020": [],  # the poster agreed to remove the posts: nothing is due yet
+    "BPS-2026-021": ["BPS-2026-021-01-host_takedown-instagram.docx",  # warning ignored
+                     "BPS-2026-021-02-legal_referral.docx"],
+    "BPS-2026-022": ["BPS-2026-022-01-warning.docx",  # agreement overdue
+                     "BPS-2026-022-02-host_takedown-facebook.docx"],
+    # History already records reference 02 (a referral): new letters take 03 and 04.
+    "BPS-2026-024": ["BPS-2026-024-03-host_takedown-facebook.docx",
+                     "BPS-2026-024-04-police_referral.docx"],  # a further referral
+    "BPS-2026-025": ["BPS-2026-025-01-warning.docx"],
 }
 
 
@@ -298,7 +308,7 @@ def test_sample_cases_draft_cleanly(sample_run):
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert result.stdout.splitlines()[-1] == (
-        "9 cases: 17 letters written, 0 unchanged, 0 invalid, 0 failed.")
+        "13 cases: 26 letters written, 0 unchanged, 0 invalid, 0 failed.")
 
 
 def test_sample_cases_give_the_expected_letter_files(sample_run):
@@ -344,7 +354,7 @@ def test_concern_letter_gives_the_remove_by_date_and_quotes_the_policy(sample_ru
 
 def test_warning_letter_gives_the_history_and_a_remove_by_date(sample_run):
     text = docx_text(one_letter(sample_run.out, "BPS-2026-009", "warning"))
-    assert "5 October 2026" in text  # the discussion the history records
+    assert "13 November 2026" in text  # the discussion the history records
     assert "8 December 2026" in text  # seven days after the letter's date
 
 
@@ -363,17 +373,17 @@ def test_host_takedown_for_a_post_that_is_not_defamatory_has_no_notice(sample_ru
 
 
 def test_police_referral_has_the_evidence_log_and_the_crime_reference(sample_run):
-    letter = one_letter(sample_run.out, "BPS-2026-011", "police_referral")
+    letter = one_letter(sample_run.out, "BPS-2026-024", "police_referral")
     (log,) = tables(letter)
     assert log[0] == EVIDENCE_LOG_COLUMNS
     row = dict(zip(log[0], log[1]))
-    assert row["Post"] == "P1"
-    assert row["Date and time posted"] == "8 October 2026 at 21:47"
-    assert row["Platform"] == "X"
-    assert row["Full URL"] == "https://x.com/leebrann88/status/1843920571264820736"
-    assert "CR-0457/26" in row["Status"]
+    assert row["Post"] == "P2"  # the further referral: the post not yet referred
+    assert row["Date and time posted"] == "28 November 2026 at 23:05"
+    assert row["Platform"] == "Facebook"
+    assert row["Full URL"] == "https://www.facebook.com/dean.hulme.5/posts/1223344556677889"
+    assert "CR-0912/26" in row["Status"]
     assert len(log) == 2  # one post, one row
-    assert "CR-0457/26" in docx_text(letter)
+    assert "CR-0912/26" in docx_text(letter)
 
 
 def test_police_referral_without_a_crime_reference_gives_none(sample_run):
@@ -414,7 +424,7 @@ def test_third_party_letters_name_pupils_by_initials_only(sample_run, kind):
     letter = one_letter(sample_run.out, "BPS-2026-009", kind,
                         "facebook" if kind == "host_takedown" else "")
     text = docx_text(letter)
-    assert "S.F." in text
+    assert "[S.F.]" in text and "[S.]" in text and "[J.]" in text  # known_as: [Sam], [Jack]
     assert [w for w in PUPIL_WORDS_009 if has_word(w, text)] == []
     hidden = xml_strings(letter)  # document properties and image descriptions as well
     assert [w for w in PUPIL_WORDS_009 if has_word(w, hidden)] == []
@@ -426,14 +436,15 @@ def test_warning_to_the_poster_quotes_the_post_as_written(sample_run):
     assert "S.F." not in text
 
 
-# A pupil named only in `about` (not one of the poster's children), in several spellings.
+# A pupil named only in `about` (not one of the poster's children), in several spellings; staff
+# list "Ellie" as a name used alone for her.
 PUPIL_IN_ABOUT = (
     ("    text: The teachers at this school are a joke.\n"
      "    concerns: [negative_comment]\n"),
     ("    text: Ellie Marsh in Year 2 hits other kids. I'll sort ELLIE out myself. Ellie's mum "
      "knows.\n"
      "    concerns: [names_pupil, threat_of_violence]\n"
-     "    about:\n      - {role: pupil, name: Ellie Marsh}\n"),
+     "    about:\n      - {role: pupil, name: Ellie Marsh, known_as: [Ellie]}\n"),
 )
 
 
@@ -449,12 +460,13 @@ def test_a_pupil_named_only_in_about_is_redacted_for_third_parties(pupil_case_ou
     letter = one_letter(pupil_case_out, "T-001", kind,
                         "facebook" if kind == "host_takedown" else "")
     text = docx_text(letter)
-    assert "E.M. in Year 2 hits other kids. I'll sort E.M. out myself. E.M.'s mum knows." in text
+    assert "[E.M.] in Year 2 hits other kids. I'll sort [E.] out myself. [E.]'s mum knows." in text
+    assert "pupils' names replaced by initials in square brackets" in text
     assert [w for w in ("Ellie", "Marsh") if has_word(w, text)] == []
 
 
 def test_a_pupil_named_only_in_about_is_quoted_to_the_poster(pupil_case_out):
-    text = docx_text(one_letter(pupil_case_out, "T-001", "concern"))
+    text = docx_text(one_letter(pupil_case_out, "T-001", "warning"))
     assert "Ellie Marsh in Year 2 hits other kids. I'll sort ELLIE out myself." in text
 
 
@@ -469,7 +481,7 @@ def test_redaction_leaves_ordinary_words_that_match_a_first_name(tmp_path, write
     drafted(draft(write_case(tmp_path, text), out), out)
     seen = docx_text(one_letter(out, "T-001", "police_referral"))
     assert "Will Barker" not in seen
-    assert "W.B. pushed my son. I will keep posting until the school acts." in seen
+    assert "[W.B.] pushed my son. I will keep posting until the school acts." in seen
 
 
 # --- evidence screenshots ------------------------------------------------------------------------
@@ -498,10 +510,13 @@ def test_letter_with_screenshots_opens_in_python_docx(sample_run):
     assert all(shape.width > 0 and shape.height > 0 for shape in doc.inline_shapes)
 
 
-def test_each_screenshot_is_captioned_with_its_file(sample_run):
-    paragraphs = body_paragraphs(one_letter(sample_run.out, "BPS-2026-009", "police_referral"))
-    assert "Screenshot of P1 (evidence/BPS-2026-009-P1.png)" in paragraphs
-    assert "Screenshot of P2 (evidence/BPS-2026-009-P2.png)" in paragraphs
+def test_each_screenshot_is_captioned_by_its_number_not_its_file(sample_run):
+    letter = one_letter(sample_run.out, "BPS-2026-009", "police_referral")
+    paragraphs = body_paragraphs(letter)
+    for n in (1, 2):  # the sample's screenshots are filed redacted (evidence_redacted: true)
+        assert (f"Screenshot of P{n} (screenshot {n}, a redacted copy with pupils' names "
+                "obscured)") in paragraphs
+    assert "BPS-2026-009-P1.png" not in xml_strings(letter)  # nor in image descriptions
 
 
 def test_a_post_without_a_screenshot_says_none_is_held(sample_run):

@@ -788,7 +788,7 @@ def test_a_template_failing_at_run_time_is_reported_without_a_traceback(tmp_path
     assert case_folder_files(out, "BPS-2026-004") == []
     assert case_folder_files(out, "BPS-2026-018") == ["BPS-2026-018-01-warning.docx",
                                                       "manifest.json"]
-    assert result.stdout.endswith("2 cases: 1 letters written, 0 unchanged, 0 invalid, "
+    assert result.stdout.endswith("2 cases: 1 letter written, 0 unchanged, 0 invalid, "
                                   "1 failed.\n")
 
 

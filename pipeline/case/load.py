@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pipeline.case.images import MAX_BYTES as MAX_IMAGE_BYTES
 from pipeline.case.images import image_problem
 from pipeline.case.model import Case, School
+from pipeline.case.pupils import name_findings
 from pipeline.case.yaml import Located, dotted, load_yaml, read_text
 from pipeline.dates import date_problems, real_today
 from pipeline.errors import InvalidInput, Problem
@@ -204,14 +205,29 @@ class LoadedCase:
     path: Path
     text: str
     located: Located = field(repr=False)
+    # What `check` cannot decide (Problem.warning): reported, but the case stays valid.
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def _date_problems(case: Case, located: Located, today: date) -> list[Problem]:
+    """Dates that cannot be right, at their lines: in posts and history, and in the actions the
+    office records as done (checked like history entries)."""
+    found = list(date_problems(case.posts, case.history, today))
+    found += [problem._replace(path=("actions", *problem.path[1:]))
+              for problem in date_problems(case.posts, case.actions, today)
+              if problem.path[0] == "history"]
+    return [Problem(located.source, located.line_of(p.path), dotted(p.path), p.message)
+            for p in found]
 
 
 def validate_case(path: Path | str, text: str | None = None, *,
-                  today: date | None = None) -> LoadedCase:
+                  today: date | None = None, school: School | None = None) -> LoadedCase:
     """Load and validate one case file, or raise InvalidInput with every problem in it.
 
     `today` (default: the real date) is what dates are checked against: nothing can have
-    happened after it.
+    happened after it. Pupils' names are checked too (case/pupils.py): errors make the case
+    invalid; warnings are kept in `LoadedCase.warnings` (or, when the case is invalid anyway,
+    listed among its problems). `school` adds its people to the adults whose names are kept.
     """
     path = Path(path)
     if text is None:
@@ -229,13 +245,50 @@ def validate_case(path: Path | str, text: str | None = None, *,
             problems += _problems_from(exc, located, Case)
     if case is not None:
         problems += _cross_check(case, located, path.parent)
-        problems += [Problem(located.source, located.line_of(found.path), dotted(found.path),
-                             found.message)
-                     for found in date_problems(case.posts, case.history, today or real_today())]
+        problems += _date_problems(case, located, today or real_today())
+    warnings: list[Problem] = []
+    if case is not None:
+        source_lines = text.splitlines()
+        for finding in name_findings(case, school):
+            line = _finding_line(located, source_lines, case, finding.path, finding.index)
+            message = finding.message
+            if finding.also:
+                others = [_finding_line(located, source_lines, case, finding.path, index)
+                          for index in finding.also]
+                lines = [str(n) for n in dict.fromkeys(others) if n is not None and n != line]
+                count = len(finding.also) + 1
+                message += (f" ({count} places; also on line{'s' if len(lines) > 1 else ''} "
+                            f"{', '.join(lines)})" if lines else f" ({count} places on this line)")
+            problem = Problem(located.source, line, dotted(finding.path), message,
+                              warning=finding.warning)
+            (warnings if finding.warning else problems).append(problem)
     if problems:
-        problems.sort(key=lambda p: (p.line or 0))
+        problems = sorted(problems + warnings, key=lambda p: (p.line or 0))
         raise InvalidInput(problems)
-    return LoadedCase(case=case, path=path, text=text, located=located)
+    warnings.sort(key=lambda p: (p.line or 0))
+    return LoadedCase(case=case, path=path, text=text, located=located, warnings=warnings)
+
+
+def _finding_line(located: Located, source_lines: list[str], case: Case, path: tuple,
+                  index: int | None) -> int | None:
+    """The file line of a place in a field's text: the field's line, moved down to the line of
+    the text it was found on (a block scalar's text starts on the line after its key)."""
+    line = located.line_of(path)
+    if line is None or index is None:
+        return line
+    value: Any = case
+    for part in path:
+        value = value[part] if isinstance(part, int) else getattr(value, part, None)
+        if value is None:
+            return line
+    if not isinstance(value, str):
+        return line
+    within = value.count("\n", 0, index)
+    key_line = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
+    after = key_line.split(":", 1)[1].split("#", 1)[0].strip() if ":" in key_line else ""
+    if after[:1] in ("|", ">"):
+        return min(line + 1 + within, len(source_lines))
+    return line + within if "\n" in value else line
 
 
 def load_school(path: Path | str) -> School:

@@ -14,6 +14,7 @@ from pipeline.case.model import HistoryStep, Post
 from pipeline.dates import add_working_days, day_of, long_date
 from pipeline.kinds import Recipient
 from pipeline.letter.parts import LetterSource, evidence_image
+from pipeline.letter.redact import REDACTION_NOTE
 from pipeline.letter.words import dear, join, number, person
 from pipeline.platforms import platform_info
 from pipeline.policy import OTHER_LEGAL_ACTION, RULES, RULES_BY_KIND
@@ -99,19 +100,22 @@ def _notices(src: LetterSource) -> list[dict[str, Any]]:
         for who in p.about:
             if who.role not in ("staff", "governor") or not who.name:
                 continue
+            statement, changed = src.redact.quote(p.text.removesuffix("\n"))
+            complainant = src.redact(who.name)
             notices.append({
-                "complainant": who.name, "email": src.school.notices_email,
-                "statement": src.redact(p.text.removesuffix("\n")), "post_id": p.id,
+                "complainant": complainant, "email": src.school.notices_email,
+                "statement": statement, "post_id": p.id,
+                "redacted": changed, "redaction_note": REDACTION_NOTE if changed else "",
                 "url": p.url or "",
                 "meaning": src.redact(who.meaning or "That the complainant is guilty of the "
                                       "misconduct the statement describes."),
                 "inaccurate": src.redact(who.inaccurate or "The statement as a whole is "
                                          "factually inaccurate."),
                 "consent": bool(consent),
-                "consent_text": (f"{who.name} consents to your giving the poster their name "
+                "consent_text": (f"{complainant} consents to your giving the poster their name "
                                  "and the email address above." if consent else
-                                 f"{who.name} does not consent to your giving the poster their "
-                                 "name or email address."),
+                                 f"{complainant} does not consent to your giving the poster "
+                                 "their name or email address."),
             })
     return notices
 
@@ -121,11 +125,13 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
     post = src.posts[0]
     info = platform_info(post.platform, post.platform_name)
     concerns = _concerns(src.posts)
-    ctx["platform"] = {"label": info.label, "operator": info.operator,
+    # A site's name (platform: other) is case text; the platform directory's words are not.
+    redact = src.redact if post.platform_name else (lambda text: text)
+    ctx["platform"] = {"label": redact(info.label), "operator": redact(info.operator),
                        "rules_name": info.rules_name, "rules": list(info.rules),
-                       "route": info.route(defamatory="defamatory" in concerns)}
-    ctx["recipient"] = {"name": f"Legal and abuse team, {info.operator}", "lines": [],
-                        "dear": "Sir or Madam"}
+                       "route": redact(info.route(defamatory="defamatory" in concerns))}
+    ctx["recipient"] = {"name": f"Legal and abuse team, {ctx['platform']['operator']}",
+                        "lines": [], "dear": "Sir or Madam"}
     ctx["harms"] = [text for shown_by, text in _HARMS if concerns & shown_by] or [
         "It causes distress to members of our school community."]
     ctx["notices"] = _notices(src)
@@ -160,8 +166,10 @@ def _harassment(occasions: int) -> str:
 @kinds.POLICE_REFERRAL.builds
 def _police(ctx: dict[str, Any], src: LetterSource) -> None:
     case, posts = src.case, src.posts
-    force = (case.police.force if case.police and case.police.force else src.school.police_force)
-    crime = case.police.crime_reference if case.police and case.police.crime_reference else ""
+    force = src.redact(case.police.force if case.police and case.police.force
+                       else src.school.police_force)
+    crime = src.redact(case.police.crime_reference if case.police and case.police.crime_reference
+                       else "")
     ctx["police"] = {"force": force, "crime_reference": crime}
     ctx["recipient"] = {"name": force, "lines": [], "dear": "Sir or Madam"}
     concerns = _concerns(posts)
@@ -178,11 +186,11 @@ def _police(ctx: dict[str, Any], src: LetterSource) -> None:
     ctx["evidence"] = [{
         "id": pc["id"], "posted_full": pc["posted_full"], "platform": pc["platform"],
         "url": pc["url"] or "(no web address: private messaging)", "handle": pc["handle"],
-        "text": pc["text"],
+        "text": pc["text"], "redacted": pc["redacted"], "redaction_note": pc["redaction_note"],
         "captured": ", ".join(x for x in (pc["captured_by"], pc["captured_full"]) if x),
         "screenshot": pc["evidence"], "status": pc["status"],
         "report_reference": pc["report_reference"], "crime_reference": crime,
-        "image": evidence_image(post, src.case_dir),
+        "image": evidence_image(post, src.case_dir, src.redact),
     } for pc, post in zip(ctx["posts"], posts)]
 
 

@@ -2,8 +2,9 @@
 
 The common fields come first; then the kind's own builder (letter/builders.py, attached to the
 registry entry) adds its fields. In letters to third parties every piece of case text passes
-through the pupil redactor. `letters templates fields` prints these contexts for a sample case,
-so the staff guide is generated from this code and cannot drift.
+through the Redactor (letter/redact.py): pupils' names become bracketed initials; URLs, ids and
+the school's own words are left as they are. `letters templates fields` prints these contexts
+for a sample case, so the staff guide is generated from this code and cannot drift.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pipeline.letter.parts import (
     post_fields,
     school_fields,
 )
-from pipeline.letter.redact import pupil_redactor
+from pipeline.letter.redact import Redactor
 from pipeline.letter.words import OBJECTIVES
 from pipeline.policy import PlannedLetter
 
@@ -34,7 +35,7 @@ def build_context(letter: PlannedLetter, case: Case, school: School, meta: Lette
                   case_dir: Path | None = None) -> dict[str, Any]:
     """Everything a template for `letter.kind` may use (see `letters templates fields`)."""
     kind = letter.spec
-    redact = pupil_redactor(case) if kind.third_party else (lambda text: text)
+    redact = Redactor(case, school, third_party=kind.third_party)
     posts = [case.post(pid) for pid in letter.posts]
     post_ctx = [post_fields(p, redact) for p in posts]
     respond_by = kind.respond_by_date(meta.letter_date, urgent=letter.urgent)
@@ -49,14 +50,15 @@ def build_context(letter: PlannedLetter, case: Case, school: School, meta: Lette
             "urgent": letter.urgent, "further": letter.further,
         },
         "recipient": {"name": letter.to, "lines": [], "dear": "Sir or Madam"},
-        "poster": {"name": case.poster.name, "dear": case.poster.dear,
-                   "salutation": case.poster.dear,
-                   "relationship": case.poster.relationship, "email": case.poster.email or ""},
+        "poster": {"name": redact(case.poster.name), "dear": redact(case.poster.dear),
+                   "salutation": redact(case.poster.dear),
+                   "relationship": case.poster.relationship,
+                   "email": redact(case.poster.email or "")},
         "case": {"case_id": case.case_id, "opened": long_date(case.opened)},
         "posts": post_ctx,
         "policy_uses": policy_uses(posts),
         "objectives": list(OBJECTIVES.values()),
-        "history": [history_fields(s) for s in case.history],
+        "history": [history_fields(s, redact) for s in case.history],
         "clauses": list(letter.clauses),
         "reasons": [redact(r) for r in letter.reasons],
     }
@@ -65,7 +67,7 @@ def build_context(letter: PlannedLetter, case: Case, school: School, meta: Lette
                             "dear": case.poster.dear}
     if kind.build:
         kind.build(ctx, LetterSource(letter, case, school, meta, posts, redact, case_dir))
-    ctx["letter"]["subject"] = kind.subject.format(
+    ctx["letter"]["subject"] = redact(kind.subject.format(
         s="s" if len(posts) > 1 else "", platform=post_ctx[0]["platform"] if post_ctx else "",
-        site=ctx.get("restriction", {}).get("site", ""), school=school.name)
+        site=ctx.get("restriction", {}).get("site", ""), school=school.name))
     return ctx

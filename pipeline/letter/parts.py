@@ -1,12 +1,12 @@
 """The pieces every letter's context is made of, and what a kind's builder is given.
 
 Dates arrive formatted ("3 November 2026"); post text arrives verbatim, except in letters to
-third parties, where the `redact` function replaces every pupil's name with initials.
+third parties, where the `redact` Redactor (letter/redact.py) writes every pupil's name as
+bracketed initials and each post says whether its quote changed (`redacted`, `redaction_note`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from pipeline.case.load import evidence_path
 from pipeline.case.model import Case, HistoryStep, Post, School
 from pipeline.dates import long_date, uk_time
 from pipeline.docx.images import EvidenceImage
+from pipeline.letter.redact import REDACTION_NOTE, Redactor
 from pipeline.letter.words import (
     CONCERN_WORDS,
     OUTCOME_WORDS,
@@ -45,7 +46,7 @@ class LetterSource:
     school: School
     meta: LetterMeta
     posts: list[Post]
-    redact: Callable[[str], str]
+    redact: Redactor
     case_dir: Path | None
 
 
@@ -64,39 +65,47 @@ def when_fields(value: date | datetime) -> tuple[str, str, str]:
     return long_date(value), "", long_date(value)
 
 
-def post_fields(post: Post, redact: Callable[[str], str]) -> dict[str, Any]:
+def post_fields(post: Post, redact: Redactor) -> dict[str, Any]:
+    """A post as a letter prints it: in letters to third parties every field but the URL
+    through `redact`, and `redacted` true where the quote or the account name changed."""
     info = platform_info(post.platform, post.platform_name)
     posted, posted_time, posted_full = when_fields(post.posted)
     captured_full = when_fields(post.captured)[2] if post.captured else ""
     concerns = [CONCERN_WORDS[c] for c in post.concerns]
-    about = [f"{redact(a.name)} ({ROLE_WORDS[a.role]})" if a.name else ROLE_WORDS[a.role]
-             for a in post.about]
+    about = [redact.person(a, ROLE_WORDS[a.role]) for a in post.about]
+    # The block scalar's closing line break is YAML's, not the poster's.
+    text, text_changed = redact.quote(post.text.removesuffix("\n"))
+    handle, handle_changed = redact.quote(post.handle or "")
+    changed = text_changed or handle_changed
     return {
-        "id": post.id, "platform": info.label, "url": post.url or "", "handle": post.handle or "",
+        "id": post.id, "platform": redact(info.label) if post.platform_name else info.label,
+        "url": post.url or "", "handle": handle,
         "posted": posted, "posted_time": posted_time, "posted_full": posted_full,
-        "captured_full": captured_full, "captured_by": post.captured_by or "",
+        "captured_full": captured_full, "captured_by": redact(post.captured_by or ""),
         "visibility": {"public": "public", "group": "a group",
                        "private": "private"}[post.visibility],
-        # The block scalar's closing line break is YAML's, not the poster's.
-        "text": redact(post.text.removesuffix("\n")), "concerns": concerns,
+        "text": text, "concerns": concerns,
         "concerns_text": join(concerns),
-        "about": about, "status": post.status, "evidence": post.evidence or "",
-        "report_reference": post.report_reference or "", "serious": post.serious,
+        "about": about, "status": post.status, "evidence": redact.screenshot(post),
+        "report_reference": redact(post.report_reference or ""), "serious": post.serious,
         "defamatory": "defamatory" in post.concerns,
+        "redacted": changed, "redaction_note": REDACTION_NOTE if changed else "",
     }
 
 
-def evidence_image(post: Post, case_dir: Path | None) -> EvidenceImage | str:
-    """The post's screenshot, ready to place in a letter, or "" when it has none."""
-    if not post.evidence or case_dir is None:
+def evidence_image(post: Post, case_dir: Path | None, redact: Redactor) -> EvidenceImage | str:
+    """The post's screenshot, ready to place in a letter, or "" when it has none or this letter
+    must not carry it (see Redactor.withholds)."""
+    if not post.evidence or case_dir is None or redact.withholds(post):
         return ""
     data = evidence_path(case_dir, post.evidence).read_bytes()
-    return EvidenceImage(data, f"Screenshot of {post.id} ({post.evidence})")
+    return EvidenceImage(data, f"Screenshot of {post.id} ({redact.screenshot(post)})")
 
 
-def history_fields(step: HistoryStep) -> dict[str, str]:
+def history_fields(step: HistoryStep, redact: Redactor) -> dict[str, str]:
     return {"date": long_date(step.date), "step": step_words(step.step),
-            "outcome": OUTCOME_WORDS[step.outcome], "by": step.by or "", "notes": step.notes or ""}
+            "outcome": OUTCOME_WORDS[step.outcome], "by": redact(step.by or ""),
+            "notes": redact(step.notes or "")}
 
 
 def policy_uses(posts: list[Post]) -> list[str]:

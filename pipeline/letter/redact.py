@@ -1,71 +1,182 @@
-"""Pupils' names in letters that leave the school: replaced by initials.
+"""Pupils' names in letters that leave the school: by initials, visibly, and nothing else changed.
 
-The policy: "The school will never reveal the full name of a child online." `pupil_redactor`
-is applied to every piece of case text a third-party letter carries; `leaked_name` is the last
-check over the finished letter's text before it is written.
+The policy: "The school will never reveal the full name of a child online." A letter's context is
+built through a `Redactor`. In a letter to a third party (`kind.third_party`: a platform, the
+police) it writes each pupil's name, in any of the forms pipeline/letter/names.py knows, as the
+pupil's initials in square brackets (`[C.S.]`; a form listed in known_as by its own, `[S.]`),
+and tells the template where a quote changed (`REDACTION_NOTE`); every other character of the
+post stays as posted. It names screenshots by number, not by file name, and withholds a
+screenshot of a post that names or is about a pupil unless the case says the filed copy is
+redacted. URLs are never altered. For every other letter (the poster, the advisers) it changes
+nothing: they quote posts verbatim.
+
+`full_names_in_letter` is the last check before a third-party letter is written: the same
+matcher over all the finished package's text (body, headers, footers, notes, properties, image
+descriptions), read twice: runs apart and paragraphs whole.
 """
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from pipeline.case.model import Case
-from pipeline.letter.words import initials
+from lxml import etree
+
+from pipeline.case.model import Case, Person, Post, School
+from pipeline.case.pupils import PupilNames, case_names
+from pipeline.docx.package import read_parts
+from pipeline.letter.names import initials, line_col
+
+__all__ = ["REDACTION_NOTE", "Leak", "Redactor", "full_names_in_letter"]
+
+REDACTION_NOTE = "pupils' names replaced by initials in square brackets"
 
 
-def pupil_redactor(case: Case):
-    """A function replacing every pupil's name, in full or in part, with initials.
+class Redactor:
+    """Case text as a letter may print it. Call it on a field; `quote` also says if it changed."""
 
-    A name is matched whole or as any run of its parts, with spaces or hyphens between them
-    ("Oliver-James McKenzie" also as "Oliver James McKenzie", "James McKenzie"), in any case.
-    A single part is matched only as names are written (Capitalised or CAPITALS), so "I will"
-    stays when a pupil is called Will, and not after a title, so "Mrs Dutton" (an adult) stays.
+    def __init__(self, case: Case, school: School | None = None, *, third_party: bool):
+        self.third_party = third_party
+        self.names: PupilNames | None = case_names(case, school) if third_party else None
+        numbered = [p.id for p in case.posts if p.evidence]
+        self._screenshot_number = {pid: n for n, pid in enumerate(numbered, 1)}
+
+    def __call__(self, text: str) -> str:
+        return self.quote(text)[0]
+
+    def quote(self, text: str) -> tuple[str, bool]:
+        """(the text as the letter prints it, whether any pupil's name was replaced)."""
+        if self.names is None or not text:
+            return text, False
+        done = self.names.redact(text)
+        return done.text, done.changed
+
+    def person(self, person: Person, role_words: str) -> str:
+        """'Mr A Teacher (member of staff)'; a pupil, in a third-party letter, by initials."""
+        if not person.name:
+            return role_words
+        if self.names is not None and person.role == "pupil":
+            return f"[{initials(person.name) or '?'}] ({role_words})"
+        return f"{self(person.name)} ({role_words})"
+
+    def withholds(self, post: Post) -> bool:
+        """Whether this letter must not carry the post's screenshot (it names or is about a
+        pupil and the case does not say the filed copy is redacted)."""
+        return (self.names is not None and bool(post.evidence) and not post.evidence_redacted
+                and self.names.names_pupil(post))
+
+    def screenshot(self, post: Post) -> str:
+        """How the letter names the post's screenshot: its file in letters to the poster and
+        the advisers; 'screenshot 2' (a number across the case) in letters to third parties."""
+        if not post.evidence:
+            return ""
+        if self.names is None:
+            return post.evidence
+        label = f"screenshot {self._screenshot_number[post.id]}"
+        if self.withholds(post):
+            return f"{label}, held by the school, available on request"
+        if post.evidence_redacted:
+            return f"{label}, a redacted copy with pupils' names obscured"
+        return label
+
+
+# --- the last check ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A pupil's full name found in a finished letter, and where."""
+
+    found: str
+    pupil: str
+    variant: str
+    part: str  # the package part: word/document.xml, docProps/core.xml, ...
+    line: int  # line of that part's text: one paragraph (or one run, or attribute) a line
+    context: str
+
+    def __str__(self) -> str:
+        return (f"'{self.found}' (the pupil {self.pupil}, written {self.variant}) in {self.part}, "
+                f"line {self.line} of its text: \"{self.context}\"")
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_PARAGRAPHS = (f"{_W}p", f"{_A}p")
+_TEXTS = frozenset({f"{_W}t", f"{_W}delText", f"{_W}instrText", f"{_A}t",
+                    "{http://schemas.openxmlformats.org/officeDocument/2006/math}t"})
+_BREAKS = {f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}tab": "\t", f"{_A}br": "\n",
+           f"{_W}noBreakHyphen": "-"}
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+# The parts a reader can see text in (body, headers, footers, notes, comments) and the document
+# properties; not styles, fonts or the theme, whose names ("Mong", "Macintosh") are the
+# template's, not the letter's, and could only ever refuse a letter for nothing.
+_TEXT_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes|comments\w*"
+                         r"|glossary/document)\.xml|docProps/\w+\.xml|customXml/item\d+\.xml")
+# Attributes that hold words: an image's description and title, a drawing's name.
+_WORD_ATTRIBUTES = frozenset({"descr", "title", "name"})
+
+
+def _readings(root: etree._Element) -> tuple[str, str]:
+    """Two readings of one XML part, one item a line: (each paragraph's runs joined as Word
+    shows them: a name Word split across runs is whole; every text node and word attribute on
+    its own line: a name ending one run cannot run into the next)."""
+    pieces: list[str] = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.text and element.text.strip():
+            pieces.append(element.text)
+        pieces += [value for key, value in element.attrib.items()
+                   if etree.QName(key).localname in _WORD_ATTRIBUTES and value.strip()]
+    paragraphs = []
+    for paragraph in root.iter(*_PARAGRAPHS):
+        shown = []
+        for element in paragraph.iter():
+            if element.tag in _TEXTS and element.text:
+                shown.append(element.text)
+            elif element.tag in _BREAKS:
+                shown.append(_BREAKS[element.tag])
+        if shown:
+            paragraphs.append("".join(shown).replace("\n", " \u2028 "))
+    return "\n".join(paragraphs), "\n".join(p.replace("\n", " ") for p in pieces)
+
+
+def full_names_in_letter(data: bytes, names: PupilNames, *, urls: Iterable[str] = ()
+                         ) -> list[Leak]:
+    """Every pupil's full name, in any form, in the text of the .docx `data`: every text node of
+    every part with text a reader can see and of the document properties, and the descriptions
+    and titles of images.
+
+    `urls` (the posts' web addresses, which letters print unaltered) are blanked out first.
     """
-    multi: dict[str, str] = {}
-    single: dict[str, str] = {}
-    for name in case.pupils:
-        short = initials(name)
-        parts = [p for p in re.split(r"[\s-]+", name.strip()) if p]
-        for i in range(len(parts)):
-            for j in range(i + 1, len(parts) + 1):
-                run = parts[i:j]
-                if len(run) > 1:
-                    multi.setdefault(r"[\s-]+".join(re.escape(p) for p in run), short)
-                elif len(run[0]) > 1:
-                    for form in (run[0][:1].upper() + run[0][1:], run[0].upper()):
-                        single.setdefault(re.escape(form), short)
-    if not multi and not single:
-        return lambda text: text
-    by_length = lambda item: len(item[0])  # noqa: E731 - longest first: whole before parts
-    alternatives = [f"(?i:{pattern})" for pattern, _ in sorted(multi.items(), key=by_length,
-                                                               reverse=True)]
-    alternatives += [_NOT_AFTER_TITLE + pattern for pattern, _ in sorted(
-        single.items(), key=by_length, reverse=True)]
-    compiled = [(re.compile(p, re.IGNORECASE), short)
-                for p, short in sorted(multi.items(), key=by_length, reverse=True)]
-    compiled += [(re.compile(p), short)
-                 for p, short in sorted(single.items(), key=by_length, reverse=True)]
-    pattern = re.compile(r"(?<!\w)(" + "|".join(alternatives) + r")(?!\w)")
-
-    def replace(match: re.Match) -> str:
-        found = match.group(1)
-        for regex, short in compiled:
-            if regex.fullmatch(found):
-                return short
-        return found
-
-    return lambda text: pattern.sub(replace, text)
-
-
-_NOT_AFTER_TITLE = "".join(rf"(?<!\b{t} )(?<!\b{t}\. )" for t in ("Mr", "Mrs", "Ms", "Miss",
-                                                                     "Dr", "Mx"))
-
-
-def leaked_name(text: str, case: Case) -> str | None:
-    """A pupil's full name found in `text` (a letter's visible text), or None."""
-    # Full names only: a pupil recorded by one name ('Will') would match ordinary words
-    # ('will'), and the redactor has already written every name by its initials.
-    for name in (n for n in case.pupils if " " in n.strip()):
-        if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE):
-            return name
-    return None
+    if not names.pupils:
+        return []
+    blanks = sorted({u for u in urls if u}, key=len, reverse=True)
+    blank = re.compile("|".join(re.escape(u) for u in blanks)) if blanks else None
+    leaks: list[Leak] = []
+    seen: set[tuple[str, str]] = set()
+    for part, content in (read_parts(data) or {}).items():
+        if not _TEXT_PARTS.fullmatch(part):
+            continue
+        try:
+            readings = _readings(etree.fromstring(content, _PARSER))
+        except etree.XMLSyntaxError:  # never from our renderer; read it as tags and text
+            raw = content.decode("utf-8", "replace")
+            readings = (html.unescape(re.sub(r"<[^>]*>", "\n", raw)),)
+        for text in readings:
+            if blank is not None:
+                text = blank.sub(lambda m: "\x00" * len(m.group()), text)
+            for hit in names.matcher.full_names(text):
+                found = " ".join(hit.found.split())
+                if (part, found) in seen:
+                    continue
+                seen.add((part, found))
+                line = line_col(text, hit.start)[0]
+                shown = text.split("\n")[line - 1]
+                start = max(0, shown.find(hit.found) - 40)
+                context = shown[start:start + len(hit.found) + 80].replace("\x00", "")
+                leaks.append(Leak(found, hit.pupil.name, hit.variant, part, line,
+                                  context.strip()))
+    return leaks

@@ -27,7 +27,7 @@ USE_FOR_CONCERN = {
     "complaint": "complaint", "defamatory": "defamatory", "negative_comment": "negative",
     "names_staff": "negative", "names_pupil": "negative", "grossly_obscene": "negative",
     "racist": "racist", "threat_of_violence": "threat", "personal_information": "personal",
-    "confidential_information": "confidential",
+    "confidential_information": "confidential", "allegation_of_harm": "allegation",
 }
 CONCERN_WORDS = {
     "allegation": "allegations about staff or pupils",
@@ -43,6 +43,7 @@ CONCERN_WORDS = {
     "harassment": "harassment",
     "names_staff": "the naming of a member of staff",
     "names_pupil": "the naming of a pupil",
+    "allegation_of_harm": "an allegation that a member of staff or a volunteer harmed a child",
 }
 ROLE_WORDS = {"staff": "a member of staff", "pupil": "a pupil", "governor": "a governor",
               "school": "the school", "parent": "a parent"}

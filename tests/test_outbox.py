@@ -1,0 +1,57 @@
+"""Email drafts and web-form texts: what a mail program or a form receives, byte-stable."""
+
+from __future__ import annotations
+
+import email
+from datetime import date
+from email import policy
+
+from pipeline.outbox import Attachment, FormField, covering_note, email_draft, webform_text
+
+PDF = b"%PDF-1.7\n... a letter ...\n%%EOF\n"
+
+
+def draft(**changes) -> bytes:
+    options = dict(sender=("Bexton Primary School", "office@bexton.example.sch.uk"),
+                   to=("Mr Darren Kettley", "darren.kettley@example.com"),
+                   subject="Formal warning (our reference BPS-2026-014/01)",
+                   body=covering_note(dear="Mr Kettley", reference="BPS-2026-014/01",
+                                      title="warning letter", respond_by=date(2026, 12, 8),
+                                      signatory="Mrs Helen Carter", role="Headteacher",
+                                      school="Bexton Primary School", telephone="01565 000 123"),
+                   on=date(2026, 12, 1), attachments=[Attachment("BPS-2026-014-01.pdf", PDF)])
+    return email_draft(**(options | changes))
+
+
+def test_a_mail_program_reads_the_recipient_subject_note_and_the_pdf():
+    message = email.message_from_bytes(draft(), policy=policy.default)
+
+    assert message["To"] == "Mr Darren Kettley <darren.kettley@example.com>"
+    assert "BPS-2026-014/01" in message["Subject"]
+    assert message["X-Unsent"] == "1"
+    body = message.get_body(("plain",)).get_content()
+    assert "8 December 2026" in body and "BPS-2026-014/01" in body
+    [pdf] = list(message.iter_attachments())
+    assert pdf.get_filename() == "BPS-2026-014-01.pdf"
+    assert pdf.get_content() == PDF
+
+
+def test_the_same_letter_gives_the_same_bytes():
+    assert draft() == draft()
+    assert draft() != draft(attachments=[Attachment("BPS-2026-014-01.pdf", PDF + b" ")])
+
+
+def test_names_with_accents_and_commas_are_encoded_for_the_header():
+    message = email.message_from_bytes(draft(to=("Zoë O'Brien, Jr", "zoe@example.org")),
+                                       policy=policy.default)
+    assert message["To"].addresses[0].display_name == "Zoë O'Brien, Jr"
+
+
+def test_a_web_form_text_gives_the_address_and_each_field_verbatim():
+    text = webform_text(platform="TikTok", form_url="https://www.tiktok.com/legal/report",
+                        how="Report illegal content", reference="BPS-2026-025/02",
+                        fields=[FormField("Content", 'He said "x" & <y>\nline two')])
+
+    assert "https://www.tiktok.com/legal/report" in text
+    assert 'He said "x" & <y>\nline two' in text
+    assert "BPS-2026-025/02" in text
