@@ -87,7 +87,8 @@ def assert_verify_passes(out: Path, invoke) -> None:
 
 
 INTERRUPTED_COMMIT = re.compile(
-    r"(?P<path>.+\.docx): unlisted: not in the archive"  # linked, killed before its journal line
+    r".+/\.tmp-[^/]+: unlisted: a temporary file"  # killed while writing a letter's bytes
+    r"|(?P<path>.+\.docx): unlisted: not in the archive"  # linked, killed before its journal line
     r"|.+manifest\.json: missing: (has no entry for|the journal records)"  # ... before the manifest
     r"|.+journal\.jsonl:\d+: malformed: the last line is incomplete")  # ... while appending
 

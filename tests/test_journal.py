@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from pipeline.archive.journal import JOURNAL, ZERO, Journal
 
-PINNED = date(2026, 11, 20)
+PINNED = date(2026, 12, 1)
 KINDS = ("chain broken", "malformed", "missing", "added", "altered", "moved", "renamed",
          "unlisted", "seal")
 FINDING = re.compile(r"^(.*?): (" + "|".join(KINDS) + r"): (.*)$")
@@ -38,7 +38,9 @@ L014 = f"{C014}-02-host_takedown-facebook.docx"
 def archive(tmp_path, draft_into, sample_cases) -> Path:
     """OUT holding the letters of BPS-2026-009 (3) and BPS-2026-014 (4), drafted on PINNED."""
     out = tmp_path / "out"
-    draft_into(out, *[p for p in sample_cases if p.stem in (C009, C014)], today=PINNED)
+    outcomes = draft_into(out, *[p for p in sample_cases if p.stem in (C009, C014)],
+                          today=PINNED)
+    assert all(o.ok for o in outcomes) and sum(len(o.letters) for o in outcomes) == 7
     return out
 
 
@@ -231,6 +233,18 @@ def test_an_unlisted_file_in_a_case_folder(archive, invoke):
     assert found == [(str(extra), "unlisted", found[0][2])]
 
 
+def test_a_pipe_in_a_case_folder_is_unlisted_and_never_read(archive, invoke):
+    fifo = archive / C009 / "pipe.docx"
+    os.mkfifo(fifo)
+    (archive / C009 / L009).unlink()  # so verify looks for the letter among the other files
+
+    code, found, _ = verify(invoke, archive)
+
+    assert code == 1
+    assert sorted((w, k) for w, k, _ in found) == [(str(archive / C009 / L009), "missing"),
+                                                   (str(fifo), "unlisted")]
+
+
 def test_a_renamed_case_folder(archive, invoke):
     (archive / C014).rename(archive / "BPS-2026-099")
 
@@ -412,7 +426,7 @@ def test_journal_lines_the_manifest_lacks_are_restored_by_the_next_draft(archive
     assert verify(invoke, archive)[0] == 1
 
     case = next(p for p in sample_cases if p.stem == C014)
-    result = letters("draft", case, "--out", archive, "--date", "2026-11-20")
+    result = letters("draft", case, "--out", archive, "--date", "2026-12-01")
 
     assert result.exit_code == 0, result.output
     assert "restored 2 manifest entries from the journal" in result.output
@@ -426,7 +440,7 @@ def test_draft_refuses_a_case_whose_archive_was_altered_and_drafts_the_others(
     letter.write_bytes(letter.read_bytes() + b"\0")
     cases = [p for p in sample_cases if p.stem in (C009, C014)]
 
-    result = letters("draft", *cases, "--out", archive, "--date", "2026-11-20")
+    result = letters("draft", *cases, "--out", archive, "--date", "2026-12-01")
 
     assert result.exit_code == 1
     assert f"the archive of case {C014} does not match its journal" in result.stderr
@@ -534,7 +548,7 @@ def test_an_archive_from_before_the_journal_is_adopted_once(archive, invoke, let
     (archive / JOURNAL).unlink()  # as every archive written before issue 11 is
     case = next(p for p in sample_cases if p.stem == C014)
 
-    refused = letters("draft", case, "--out", archive, "--date", "2026-11-20")
+    refused = letters("draft", case, "--out", archive, "--date", "2026-12-01")
     code, found, _ = verify(invoke, archive)
 
     assert refused.exit_code == 1 and "letters verify --adopt" in refused.stderr
@@ -545,7 +559,7 @@ def test_an_archive_from_before_the_journal_is_adopted_once(archive, invoke, let
     assert adopted.exit_code == 0, adopted.output
     assert "Adopted 7 entries of 2 cases into the journal." in adopted.stdout
     assert {json.loads(r)["event"] for r in journal_lines(archive)} == {"adopted"}
-    assert letters("draft", case, "--out", archive, "--date", "2026-11-20").exit_code == 0
+    assert letters("draft", case, "--out", archive, "--date", "2026-12-01").exit_code == 0
     assert verify(invoke, archive)[:2] == (0, [])
     again = invoke("verify", "--adopt", archive)
     assert "Adopted 0 entries of 0 cases" in again.stdout

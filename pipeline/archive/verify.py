@@ -250,7 +250,8 @@ class _Check:
             return
         by_hash: dict[str, list[Path]] = defaultdict(list)
         for other in self.files:
-            if other in self.claimed or other.name == MANIFEST or other.is_symlink():
+            if other in self.claimed or other.name == MANIFEST or other.is_symlink() \
+                    or not other.is_file():  # a pipe or device would block the read
                 continue
             try:
                 by_hash[sha256_file(other)].append(other)
@@ -331,6 +332,14 @@ def verify(out_dir: Path, *, case_id: str | None = None, seal: str | None = None
     if seal is not None and not SEAL.fullmatch(seal):
         raise ArchiveError(f"{seal!r} is not a seal: a seal is the 64 letters and digits "
                            "'letters verify' printed")
+    try:
+        return _verify(out_dir, case_id, seal)
+    except OSError as exc:  # the archive's own folders unreadable: not a finding, a stop
+        raise ArchiveError(f"cannot read the archive {out_dir}: {exc.strerror or exc} "
+                           f"({exc.filename or out_dir})") from None
+
+
+def _verify(out_dir: Path, case_id: str | None, seal: str | None) -> Report:
     with archive_locked(out_dir, shared=True):
         journal = Journal(out_dir / JOURNAL).refresh()
         check = _Check(out_dir, journal, case_id)
