@@ -34,13 +34,23 @@ L014 = f"{C014}-02-host_takedown-facebook.docx"
 # --- helpers -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def archive(tmp_path, draft_into, sample_cases) -> Path:
-    """OUT holding the letters of BPS-2026-009 (3) and BPS-2026-014 (4), drafted on PINNED."""
-    out = tmp_path / "out"
-    outcomes = draft_into(out, *[p for p in sample_cases if p.stem in (C009, C014)],
-                          today=PINNED)
+@pytest.fixture(scope="module")
+def drafted_once(tmp_path_factory, school_path, sample_cases) -> Path:
+    from pipeline.draft import Settings, draft_many
+
+    out = tmp_path_factory.mktemp("journal") / "out"
+    outcomes = draft_many([p for p in sample_cases if p.stem in (C009, C014)],
+                          Settings(school_path=school_path, out_dir=out, today=PINNED))
     assert all(o.ok for o in outcomes) and sum(len(o.letters) for o in outcomes) == 7
+    return out
+
+
+@pytest.fixture
+def archive(tmp_path, drafted_once) -> Path:
+    """OUT holding the letters of BPS-2026-009 (3) and BPS-2026-014 (4), drafted on PINNED
+    (once for the module; each test tampers with its own copy, modes kept)."""
+    out = tmp_path / "out"
+    shutil.copytree(drafted_once, out, symlinks=True)
     return out
 
 
