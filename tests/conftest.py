@@ -24,7 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def this_checkout_env() -> dict[str, str]:
     """The environment for a child `python -m pipeline`: it imports this checkout's pipeline,
-    not whichever one the virtual environment was installed from."""
+    not whichever one the virtual environment was installed from. (Run it in REPO, or give it
+    --templates, for this checkout's templates too: the shipped ones are found through the
+    installed package.)"""
     return {**os.environ, "PYTHONPATH": str(REPO)}
 
 

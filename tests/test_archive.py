@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import this_checkout_env
+from conftest import REPO, this_checkout_env
 from lxml import etree
 
 import pipeline.archive.store
@@ -571,7 +571,7 @@ def test_two_cli_runs_drafting_one_case_at_once(tmp_path, sample_cases, school_p
     command = [sys.executable, "-m", "pipeline", "draft", str(case), "--out", str(out),
                "--date", "2026-12-01", "--school", str(school_path)]
 
-    runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
+    runs = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=this_checkout_env())
             for _ in range(2)]
     results = [(run.communicate(timeout=120), run.returncode) for run in runs]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import LETTER_DATE, this_checkout_env
+from conftest import LETTER_DATE, REPO, this_checkout_env
 
 import pipeline.archive.store
 from pipeline.cli import cli
@@ -265,7 +265,7 @@ def draft_command(cases: Path, out: Path, school_path: Path, jobs: int) -> list[
 def run_draft(cases: Path, out: Path, school_path: Path, jobs: int = 2
               ) -> subprocess.CompletedProcess:
     return subprocess.run(draft_command(cases, out, school_path, jobs), capture_output=True,
-                          text=True, timeout=300, cwd=out.parent, env=this_checkout_env())
+                          text=True, timeout=300, cwd=REPO, env=this_checkout_env())
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +287,7 @@ def interrupt(cases: Path, out: Path, school_path: Path, jobs: int, sig: int, wh
     manager stopping a job, does); otherwise only the `letters` process itself (as `kill PID`).
     """
     env = {**this_checkout_env(), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(draft_command(cases, out, school_path, jobs), cwd=out.parent,
+    process = subprocess.Popen(draft_command(cases, out, school_path, jobs), cwd=REPO,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env, start_new_session=True)
     try:

@@ -454,10 +454,9 @@ def test_a_missing_field_is_still_an_error():
 def test_the_shipped_templates_render_exactly_as_before(school):
     from pipeline import kinds
     from pipeline.docx.template import CompiledTemplate
-    from pipeline.shipped import shipped_templates
     from pipeline.template_check import showcase_context
 
-    folder = shipped_templates()
+    folder = Path(__file__).resolve().parent.parent / "letter_templates"
     before, after = _plain(), LimitedEnvironment()
     for kind in kinds.KINDS:
         old = CompiledTemplate.load(folder / kind.template, before)
@@ -476,7 +475,6 @@ def test_a_letter_quoting_500_long_posts_is_within_the_limits(school):
     from pipeline.docx.template import CompiledTemplate
     from pipeline.letter.context import LetterMeta, build_context
     from pipeline.policy import decide
-    from pipeline.shipped import shipped_templates
     from pipeline.template_check import SHOWCASE
 
     # 500 posts of the text that costs most to escape: a 5 MB case file's worth.
@@ -484,7 +482,8 @@ def test_a_letter_quoting_500_long_posts_is_within_the_limits(school):
         dict(SHOWCASE["posts"][1], id=f"P{i}", text="&<\"'" * 1900) for i in range(500)]))
     (letter,) = [p for p in decide(case, school).letters if p.kind == "warning"]
     context = build_context(letter, case, school, LetterMeta("X/01", date(2026, 11, 3)), None)
-    template = CompiledTemplate.load(shipped_templates() / "warning.docx", LimitedEnvironment())
+    folder = Path(__file__).resolve().parent.parent / "letter_templates"
+    template = CompiledTemplate.load(folder / "warning.docx", LimitedEnvironment())
     allowance = Allowance(DEFAULTS)
     sizes = [len(render(t, context, allowance=allowance)) for t in template.compiled.values()]
     assert max(sizes) > 18_000_000

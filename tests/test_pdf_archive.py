@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BASE_CASE, LETTER_DATE, this_checkout_env
+from conftest import BASE_CASE, LETTER_DATE, REPO, this_checkout_env
 from test_pdf_chunks import FAKE_SOFFICE, calls, wait_for
 
 import pipeline.archive.store
@@ -187,7 +187,7 @@ def _run_and_hang(tmp_path: Path, cases: Path, out: Path, fake: Path) -> subproc
     run = subprocess.Popen([sys.executable, "-m", "pipeline", "draft", str(cases), "--out",
                             str(out), "--date", LETTER_DATE, "--pdf", "--jobs", "1",
                             "--school", str(Path(__file__).parent.parent / "data/school.yaml")],
-                           cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                           cwd=REPO, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     wait_for(fake / "pid", within=60)
     return run
