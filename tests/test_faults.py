@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from conftest import BASE_CASE, LETTER_DATE
 from docx import Document
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reading import blocks
 
 import pipeline.archive.journal
@@ -487,3 +489,39 @@ def test_a_line_break_in_a_file_name_is_shown_escaped(tmp_path, letters):
     assert result.exit_code == 2
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{tmp_path}/evil\\nfake.yaml:1: ok:2: opened:")
+
+
+# --- linear time in posts (the timings are bench/posts.py's) -----------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("abcXYZ Ée\u0301ł\u2019 .-\n\tİßæ\u200b0"), max_size=40))
+def test_the_fast_folding_of_a_text_is_the_character_by_character_one(text):
+    from pipeline.letter.names import _fold, _View
+
+    view = _View(text)
+    norm, src, up, low = [], [], [], []
+    for i, c in enumerate(text):  # the original loop, one character at a time
+        folded, is_up, is_low = _fold(c)
+        norm.append(folded)
+        src += [i] * len(folded)
+        up += [is_up] * len(folded)
+        low += [is_low] * len(folded)
+    assert view.norm == "".join(norm)
+    assert list(view.src) == src
+    assert [view.up[i] for i in range(len(src))] == up
+    assert [view.low[i] for i in range(len(src))] == low
+    assert list(view.low[1:3]) == low[1:3]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.text(alphabet="ab:/.", min_size=1, max_size=6), min_size=1, max_size=15),
+       st.text(alphabet="ab:/. x", max_size=80))
+def test_urls_are_blanked_as_the_longest_first_alternation_did(words, text):
+    import re
+
+    from pipeline.letter.redact import literal_alternation
+
+    plain = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+    mark = lambda m: f"<{m.group()}>"  # noqa: E731
+    assert literal_alternation(words).sub(mark, text) == plain.sub(mark, text)

@@ -227,12 +227,41 @@ def _key(text: str) -> str:
     return " ".join(p for p in re.split(r"[ \n_.\-]+", _skeleton(text).replace("'", "")) if p)
 
 
+class _CaseOf:
+    """Whether the character at an index is upper (or lower) case: a list of booleans, looked up
+    only where asked."""
+
+    __slots__ = ("text", "chars")
+
+    def __init__(self, text: str, chars: frozenset[str]) -> None:
+        self.text, self.chars = text, chars
+
+    def __getitem__(self, index: int | slice) -> bool | list[bool]:
+        if isinstance(index, slice):
+            return [c in self.chars for c in self.text[index]]
+        return self.text[index] in self.chars
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+
 class _View:
     """The folded text with, for each folded character, the original index and case it came from."""
 
     __slots__ = ("text", "norm", "src", "up", "low")
 
     def __init__(self, text: str) -> None:
+        folds = {c: _fold(c) for c in set(text)}
+        if all(len(folded) == 1 for folded, _, _ in folds.values()):
+            # Every character folds to one (so positions agree): the folding is a translation
+            # table, done in C. A letter quoting 20,000 posts is read here several times, and
+            # the loop below took seconds for it. (Issue 11: linear time in posts.)
+            self.text = text
+            self.norm = text.translate({ord(c): f for c, (f, _, _) in folds.items() if f != c})
+            self.src = range(len(text))
+            self.up = _CaseOf(text, frozenset(c for c, (_, up, _) in folds.items() if up))
+            self.low = _CaseOf(text, frozenset(c for c, (_, _, low) in folds.items() if low))
+            return
         chunks: list[str] = []
         src: list[int] = []
         up: list[bool] = []
