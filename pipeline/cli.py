@@ -8,6 +8,7 @@ or SIGTERM stops with one line and status 130.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -673,6 +674,14 @@ def _stop_on_sigterm(signum, frame) -> None:
     raise Terminated
 
 
+# Python's cycle collector, at its default thresholds, went over every object again and again
+# while a large case was read: a 20,000-post case makes a million small objects (YAML nodes,
+# models, letter fields) that are never cycles, and 3.3 s of the 4 s it took to read it went to
+# full collections. Fewer, later collections: the same memory, a fraction of the time.
+GC_THRESHOLDS = (50_000, 50, 1_000)
+
+
 def main() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     cli(prog_name="letters")

@@ -62,6 +62,7 @@ text (no Unicode decomposition), a name split by an emoji or other symbol.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -317,6 +318,17 @@ class _View:
         return "#" in token or "@" in token or "/" in token
 
 
+@functools.lru_cache(maxsize=256)
+def _short_view(text: str) -> _View:
+    return _View(text)
+
+
+def _view(text: str) -> _View:
+    """The folded view of `text`; a short text's is kept for the next call (`check` reads each
+    field of a post four or five times over), a view being never changed once made."""
+    return _short_view(text) if len(text) <= 4096 else _View(text)
+
+
 # --- patterns (over folded text) -----------------------------------------------------------------
 
 _SEP = r"(?:[ \n]+|[_.\-]+)"  # one separator run: spaces/line breaks, or _ . - without spaces
@@ -472,14 +484,14 @@ class NameMatcher:
         """Every pupil name to redact: non-overlapping, left to right, longest match first."""
         if not self.pupils or not text:
             return []
-        view = _View(text)
+        view = _view(text)
         return self._hits(view, self._candidates(view, *self._protected(view), known=True))
 
     def full_names(self, text: str) -> list[Hit]:
         """Only full-name hits: the last check before a third-party letter is written."""
         if not self._full or not text:
             return []
-        view = _View(text)
+        view = _view(text)
         return self._hits(view, self._candidates(view, *self._protected(view), known=False))
 
     def redact(self, text: str) -> Redaction:
@@ -502,7 +514,7 @@ class NameMatcher:
         and not in a titled name. Any case; `capitalised` tells names from ordinary words."""
         if not self._lone or not text:
             return []
-        view = _View(text)
+        view = _view(text)
         kept, titled, after_title = self._protected(view)
         hits = self._select(self._candidates(view, kept, titled, after_title, known=True))
         taken = _Spans((c.a, c.b) for c in hits)
