@@ -11,7 +11,8 @@ OUT    ?= output
 # CASE=BPS-2026-014 or CASE=path/to/case.yaml
 CASE_FILE = $(if $(wildcard $(CASE)),$(CASE),$(CASES)/$(CASE).yaml)
 
-.PHONY: help due check plan letters pdf sent register verify bundle new-case test fuzz bench lint \
+.PHONY: help due check plan letters pdf sent register verify bundle new-case test fuzz bench \
+        bench-pdf lint \
         system-deps clean-venv
 
 help: ## Show this list of commands
@@ -50,7 +51,7 @@ sent: $(STAMP) ## Record a letter as sent: make sent REF=BPS-2026-014/03 [BY=ema
 register: $(STAMP) ## List every letter drafted and whether it is recorded as sent (+ register.csv)
 	$(BIN)/letters register $(OUT) --csv $(OUT)/register.csv
 
-verify: $(STAMP) ## Check that no archived letter is missing or altered
+verify: $(STAMP) ## Check the archive against its journal (nothing missing, added or altered); print the seal
 	$(BIN)/letters verify $(OUT)
 
 bundle: $(STAMP) ## Make the legal advisers' zip for one case: make bundle CASE=BPS-2026-014
@@ -67,8 +68,12 @@ test: $(STAMP) system-deps ## Run all the tests (installs what they need first)
 fuzz: $(STAMP) ## Run the property tests on 5000 random cases each (takes minutes)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_properties.py
 
-bench: $(STAMP) system-deps ## Measure speed and memory against bare docxtpl (output/bench.json)
+bench: $(STAMP) system-deps ## Measure speed and memory (output/bench.json) and a 20,000-post case
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/posts.py
+
+bench-pdf: $(STAMP) system-deps ## Time one 'letters draft --pdf' of 1,000 letters (minutes)
+	$(BIN)/python bench/pdf_batch.py
 
 lint: $(STAMP) ## Check the code style (ruff)
 	$(BIN)/ruff check pipeline tests bench

@@ -7,13 +7,10 @@ A batch can share its cases among worker processes (`jobs`); this is the one pla
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
-import shutil
+import re
 import signal
-import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.archive.commit import Archive, signals_held
 from pipeline.archive.manifest import (
     TIMESTAMP,
     ExcludedEntry,
@@ -37,20 +35,21 @@ from pipeline.archive.store import (
     remove_stale_temps,
     sha256_bytes,
     sha256_file,
-    write_new,
 )
 from pipeline.case.load import LoadedCase, load_school, validate_case
 from pipeline.case.model import School
 from pipeline.case.pupils import case_names
+from pipeline.case.yaml import line_number, load_yaml, read_text
 from pipeline.dates import real_today
 from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate, make_environment
-from pipeline.errors import ArchiveError, InvalidInput, PipelineError, Problem, TemplateProblem
+from pipeline.errors import InvalidInput, PipelineError, Problem, TemplateProblem, shown
 from pipeline.kinds import Recipient
 from pipeline.letter.context import LetterMeta, build_context
 from pipeline.letter.parts import ArchivedLetter, Sibling
 from pipeline.letter.redact import full_names_in_letter
 from pipeline.pdf import convert as convert_to_pdf
+from pipeline.pdf import staging_dir
 from pipeline.policy import Plan, PlannedLetter, decide, rules_digest, sent_step
 from pipeline.shipped import templates_dir
 
@@ -102,6 +101,9 @@ class CaseOutcome:
     case_id: str = ""
     letters: list[LetterOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What the archive had to mend for this case (entries restored from the journal, a file a
+    # killed run left): said to the user, never done silently.
+    archive_notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # reported; the case is drafted
     error: str = ""
@@ -169,9 +171,9 @@ class _CaseDraft:
     """
 
     def __init__(self, loaded: LoadedCase, plan: Plan, *, settings: Settings, school: School,
-                 templates: Templates, school_sha: str):
+                 templates: Templates, school_sha: str, archive: Archive):
         self.loaded, self.plan, self.settings = loaded, plan, settings
-        self.school, self.templates = school, templates
+        self.school, self.templates, self.archive = school, templates, archive
         self.case = loaded.case
         self.today = settings.today or real_today()
         self.folder = case_folder(settings.out_dir, self.case.case_id)
@@ -181,15 +183,17 @@ class _CaseDraft:
     def run(self, outcome: CaseOutcome) -> None:
         with locked(self.folder):
             remove_stale_temps(self.folder)
-            manifest = Manifest.read(self.folder, self.case.case_id)
+            state = self.archive.reconcile(self.folder, self.case.case_id)
+            outcome.archive_notes += state.notes
+            manifest = state.manifest
             numbered = self._numbered(manifest)
             self.siblings = tuple(Sibling(letter, self._reference(number))
                                   for letter, number, _ in numbered)
-            self.archive = self._archived(manifest)
+            self.earlier = self._archived(manifest)
             new: list[_NewLetter] = []
             for letter, number, latest in numbered:
                 outcome.letters.append(self._letter(letter, number, latest, new))
-            self._commit(manifest, new, self._exclusions(manifest))
+            outcome.archive_notes += self._commit(manifest, new, self._exclusions(manifest))
 
     def _reference(self, number: int) -> str:
         return f"{self.case.case_id}/{number:02d}"
@@ -242,7 +246,7 @@ class _CaseDraft:
                 on: date) -> bytes:
         meta = LetterMeta(reference=reference, letter_date=on)
         context = build_context(letter, self.case, self.school, meta, self.loaded.path.parent,
-                                plan=self.plan, archive=self.archive, today=self.today,
+                                plan=self.plan, archive=self.earlier, today=self.today,
                                 siblings=tuple(s for s in self.siblings if s.letter != letter))
         props = DocumentProperties(
             title=context["letter"]["subject"],
@@ -283,8 +287,9 @@ class _CaseDraft:
             data = self._render(template, letter, reference, day)
         version = (latest.version + 1) if latest else 1
         target = self.folder / letter_filename(self.case.case_id, number, letter.key, version)
-        while target.exists() and sha256_file(target) != sha256_bytes(data):
-            # A file a killed run left without a manifest entry: keep it, use the next name.
+        while self._taken(target, data):
+            # A file a killed run left without a journal line (kept: the archive never deletes
+            # what it did not make), or one the archive holds: use the next name.
             version += 1
             target = self.folder / letter_filename(self.case.case_id, number, letter.key, version)
         new.append(_NewLetter(target, data, self._entry(letter, template, reference, number,
@@ -315,30 +320,24 @@ class _CaseDraft:
                               pipeline_version=__version__)
                 for e in self.plan.excluded if (e.kind, e.platform, e.reason) not in known]
 
+    def _taken(self, target: Path, data: bytes) -> bool:
+        """Whether `target` cannot be this letter's file: the archive holds it, or another
+        file is there (one with these very bytes, left by a killed run, is taken in)."""
+        if f"{self.case.case_id}/{target.name}" in self.archive.journal.by_file:
+            return True
+        if target.is_symlink():
+            return True
+        return target.exists() and sha256_file(target) != sha256_bytes(data)
+
     def _commit(self, manifest: Manifest, new: list[_NewLetter],
-                excluded: list[ExcludedEntry]) -> None:
-        if not new and not excluded:
-            return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ArchiveError(f"cannot make the folder {self.folder}: {exc.strerror or exc}"
-                               ) from None
+                excluded: list[ExcludedEntry]) -> list[str]:
+        """Archive the new letters and exclusions: files, journal lines, manifest, all or
+        nothing (archive/commit.py). Returns notes for the user."""
         stamp = datetime.now(UTC).strftime(TIMESTAMP)
-        sync = self.settings.sync_each_file
-        created: list[Path] = []
-        with signals_held(), _rolled_back_on_failure(created, manifest.path):
-            for letter in new:
-                if not letter.target.exists():
-                    # Listed before the link, so an interruption just after it is undone too.
-                    created.append(letter.target)
-                    try:
-                        write_new(letter.target, letter.data, sync=sync)
-                    except ArchiveError:
-                        created.remove(letter.target)  # not linked: never ours to take back
-                        raise
-            manifest.save([e.model_copy(update={"written_at": stamp})
-                           for e in [*(n.entry for n in new), *excluded]], sync=sync)
+        entries = [e.model_copy(update={"written_at": stamp})
+                   for e in [*(n.entry for n in new), *excluded]]
+        return self.archive.commit(self.folder, manifest, [(n.target, n.data) for n in new],
+                                   entries, sync=self.settings.sync_each_file)
 
 
 def _iso(day: date | None) -> str | None:
@@ -346,7 +345,7 @@ def _iso(day: date | None) -> str | None:
 
 
 def draft_case(path: Path | str, *, settings: Settings, school: School, templates: Templates,
-               school_sha: str) -> CaseOutcome:
+               school_sha: str, archive: Archive | None = None) -> CaseOutcome:
     """Render every planned letter of one case and archive the new ones."""
     outcome = CaseOutcome(source=Path(path))
     today = settings.letter_date or settings.today or real_today()
@@ -355,44 +354,9 @@ def draft_case(path: Path | str, *, settings: Settings, school: School, template
     outcome.notes = list(plan.notes)
     outcome.warnings = list(loaded.warnings)
     _CaseDraft(loaded, plan, settings=settings, school=school, templates=templates,
-               school_sha=school_sha).run(outcome)
+               school_sha=school_sha, archive=archive or Archive.open(settings.out_dir)
+               ).run(outcome)
     return outcome
-
-
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while files and their manifest entries are committed (a few ms).
-
-    A signal arriving then is delivered once the commit is whole, so an interrupted run never
-    leaves a letter without its manifest entry, nor an entry without its letter.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-@contextlib.contextmanager
-def _rolled_back_on_failure(created: list[Path], manifest_path: Path) -> Iterator[None]:
-    """Letters not in the manifest were never part of the archive: if the commit fails (a full
-    disk, an interruption), take them back, so the case is left as the run found it. A letter
-    the manifest on disk already lists stays: the commit got that far."""
-    try:
-        yield
-    except BaseException:
-        try:
-            listed = manifest_path.read_text(encoding="utf-8") if manifest_path.exists() else ""
-        except OSError:
-            listed = ""
-        for target in created:
-            if f'"{target.name}"' not in listed:
-                with contextlib.suppress(OSError):
-                    target.unlink()
-        raise
 
 
 # --- a batch ----------------------------------------------------------------------------------
@@ -407,22 +371,32 @@ def default_jobs() -> int:
 
 
 class _Drafter:
-    """What one process needs to draft cases: the school and the compiled templates, once."""
+    """What one process needs to draft cases: the school, the compiled templates and the
+    archive (its journal read once), then read again only as it grows."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.school = load_school(settings.school_path)
         self.school_sha = sha256_file(settings.school_path)
         self.templates = Templates(settings.templates_dir)
+        self.archive: Archive | None = None  # opened by draft_many, once OUT is known good
 
     def __call__(self, path: Path) -> CaseOutcome:
         try:
             return draft_case(path, settings=self.settings, school=self.school,
-                              templates=self.templates, school_sha=self.school_sha)
+                              templates=self.templates, school_sha=self.school_sha,
+                              archive=self.archive)
         except InvalidInput as exc:
             return CaseOutcome(source=Path(path), problems=exc.problems)
         except PipelineError as exc:
             return CaseOutcome(source=Path(path), error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one case must never stop the batch
+            # A fault no check foresaw (a file that changed under us, a library's own error, a
+            # bug): this case is not drafted and says why; the rest of the batch goes on. Its
+            # commit, if it had begun, was taken back (archive/commit.py). Ctrl-C and SIGTERM
+            # are not Exceptions: they still stop the batch.
+            return CaseOutcome(source=Path(path), error=f"unexpected {type(exc).__name__}: "
+                               f"{exc}; nothing was archived for this case. Please report it.")
 
 
 _worker: _Drafter | None = None
@@ -472,31 +446,97 @@ def draft_many(paths: Iterable[Path | str], settings: Settings, *,
     if batch:
         settings = replace(settings, sync_each_file=False)
     drafter = _Drafter(settings)  # a bad school profile or template folder fails here, once
-    try:
-        settings.out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ArchiveError(f"cannot make the folder {settings.out_dir}: "
-                           f"{exc.strerror or exc}") from None
-    outcomes: list[CaseOutcome] = []
-    if jobs > 1 and len(paths) > 1:
-        # Forked workers inherit the school profile read here; each compiles only the
-        # templates its cases need, in parallel with the others.
+    # The output folder is checked once, before any case: a file, a read-only folder, a link
+    # where .locks should be, a damaged journal, an archive not yet adopted.
+    drafter.archive = Archive.open(settings.out_dir)
+    twins = duplicate_case_ids(paths)
+    todo = [p for p in paths if p not in twins]
+    by_path: dict[int, CaseOutcome] = {}
+    for i, path in enumerate(paths):
+        if path in twins:
+            by_path[i] = CaseOutcome(source=path, problems=twins[path])
+            if progress:
+                progress(by_path[i])
+    if jobs > 1 and len(todo) > 1:
+        # Forked workers inherit the school profile and the journal read here; each compiles
+        # only the templates its cases need, in parallel with the others.
         global _worker
         _worker = drafter
-        results = _in_parallel(paths, settings, min(jobs, len(paths)))
+        results = _in_parallel(todo, settings, min(jobs, len(todo)))
     else:
-        results = map(drafter, paths)
+        results = map(drafter, todo)
+    places = iter(i for i, p in enumerate(paths) if p not in twins)
     try:
         for outcome in results:
-            outcomes.append(outcome)
+            by_path[next(places)] = outcome
             if progress:
                 progress(outcome)
     finally:
         if batch:
             os.sync()  # everything written is on disk before the batch says it is done
+    outcomes = [by_path[i] for i in sorted(by_path)]
     if settings.pdf:
-        add_pdf_copies(outcomes, settings)
+        add_pdf_copies(outcomes, settings, drafter.archive)
     return outcomes
+
+
+_CASE_ID_LINE = re.compile(r"""^case_id:[ \t]*(["']?)([^"'\s#]+)\1[ \t]*(?:#.*)?$""",
+                           re.MULTILINE)
+
+
+def duplicate_case_ids(paths: Iterable[Path]) -> dict[Path, list[Problem]]:
+    """Case files among `paths` that share a case id (compared without regard to capitals, as
+    a case-insensitive disk compares folder names), each with a problem naming the others.
+
+    Two files with one id would draft into one case folder, each run making a new version from
+    the other's content. The same file named twice is not a duplicate. The id is read from the
+    `case_id:` line; a file written otherwise is read as YAML, and one that cannot be read is
+    left for its own validation to report.
+    """
+    paths = list(paths)
+    if len(paths) < 2:
+        return {}
+    found: dict[str, list[tuple[Path, int | None, str]]] = {}
+    seen: set[Path] = set()
+    for path in paths:
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if real in seen:
+            continue
+        seen.add(real)
+        case_id, line = _case_id_of(path)
+        if case_id:
+            found.setdefault(case_id.casefold(), []).append((path, line, case_id))
+    twins: dict[Path, list[Problem]] = {}
+    for group in found.values():
+        if len(group) < 2:
+            continue
+        for path, line, case_id in group:
+            others = ", ".join(relative(p) for p, _, _ in group if p != path)
+            twins[path] = [Problem(str(path), line, "case_id", (
+                f"'{case_id}' is also the case_id of {others}; each case file needs its own "
+                "case id (two files with one id would draft over each other's letters)"))]
+    return twins
+
+
+def _case_id_of(path: Path) -> tuple[str | None, int | None]:
+    try:
+        text = read_text(path)
+    except (InvalidInput, OSError):
+        return None, None
+    match = _CASE_ID_LINE.search(text)
+    if match:
+        return match.group(2), line_number(text, match.start())
+    try:
+        located = load_yaml(path, text)
+    except InvalidInput:
+        return None, None
+    data = located.data
+    if isinstance(data, dict) and isinstance(data.get("case_id"), str):
+        return data["case_id"], located.line_of(("case_id",))
+    return None, None
 
 
 def _in_parallel(paths: list[Path], settings: Settings, jobs: int) -> Iterator[CaseOutcome]:
@@ -520,52 +560,90 @@ def _in_parallel(paths: list[Path], settings: Settings, jobs: int) -> Iterator[C
 # --- PDF copies -------------------------------------------------------------------------------
 
 
-def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings) -> list[Path]:
-    """PDF copies of every drafted letter that lacks one, made in one LibreOffice process.
+def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings,
+                   archive: Archive | None = None) -> list[Path]:
+    """PDF copies of every drafted letter that lacks one, archived as they are made.
 
-    Each PDF is linked in beside its letter (never replacing a file) and recorded in the case's
-    manifest as a `pdf` entry with its SHA-256. A PDF is never made again under a name the
-    manifest records, even if its file is gone (`letters verify` reports it missing).
+    The letters go to LibreOffice in chunks (pipeline/pdf.py); as each chunk's PDFs come back,
+    checked, they are committed case by case like the letters themselves (archive/commit.py):
+    each PDF linked in beside its letter, read-only, with a journal line and a `pdf` manifest
+    entry holding its SHA-256, or not at all. So an error or a stop later in the batch loses only
+    the chunk under way, and a PDF is never in a case folder without its entries. A PDF is never
+    made again under a name the manifest records, even if its file is gone (`letters verify`
+    reports it missing); a PDF file that the archive does not hold (left by a run killed while
+    committing it) is replaced, and a note says so. The staging folder is removed however the
+    run ends, and ones left by killed runs are removed on the next.
     """
-    def wanted_pdf(letter: LetterOutcome) -> bool:
-        manifest = Manifest.read(letter.path.parent, letter.path.parent.name)
-        return (not letter.path.with_suffix(".pdf").exists()
-                and manifest.pdf_of(letter.path.name) is None)
-
-    wanted = [l for o in outcomes if o.ok for l in o.letters if wanted_pdf(l)]
+    archive = archive or Archive.open(settings.out_dir)
+    wanted: list[LetterOutcome] = []
+    for outcome in outcomes:
+        if not outcome.ok or not outcome.letters:
+            continue
+        folder = outcome.letters[0].path.parent
+        manifest = Manifest.read(folder, folder.name)
+        wanted += [l for l in outcome.letters if manifest.pdf_of(l.path.name) is None]
     if not wanted:
         return []
-    staging = Path(tempfile.mkdtemp(prefix=".tmp-pdf-", dir=settings.out_dir))
+    by_docx = {l.path: l for l in wanted}
     made: list[Path] = []
-    try:
-        pdfs = convert_to_pdf([l.path for l in wanted], staging)
+    notes: list[str] = []
+
+    def keep(chunk: list[tuple[Path, Path]]) -> None:
         by_case: dict[Path, list[tuple[LetterOutcome, Path]]] = {}
-        for letter, pdf in zip(wanted, pdfs):
-            by_case.setdefault(letter.path.parent, []).append((letter, pdf))
-        stamp = datetime.now(UTC).strftime(TIMESTAMP)
+        for docx, pdf in chunk:
+            by_case.setdefault(docx.parent, []).append((by_docx[docx], pdf))
         for folder, items in by_case.items():
-            with locked(folder):
-                manifest = Manifest.read(folder, folder.name)
-                entries: list[PdfEntry] = []
-                for letter, pdf in items:
-                    target = letter.path.with_suffix(".pdf")
-                    if target.exists():
-                        continue
-                    data = pdf.read_bytes()
-                    write_new(target, data)
-                    made.append(target)
-                    docx = next(e for e in reversed(manifest.letters())
-                                if e.docx == letter.path.name)
-                    entries.append(parse_entry({
-                        "event": "pdf", "reference": letter.reference, "version": docx.version,
-                        "kind": letter.kind, "files": {"pdf": target.name},
-                        "sha256": {"pdf": sha256_bytes(data), "docx": docx.sha256.docx},
-                        "from": letter.path.name, "format": "PDF/A-2b",
-                        "written_at": stamp, "pipeline_version": __version__}))
-                manifest.save(entries)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            made.extend(_commit_pdfs(archive, folder, items, settings, notes))
+
+    with staging_dir(settings.out_dir) as staging:
+        try:
+            convert_to_pdf([l.path for l in wanted], staging, on_chunk=keep)
+        except PipelineError as exc:
+            if not made:
+                raise
+            raise type(exc)(f"{exc}\nPDF copies of {len(made)} letters were made and archived "
+                            "before this; run the command again to make the rest.") from None
+    for note in notes:
+        for outcome in outcomes:
+            if outcome.letters and note.startswith(outcome.case_id + ":"):
+                outcome.archive_notes.append(note)
     return made
+
+
+def _commit_pdfs(archive: Archive, folder: Path, items: list[tuple[LetterOutcome, Path]],
+                 settings: Settings, notes: list[str]) -> list[Path]:
+    """Archive one case's PDFs from one chunk: files, journal lines, manifest, all or nothing."""
+    case_id = folder.name
+    with locked(folder):
+        state = archive.reconcile(folder, case_id)
+        notes += state.notes
+        manifest = state.manifest
+        stamp = datetime.now(UTC).strftime(TIMESTAMP)
+        files: list[tuple[Path, bytes]] = []
+        entries: list[PdfEntry] = []
+        for letter, pdf in items:
+            docx = manifest.letter_of(letter.path.name)
+            if docx is None or manifest.pdf_of(letter.path.name) is not None:
+                continue  # another run archived it meanwhile
+            target = letter.path.with_suffix(".pdf")
+            if target.exists() or target.is_symlink():
+                # Not in the manifest, which the journal vouches for: a file a killed run left
+                # before its journal line. It was never archived; this PDF takes its place.
+                with signals_held():
+                    target.unlink()
+                notes.append(f"{case_id}: replaced {target.name}, which a stopped run had left "
+                             "without archiving it")
+            data = pdf.read_bytes()
+            files.append((target, data))
+            entries.append(parse_entry({
+                "event": "pdf", "reference": letter.reference, "version": docx.version,
+                "kind": letter.kind, "files": {"pdf": target.name},
+                "sha256": {"pdf": sha256_bytes(data), "docx": docx.sha256.docx},
+                "from": letter.path.name, "format": "PDF/A-2b",
+                "written_at": stamp, "pipeline_version": __version__}))
+        notes += archive.commit(folder, manifest, files, entries,
+                                sync=settings.sync_each_file)
+    return [target for target, _ in files]
 
 
 # --- paths ------------------------------------------------------------------------------------
@@ -585,9 +663,10 @@ def case_files(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def relative(path: Path) -> str:
-    """A path as short as it can be shown: relative to here when inside, else as given."""
+    """A path as short as it can be shown: relative to here when inside, else as given; any
+    control character in it escaped (errors.shown)."""
     try:
-        shown = os.path.relpath(path)
+        short = os.path.relpath(path)
     except ValueError:
-        return str(path)
-    return str(path) if shown.startswith("..") else shown
+        return shown(str(path))
+    return shown(str(path) if short.startswith("..") else short)

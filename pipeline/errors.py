@@ -9,12 +9,25 @@ any PipelineError into its message and that status (as copier's CopierError does
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 EXIT_PROBLEM = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (SIGINT)
 EXIT_TERMINATED = 143  # ... and one stopped by SIGTERM
+
+
+_UNSEEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown(text: str) -> str:
+    """`text` with control characters and line separators written as escapes (a newline as
+    \\n): a file name printed in a message can then never begin a line of its own and pass for
+    another message (`FILE:LINE: ...`)."""
+    if not _UNSEEN.search(text):
+        return text
+    return _UNSEEN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True)
@@ -31,7 +44,7 @@ class Problem:
     warning: bool = False
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
+        where = f"{shown(self.file)}:{self.line}" if self.line else shown(self.file)
         text = f"{self.field}: {self.message}" if self.field else self.message
         return f"{where}: {'warning: ' if self.warning else ''}{text}"
 

@@ -1,7 +1,13 @@
 """The record kept of a case: the register of letters, the chronology and the advisers' bundle.
 
 Everything here reads the manifests the archive wrote and the case files they name; nothing here
-changes the archive.
+changes the archive. The register and the bundle are made only from an archive that
+`letters verify` passes (for the bundle: the journal and the case's folder), and refuse otherwise
+with verify's own lines.
+
+Every CSV written here has its cells neutralised as OWASP advises for "CSV injection": a cell
+that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so Excel
+shows a post's `=HYPERLINK(...)` as text instead of running it. The text is otherwise as it was.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,14 +23,16 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.image.exceptions import InvalidImageStreamError, UnrecognizedImageError
 from docx.shared import Cm, Pt
 
-from pipeline.archive.manifest import LetterEntry, Manifest
+from pipeline.archive.journal import JOURNAL
+from pipeline.archive.manifest import MANIFEST, LetterEntry, Manifest
 from pipeline.archive.store import case_folder, replace_atomically, sha256_bytes
-from pipeline.archive.verify import verify_folder
+from pipeline.archive.verify import damaged_archive, verify
 from pipeline.case.load import LoadedCase, evidence_path, validate_case
 from pipeline.case.model import Case, School
-from pipeline.dates import long_date
+from pipeline.dates import long_date, to_uk, uk_time
 from pipeline.docx.package import DocumentProperties, repack, write_package
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError
 from pipeline.letter.words import OUTCOME_WORDS
@@ -110,6 +119,11 @@ def register(out_dir: Path, case_folders: Sequence[Path] = ()) -> list[RegisterR
     Each case's history is read from the case file the manifest recorded or, failing that, from
     the file with that case id in one of `case_folders`.
     """
+    if not out_dir.is_dir():
+        return []
+    report = verify(out_dir)
+    if not report.ok:
+        raise damaged_archive(report, "register", out_dir)
     finder = _CaseFinder(case_folders)
     rows: list[RegisterRow] = []
     for manifest_path in sorted(out_dir.glob("*/manifest.json")):
@@ -133,13 +147,28 @@ def register(out_dir: Path, case_folders: Sequence[Path] = ()) -> list[RegisterR
     return rows
 
 
-def register_csv(rows: list[RegisterRow]) -> str:
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading ' before =, +, -, @, tab or CR."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """The one way this program writes a CSV: every cell neutralised (see the module docstring)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(RegisterRow.HEADERS)
-    for row in rows:
-        writer.writerow(row.values())
+    # Rows end in CRLF, as RFC 4180 and Excel have it; Python's csv quotes a cell holding a
+    # character of the line ending, so this way a lone CR in a post is quoted too.
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutral_cell(v) for v in header])
+    writer.writerows([neutral_cell(v) for v in row] for row in rows)
     return buffer.getvalue()
+
+
+def register_csv(rows: list[RegisterRow]) -> str:
+    return csv_text(RegisterRow.HEADERS, [row.values() for row in rows])
 
 
 def write_register_csv(rows: list[RegisterRow], path: Path) -> None:
@@ -151,10 +180,22 @@ def write_register_csv(rows: list[RegisterRow], path: Path) -> None:
 
 
 def _sort_key(value: date | datetime) -> datetime:
-    # Times are compared as written (a post's own UTC offset is kept in its text, not here).
+    """When something happened on the UK clock (a date-time with an offset converted)."""
+    value = to_uk(value)
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
+        return value
     return datetime(value.year, value.month, value.day)
+
+
+def _as_written(value: date | datetime) -> str:
+    """' (posted as 23:30 UTC−05:00)' when the UK time shown is not the time as written, or the
+    zone ' (BST)' in the hour the clocks repeat; else ''."""
+    local = uk_time(value)
+    if local.converted:
+        return f" (written as {local.original:%H:%M} {local.original_offset})"
+    if local.repeated_hour and local.zone:
+        return f" ({local.zone})"
+    return ""
 
 
 def chronology(case: Case, manifest: Manifest) -> list[tuple[datetime, str, str]]:
@@ -163,10 +204,11 @@ def chronology(case: Case, manifest: Manifest) -> list[tuple[datetime, str, str]
     for post in case.posts:
         info = platform_info(post.platform, post.platform_name)
         status = "" if post.live else " (since removed)"
-        events.append((_sort_key(post.posted), f"{post.id} posted on {info.label}{status}",
-                       post.text))
+        events.append((_sort_key(post.posted), f"{post.id} posted on {info.label}{status}"
+                       f"{_as_written(post.posted)}", post.text))
         if post.captured:
-            events.append((_sort_key(post.captured), f"{post.id} captured as evidence",
+            events.append((_sort_key(post.captured), f"{post.id} captured as evidence"
+                           f"{_as_written(post.captured)}",
                            f"by {post.captured_by or 'the school'}"))
     for step in case.history:
         posts = f" ({', '.join(step.posts)})" if step.posts else ""
@@ -190,12 +232,8 @@ def evidence_rows(case: Case) -> list[list[str]]:
     crime = case.police.crime_reference if case.police and case.police.crime_reference else ""
     rows = []
     for post in case.posts:
-        when = long_date(post.posted) + (f" at {post.posted:%H:%M}"
-                                         if isinstance(post.posted, datetime) else "")
-        captured = ""
-        if post.captured:
-            captured = long_date(post.captured) + (f" at {post.captured:%H:%M}" if isinstance(
-                post.captured, datetime) else "")
+        when = uk_time(post.posted).words()  # UK time; the time as written too, if another
+        captured = uk_time(post.captured).words() if post.captured else ""
         rows.append([post.id, when, platform_info(post.platform, post.platform_name).label,
                      post.url or "(none: private messaging)", post.handle or "", post.text,
                      ", ".join(x for x in (post.captured_by or "", captured) if x),
@@ -251,7 +289,15 @@ def evidence_log_docx(loaded: LoadedCase, school: School, on: date) -> bytes:
     for post in case.posts:
         if post.evidence:
             doc.add_paragraph(f"Screenshot of {post.id} ({post.evidence})")
-            doc.add_picture(str(evidence_path(loaded.path.parent, post.evidence)), width=Cm(15))
+            try:
+                doc.add_picture(str(evidence_path(loaded.path.parent, post.evidence)),
+                                width=Cm(15))
+            except (UnrecognizedImageError, InvalidImageStreamError, ValueError, struct.error,
+                    IndexError):
+                # `letters check` let the image in (a whole PNG or JPEG), but python-docx reads
+                # only JPEGs with a JFIF or Exif header: the file itself is in the bundle.
+                doc.add_paragraph(f"(The screenshot is in the bundle as evidence/{post.id}-"
+                                  f"{Path(post.evidence).name}; this log cannot show it.)")
     return repack(_save(doc), DocumentProperties(
         f"Evidence log {case.case_id}", "evidence log", school.name, case.case_id, on))
 
@@ -269,14 +315,16 @@ def build_bundle(loaded: LoadedCase, school: School, out_dir: Path, on: date) ->
     """The zip for the school's legal advisers: letters, chronology, evidence, manifest, index."""
     case = loaded.case
     folder = case_folder(out_dir, case.case_id)
+    if not (folder / MANIFEST).exists() and not (out_dir / JOURNAL).exists():
+        raise ArchiveError(f"no letters drafted for {case.case_id} in {out_dir} yet; run "
+                           "'letters draft' first (or name the archive with --archive)")
+    report = verify(out_dir, case_id=case.case_id)
+    if not report.ok:
+        raise damaged_archive(report, "bundle", out_dir)
     manifest = Manifest.read(folder, case.case_id)
     if not manifest.entries:
         raise ArchiveError(f"no letters drafted for {case.case_id} in {out_dir} yet; run "
                            "'letters draft' first (or name the archive with --archive)")
-    _, problems = verify_folder(folder)
-    if problems:
-        raise ArchiveError("the archive does not match its manifest, so no bundle was made:\n"
-                           + "\n".join(str(p) for p in problems))
     members: list[tuple[str, bytes, str]] = []  # (name in zip, bytes, description)
     for entry in [*manifest.letters(), *manifest.pdfs()]:
         for kind, name in entry.files.items():
@@ -289,11 +337,8 @@ def build_bundle(loaded: LoadedCase, school: School, out_dir: Path, on: date) ->
                     chronology_docx(loaded, manifest, school, on), "Chronology"))
     members.append((f"{case.case_id}-evidence-log.docx",
                     evidence_log_docx(loaded, school, on), "Evidence log"))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EVIDENCE_COLUMNS)
-    writer.writerows(evidence_rows(case))
-    members.append((f"{case.case_id}-evidence-log.csv", buffer.getvalue().encode("utf-8-sig"),
+    members.append((f"{case.case_id}-evidence-log.csv",
+                    csv_text(EVIDENCE_COLUMNS, evidence_rows(case)).encode("utf-8-sig"),
                     "Evidence log (spreadsheet)"))
     for post in case.posts:
         if post.evidence:

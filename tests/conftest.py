@@ -6,6 +6,7 @@ each one small and documented, and never change the working directory or global 
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,14 @@ from pipeline.case.model import School
 from pipeline.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def this_checkout_env() -> dict[str, str]:
+    """The environment for a child `python -m pipeline`: it imports this checkout's pipeline,
+    not whichever one the virtual environment was installed from. (Run it in REPO, or give it
+    --templates, for this checkout's templates too: the shipped ones are found through the
+    installed package.)"""
+    return {**os.environ, "PYTHONPATH": str(REPO)}
 
 
 # --- the repository and the school profile ---------------------------------------------------

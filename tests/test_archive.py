@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import REPO, this_checkout_env
 from lxml import etree
 
 import pipeline.archive.store
@@ -489,7 +490,8 @@ def test_a_parallel_batch_archives_what_a_serial_one_does(tmp_path, sample_cases
                                for e in json.loads((folder / "manifest.json").read_text())[
                                    "letters"]],
                               {f.name: f.read_bytes() for f in folder.glob("*.docx")})
-                for folder in sorted(out.iterdir()) if folder.name != ".locks"}
+                for folder in sorted(out.iterdir())
+                if folder.is_dir() and folder.name != ".locks"}
 
     assert summary(runs[2]) == summary(runs[1])  # in the order of the paths, as a serial run
     # Every sample case but the one still waiting on the poster, three times over.
@@ -569,8 +571,9 @@ def test_two_cli_runs_drafting_one_case_at_once(tmp_path, sample_cases, school_p
     command = [sys.executable, "-m", "pipeline", "draft", str(case), "--out", str(out),
                "--date", "2026-12-01", "--school", str(school_path)]
 
-    runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    runs = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=this_checkout_env())
+            for _ in range(2)]
     results = [(run.communicate(timeout=120), run.returncode) for run in runs]
 
     for (stdout, stderr), code in results:

@@ -36,3 +36,33 @@ def test_the_benchmark_runs_and_writes_every_figure(tmp_path, repo):
         assert figures["pdf_speedup"] == pytest.approx(  # written to one decimal place
             figures["pdf_per_letter_s"] / figures["pdf_batch_s"], rel=0.05, abs=0.06)
     assert "speedup 1 core" in result.stdout and "wrote" in result.stdout
+
+
+def test_the_posts_benchmark_runs_on_a_small_case(tmp_path, repo):
+    out = tmp_path / "posts.json"
+
+    result = subprocess.run([sys.executable, str(repo / "bench" / "posts.py"), "--posts", "40",
+                             "--out", str(out)], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["posts"] == 40
+    for key in ("check_s", "plan_s", "draft_s", "total_s", "total_cpu_s"):
+        assert figures[key] > 0, key
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("soffice"), reason="needs LibreOffice")
+def test_the_pdf_batch_benchmark_runs_on_a_small_batch(tmp_path, repo):
+    """Slow (LibreOffice starts once, ~5 s): `make bench-pdf` must not rot either."""
+    out = tmp_path / "pdf.json"
+
+    result = subprocess.run([sys.executable, str(repo / "bench" / "pdf_batch.py"), "--letters",
+                             "3", "--out", str(out)], capture_output=True, text=True,
+                            timeout=300, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["pdfs"] == figures["letters"] == figures["pdf_journal_lines"] == 3
+    assert figures["verify_ok"] is True

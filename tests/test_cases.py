@@ -297,8 +297,9 @@ def test_missing_file_is_refused(tmp_path, letters):
 def test_one_bad_file_does_not_hide_a_good_one(tmp_path, base_case, letters):
     good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
     good.write_text(base_case, encoding="utf-8")
-    bad.write_text(edit(base_case, ("platform: facebook", "platform: myspace")),
-                   encoding="utf-8")
+    # Its own case id: two files with one id are refused together (test_faults.py).
+    bad.write_text(edit(base_case, ("platform: facebook", "platform: myspace"),
+                        ("case_id: T-001", "case_id: T-002")), encoding="utf-8")
 
     result = letters("check", good, bad)
 

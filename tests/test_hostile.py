@@ -55,10 +55,10 @@ from pipeline.errors import InvalidInput
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 TEXT_LINE = line_of(BASE_CASE, "    text:")  # 11: where a refused post text is reported
-# A 1x1 PNG: evidence screenshots must be real images.
+# A 1x1 PNG: evidence screenshots must be real images (whole, every checksum right).
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+    "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082")
 SERIOUS = BASE_CASE.replace("[negative_comment]", "[threat_of_violence]")
 
 

@@ -507,8 +507,8 @@ def test_any_valid_case_file_drafts_verifies_and_redrafts_unchanged(data):
         [first] = draft_many([path], settings_)
         assert first.ok, (first.error, [str(p) for p in first.problems])
         assert len(first.letters) == planned_letters(case)
-        checked, findings = verify(settings_.out_dir)
-        assert findings == [] and checked == len(first.letters)
+        report = verify(settings_.out_dir)
+        assert report.findings == [] and report.checked == len(first.letters)
         for letter in first.letters:
             if letter.kind in ("host_takedown", "police_referral"):
                 text = "\n".join(p.text for p in docx.Document(letter.path).paragraphs)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import REPO, this_checkout_env
 
 from pipeline.dates import long_date
 from pipeline.record import EVIDENCE_COLUMNS, RegisterRow
@@ -191,10 +192,12 @@ def test_register_finds_the_case_from_another_directory(tmp_path, base_case, sch
 
     def letters(cwd: Path, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, text=True,
-                              capture_output=True, timeout=120, check=False)
+                              capture_output=True, timeout=120, check=False,
+                              env=this_checkout_env())
 
     drafted = letters(office, "draft", "cases/T-001.yaml", "--out", str(out),
-                      "--date", "2026-12-01", "--school", str(school_path))
+                      "--date", "2026-12-01", "--school", str(school_path),
+                      "--templates", str(REPO / "letter_templates"))
     assert drafted.returncode == 0, drafted.stderr
 
     result = letters(elsewhere, "register", str(out))

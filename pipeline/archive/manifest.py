@@ -9,6 +9,8 @@ hand, is a clear ArchiveError rather than a KeyError somewhere later.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -106,6 +108,7 @@ class ExcludedEntry(_Entry):
 
 
 Entry = Annotated[LetterEntry | PdfEntry | ExcludedEntry, Field(discriminator="event")]
+AnyEntry = LetterEntry | PdfEntry | ExcludedEntry
 
 
 class ManifestFile(_Entry):
@@ -124,11 +127,11 @@ def entry_json(entry: LetterEntry | PdfEntry | ExcludedEntry) -> dict:
 class Manifest:
     """The entries of one case's manifest, oldest first, and what they say about its letters."""
 
-    def __init__(self, path: Path, case_id: str, entries: list[LetterEntry | PdfEntry |
-                                                            ExcludedEntry]):
+    def __init__(self, path: Path, case_id: str, entries: list[AnyEntry]):
         self.path = path
         self.case_id = case_id
         self.entries = entries
+        self.written: bytes | None = None  # what `save` last wrote (to tell if it got there)
 
     @classmethod
     def read(cls, folder: Path, case_id: str) -> Manifest:
@@ -166,8 +169,12 @@ class Manifest:
 
     def latest(self, key: str) -> LetterEntry | None:
         """The newest version of the newest letter drafted under `key` (kind and platform)."""
-        found = [e for e in self.letters() if e.key == key]
-        return found[-1] if found else None
+        return next((e for e in reversed(self.entries)
+                     if isinstance(e, LetterEntry) and e.key == key), None)
+
+    def letter_of(self, docx_name: str) -> LetterEntry | None:
+        return next((e for e in reversed(self.entries)
+                     if isinstance(e, LetterEntry) and e.docx == docx_name), None)
 
     def next_number(self, pending: list[LetterEntry] = ()) -> int:
         """The next letter number never used in this case (nor by letters about to be added)."""
@@ -176,18 +183,92 @@ class Manifest:
     def pdf_of(self, docx_name: str) -> PdfEntry | None:
         return next((e for e in self.pdfs() if e.from_ == docx_name), None)
 
-    def save(self, new_entries: list[LetterEntry | PdfEntry | ExcludedEntry],
-             *, sync: bool = True) -> None:
+    def save(self, new_entries: list[AnyEntry], *, sync: bool = True) -> None:
         """Add `new_entries` and replace the file whole (never half-written)."""
         if not new_entries:
             return
-        self.entries = self.entries + list(new_entries)
+        self.rewrite(self.entries + list(new_entries), sync=sync)
+
+    def rewrite(self, entries: list[AnyEntry], *, sync: bool = True) -> None:
+        """Replace the file whole with exactly `entries` (restoring it from the journal)."""
+        self.entries = list(entries)
         body = {"case_id": self.case_id, "format": FORMAT,
                 "letters": [entry_json(e) for e in self.entries]}
         text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-        replace_atomically(self.path, text.encode("utf-8"), sync=sync)
+        self.written = text.encode("utf-8")
+        replace_atomically(self.path, self.written, sync=sync)
+
+    def on_disk(self) -> bool:
+        """Whether the file holds exactly what `save` or `rewrite` last wrote."""
+        try:
+            return self.written is not None and self.path.read_bytes() == self.written
+        except OSError:
+            return False
 
 
-def parse_entry(data: dict) -> LetterEntry | PdfEntry | ExcludedEntry:
+def parse_entry(data: object) -> AnyEntry:
     """One entry from plain data (raises pydantic's ValidationError when it does not fit)."""
     return _ENTRY.validate_python(data)
+
+
+@dataclass
+class ManifestRead:
+    """A manifest as found on disk, read without trusting anything in it (`letters verify`).
+
+    `entries` holds (position from 1, the entry or None when malformed); `problems` says what
+    is wrong with the file or an entry, each as (entry position or 0, what is wrong).
+    """
+
+    path: Path
+    exists: bool
+    case_id: str | None = None
+    entries: list[tuple[int, AnyEntry | None]] = dc_field(default_factory=list)
+    problems: list[tuple[int, str]] = dc_field(default_factory=list)
+
+    def valid(self) -> list[AnyEntry]:
+        return [e for _, e in self.entries if e is not None]
+
+
+def read_leniently(folder: Path) -> ManifestRead:
+    """Read OUT/<case>/manifest.json whatever it holds; never raises for its content."""
+    path = folder / MANIFEST
+    found = ManifestRead(path, exists=path.exists() or path.is_symlink())
+    if not found.exists:
+        return found
+    if path.is_symlink() or not path.is_file():
+        found.problems.append((0, "is not an ordinary file (a link or a folder)"))
+        return found
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)[:120]
+        found.problems.append((0, f"cannot be read ({detail})"))
+        return found
+    if not isinstance(data, dict):
+        found.problems.append((0, "is not a manifest (a JSON object with case_id, format and "
+                                  "letters)"))
+        return found
+    if data.get("format") != FORMAT:
+        found.problems.append((0, f"is in format {str(data.get('format'))[:20]!r}, which this "
+                                  f"version of the program (format {FORMAT}) does not know"))
+    case_id = data.get("case_id")
+    if isinstance(case_id, str):
+        found.case_id = case_id
+    else:
+        found.problems.append((0, "has no case_id"))
+    extra = sorted(set(data) - {"case_id", "format", "letters"})
+    if extra:
+        found.problems.append((0, f"has fields a manifest does not have: {', '.join(extra)}"))
+    letters = data.get("letters")
+    if not isinstance(letters, list):
+        found.problems.append((0, "has no list of letters"))
+        return found
+    for position, raw in enumerate(letters, 1):
+        try:
+            found.entries.append((position, parse_entry(raw)))
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"]) or "the entry"
+            found.entries.append((position, None))
+            found.problems.append((position, f"{where}: {first['msg']}"))
+    return found

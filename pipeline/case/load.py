@@ -15,6 +15,8 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from pipeline.case.images import MAX_BYTES as MAX_IMAGE_BYTES
+from pipeline.case.images import image_problem
 from pipeline.case.model import Case, School
 from pipeline.case.pupils import name_findings
 from pipeline.case.yaml import Located, dotted, load_yaml, read_text
@@ -180,12 +182,11 @@ def evidence_problem(case_dir: Path, evidence: str) -> str | None:
         if not target.is_file():
             return f"no screenshot at '{evidence}' (looked for {target}); check the file name"
         with open(target, "rb") as handle:
-            head = handle.read(8)
+            data = handle.read(MAX_IMAGE_BYTES + 1)
     except OSError as exc:
         return f"the screenshot '{evidence}' cannot be read ({exc.strerror or exc})"
-    if not any(head.startswith(magic) for magic in EVIDENCE_TYPES):
-        return f"'{evidence}' is not a PNG or JPEG image; save the screenshot as .png or .jpg"
-    return None
+    wrong = image_problem(data)  # decodable PNG or JPEG within the limits (case/images.py)
+    return f"'{evidence}' is {wrong}" if wrong else None
 
 
 PLACEHOLDER = "FILL IN"

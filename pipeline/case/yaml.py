@@ -177,12 +177,20 @@ _RAW_UNSAFE = re.compile("[^\x09\x0A\x0D\x20-\x7E\xA0-\uD7FF\uE000-\uFFFD\U00010
                          "|[\u2028\u2029]")
 
 
+def line_number(text: str | bytes, position: int) -> int:
+    """The line `position` is on, counting line ends as YAML and editors do: LF, CRLF, or CR
+    alone (a file saved by an old Mac editor has only CRs)."""
+    lf, cr, crlf = ("\n", "\r", "\r\n") if isinstance(text, str) else (b"\n", b"\r", b"\r\n")
+    return (text.count(lf, 0, position) + text.count(cr, 0, position)
+            - text.count(crlf, 0, position) + 1)
+
+
 def _raw_character(name: str, text: str) -> Problem | None:
     """A character typed (not escaped) into the file that YAML would refuse or misread."""
     match = _RAW_UNSAFE.search(text)
     if not match:
         return None
-    line = text.count("\n", 0, match.start()) + 1
+    line = line_number(text, match.start())
     return Problem(name, line, "", f"contains the invisible character {char_name(match.group())}"
                    ", which a case file cannot hold as typed; delete it (it usually comes with "
                    "text pasted from Word or a web page) and type an ordinary line break or space")
@@ -240,7 +248,7 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = line_number(data, exc.start)
         raise refuse("is not UTF-8 text; save it again as UTF-8 (in Notepad: Save As, "
                      "Encoding: UTF-8)", line) from None
 

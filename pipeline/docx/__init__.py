@@ -1,1 +1,1 @@
-"""Word documents: templates compiled and rendered in a sandbox, and their packages."""
+"""Word documents: templates compiled and rendered in a sandbox under limits, and their packages."""

@@ -62,6 +62,7 @@ text (no Unicode decomposition), a name split by an emoji or other symbol.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -227,12 +228,41 @@ def _key(text: str) -> str:
     return " ".join(p for p in re.split(r"[ \n_.\-]+", _skeleton(text).replace("'", "")) if p)
 
 
+class _CaseOf:
+    """Whether the character at an index is upper (or lower) case: a list of booleans, looked up
+    only where asked."""
+
+    __slots__ = ("text", "chars")
+
+    def __init__(self, text: str, chars: frozenset[str]) -> None:
+        self.text, self.chars = text, chars
+
+    def __getitem__(self, index: int | slice) -> bool | list[bool]:
+        if isinstance(index, slice):
+            return [c in self.chars for c in self.text[index]]
+        return self.text[index] in self.chars
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+
 class _View:
     """The folded text with, for each folded character, the original index and case it came from."""
 
     __slots__ = ("text", "norm", "src", "up", "low")
 
     def __init__(self, text: str) -> None:
+        folds = {c: _fold(c) for c in set(text)}
+        if all(len(folded) == 1 for folded, _, _ in folds.values()):
+            # Every character folds to one (so positions agree): the folding is a translation
+            # table, done in C. A letter quoting 20,000 posts is read here several times, and
+            # the loop below took seconds for it. (Issue 11: linear time in posts.)
+            self.text = text
+            self.norm = text.translate({ord(c): f for c, (f, _, _) in folds.items() if f != c})
+            self.src = range(len(text))
+            self.up = _CaseOf(text, frozenset(c for c, (_, up, _) in folds.items() if up))
+            self.low = _CaseOf(text, frozenset(c for c, (_, _, low) in folds.items() if low))
+            return
         chunks: list[str] = []
         src: list[int] = []
         up: list[bool] = []
@@ -286,6 +316,17 @@ class _View:
         ends = [e for e in (norm.find(" ", b), norm.find("\n", b)) if e >= 0]
         token = norm[start:min(ends) if ends else len(norm)]
         return "#" in token or "@" in token or "/" in token
+
+
+@functools.lru_cache(maxsize=256)
+def _short_view(text: str) -> _View:
+    return _View(text)
+
+
+def _view(text: str) -> _View:
+    """The folded view of `text`; a short text's is kept for the next call (`check` reads each
+    field of a post four or five times over), a view being never changed once made."""
+    return _short_view(text) if len(text) <= 4096 else _View(text)
 
 
 # --- patterns (over folded text) -----------------------------------------------------------------
@@ -443,14 +484,14 @@ class NameMatcher:
         """Every pupil name to redact: non-overlapping, left to right, longest match first."""
         if not self.pupils or not text:
             return []
-        view = _View(text)
+        view = _view(text)
         return self._hits(view, self._candidates(view, *self._protected(view), known=True))
 
     def full_names(self, text: str) -> list[Hit]:
         """Only full-name hits: the last check before a third-party letter is written."""
         if not self._full or not text:
             return []
-        view = _View(text)
+        view = _view(text)
         return self._hits(view, self._candidates(view, *self._protected(view), known=False))
 
     def redact(self, text: str) -> Redaction:
@@ -473,7 +514,7 @@ class NameMatcher:
         and not in a titled name. Any case; `capitalised` tells names from ordinary words."""
         if not self._lone or not text:
             return []
-        view = _View(text)
+        view = _view(text)
         kept, titled, after_title = self._protected(view)
         hits = self._select(self._candidates(view, kept, titled, after_title, known=True))
         taken = _Spans((c.a, c.b) for c in hits)

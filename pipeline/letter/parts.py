@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.case.load import evidence_path
 from pipeline.case.model import Case, HistoryStep, Post, School
-from pipeline.dates import long_date
+from pipeline.dates import long_date, uk_time
 from pipeline.docx.images import EvidenceImage
 from pipeline.kinds import Kind
 from pipeline.letter.redact import REDACTION_NOTE, Redactor
@@ -90,10 +90,17 @@ class LetterSource:
 
 
 def when_fields(value: date | datetime) -> tuple[str, str, str]:
-    """(date, time, 'date at time') as the letters print them."""
-    if isinstance(value, datetime):
-        time = f"{value:%H:%M}"
-        return long_date(value), time, f"{long_date(value)} at {time}"
+    """(date, time, 'date at time') as the letters print them, in UK time.
+
+    A date-time written with another offset is converted, and the full form names both clocks:
+    '31 October 2026 at 04:30 UK time (30 October 2026 at 23:30 UTC−05:00)'; in the hour the
+    clocks repeat in October the zone is named ('01:30 BST').
+    """
+    local = uk_time(value)
+    if isinstance(local.when, datetime):
+        time = f"{local.when:%H:%M}" + (f" {local.zone}" if local.repeated_hour and local.zone
+                                        else "")
+        return long_date(value), time, local.words()
     return long_date(value), "", long_date(value)
 
 
