@@ -95,15 +95,16 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
     """Check case files and report every problem as FILE:LINE: field: message.
 
     What it cannot decide is a warning (FILE:LINE: warning: field: message), e.g. a pupil's
-    first name standing alone in a post. Exits 0 when every file is valid (warnings or not),
-    2 when any is not. Nothing is written.
+    first name standing alone in a post. The platform directory (data/platforms.yaml) is
+    checked too when the current directory has one. Exits 0 when every file is valid (warnings
+    or not), 2 when any is not. Nothing is written.
 
     \b
     Example:
       letters check data/cases/*.yaml
     """
     school = _school_or_none(school_path)
-    bad = False
+    bad = not _check_directory()
     for path in workflow.case_files(cases):
         try:
             loaded, plan = workflow.check_case(path, school, today=today)
@@ -120,6 +121,23 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
                    f"plan: {planned})")
     if bad:
         sys.exit(EXIT_INVALID)
+
+
+def _check_directory() -> bool:
+    """The platform directory the letters read (data/platforms.yaml under the current
+    directory), when there is one: the school corrects it by hand, so `check` reads it too."""
+    from pipeline.directory import DEFAULT_DIRECTORY, load_directory
+
+    if not DEFAULT_DIRECTORY.is_file():
+        return True
+    try:
+        load_directory(DEFAULT_DIRECTORY)
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        return False
+    click.echo(f"{DEFAULT_DIRECTORY.as_posix()}: ok (the platform directory)")
+    return True
 
 
 def _school_or_none(path: Path):

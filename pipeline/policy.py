@@ -724,5 +724,13 @@ def proportion_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
 
 def notice_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
     """Why a platform letter carries no notice of complaint under the Defamation Act 2013 s5
-    (the poster is known to the school; the person has not authorised one)."""
-    return []
+    (the poster is known to the school; the person has not authorised one), what a platform may
+    decline, and what to check in the platform directory before sending (the letter's own
+    reading of the case: letter/to_platform.py)."""
+    from pipeline.letter.to_platform import platform_notes
+
+    notes: list[str] = []
+    for letter in letters:
+        if letter.kind == kinds.HOST_TAKEDOWN.name:
+            notes += [n for n in platform_notes(facts, letter, letters) if n not in notes]
+    return notes
