@@ -125,7 +125,8 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
 
 def _check_directory() -> bool:
     """The platform directory the letters read (data/platforms.yaml under the current
-    directory), when there is one: the school corrects it by hand, so `check` reads it too."""
+    directory), when there is one: the school corrects it by hand, so `check` reads it too.
+    Only its problems are printed (FILE:LINE: field: message)."""
     from pipeline.directory import DEFAULT_DIRECTORY, load_directory
 
     if not DEFAULT_DIRECTORY.is_file():
@@ -136,7 +137,6 @@ def _check_directory() -> bool:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         return False
-    click.echo(f"{DEFAULT_DIRECTORY.as_posix()}: ok (the platform directory)")
     return True
 
 

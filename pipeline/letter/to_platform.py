@@ -19,32 +19,26 @@ A WhatsApp message has no web address and WhatsApp publishes no legal route, so 
 WhatsApp goes to the group's admin instead, asking them to delete the message (REFERENCE.md: the
 sender can delete a message for everyone only for a short time; ask the admin).
 
-`platform_notes` gives the plan's notes for a platform letter (policy.notice_notes): why there
-is no notice of complaint, what the platform may decline, what to check before sending.
+The reading of the case both this letter and the plan's notes rest on is pipeline/takedown.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from pipeline import kinds
 from pipeline.case.model import Case, Person, Post, School
 from pipeline.dates import day_of, long_date, uk_time
-from pipeline.directory import CONCERNS, PlatformEntry, Rule, platform_directory
+from pipeline.directory import PlatformEntry
 from pipeline.kinds import MARKINGS, Recipient
 from pipeline.letter.parts import LetterSource
 from pipeline.letter.redact import REDACTION_NOTE, Redactor
 from pipeline.letter.story import handle_of, keep_together
 from pipeline.letter.words import CONCERN_WORDS, dear, initials, join, number
-from pipeline.offences import OFFENCES, OffenceMention, PostFacts, offences_for
+from pipeline.offences import OffenceMention
 from pipeline.policy import Facts, PlannedLetter, police_told
-
-# People a post can be about who can be harmed as individuals (never the school itself).
-INDIVIDUAL_ROLES = ("staff", "governor", "pupil", "parent")
-# Who may give a notice of complaint: an adult named in the post (a pupil cannot authorise one).
-COMPLAINANT_ROLES = ("staff", "governor", "parent")
+from pipeline.takedown import Notice, Reading, admin, group_name, individuals, person_key, read, reported
 
 NOT_QUOTED = ("[The text is not reproduced here because it contains personal information; the "
               "school holds the original.]")
@@ -61,10 +55,6 @@ TIMETABLE = (
 
 
 # --- people, as a letter to a third party names them ----------------------------------------
-
-
-def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 def _role_words(person: Person) -> str:
@@ -100,10 +90,6 @@ def _named(person: Person, redact: Redactor) -> str:
     return redact(person.name or _role_words(person))
 
 
-def _individuals(post: Post) -> list[Person]:
-    return [a for a in post.about if a.role in INDIVIDUAL_ROLES and a.name]
-
-
 def _possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s'") else f"{name}'s"
 
@@ -137,193 +123,12 @@ def _clause(text: str) -> str:
 # --- what the letter rests on ---------------------------------------------------------------
 
 
-def _post_facts(case: Case) -> list[PostFacts]:
-    return [PostFacts(p.id, frozenset(p.concerns), day_of(p.posted),
-                      targets=frozenset(a.name for a in _individuals(p)),
-                      false_statement=any(a.inaccurate for a in p.about))
-            for p in case.posts]
-
-
-def _reported(case: Case, post: Post) -> tuple[str, str]:
-    """(the date words, the platform's reference) of a report the case records for `post` through
-    the platform's own reporting tool; ('', '') when none is recorded."""
-    for step in case.history:
-        if step.step == kinds.HOST_TAKEDOWN.step and step.method == "webform" and step.covers(post.id):
-            return long_date(step.date), step.report_reference or post.report_reference or ""
-    if post.report_reference:
-        return "", post.report_reference
-    return "", ""
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A notice of complaint (s5) the letter could give for one person about one post, or why
-    not (`missing`)."""
-
-    post: Post
-    person: Person
-    missing: str = ""  # empty: the notice is given
-
-
-@dataclass
-class Reading:
-    """A platform letter's posts as the law and the platform's rules see them."""
-
-    case: Case
-    posts: list[Post]
-    entry: PlatformEntry
-    rules: dict[str, list[tuple[Rule, list[str]]]] = field(default_factory=dict)
-    defamed: dict[str, list[Person]] = field(default_factory=dict)
-    offences: list[OffenceMention] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-
-    @property
-    def group(self) -> bool:
-        """A messaging group (WhatsApp): the letter goes to the group's admin."""
-        return bool(self.posts) and all(p.platform == "whatsapp" for p in self.posts)
-
-    def engages(self, post: Post) -> bool:
-        return bool(self.rules.get(post.id))
-
-    def unlawful(self, post: Post) -> bool:
-        return bool(self.defamed.get(post.id)) or any(post.id in m.posts for m in self.offences)
-
-    @property
-    def variant(self) -> str:
-        """'group' (to a group's admin), 'notice' (unlawful content: the hosting rule, and any
-        notice of complaint), 'rules' (the platform's rules only) or 'review' (neither)."""
-        if self.group:
-            return "group"
-        if any(self.unlawful(p) for p in self.posts):
-            return "notice"
-        if any(self.engages(p) for p in self.posts):
-            return "rules"
-        return "review"
-
-    @property
-    def given(self) -> list[Notice]:
-        return [n for n in self.notices if not n.missing]
-
-
-def read(case: Case, posts: Sequence[Post]) -> Reading:
-    """What a letter to the platform of `posts` rests on (the directory is data/platforms.yaml)."""
-    posts = list(posts)
-    first = posts[0]
-    entry = platform_directory().entry(first.platform, first.platform_name)
-    reading = Reading(case, posts, entry)
-    ids = {p.id for p in posts}
-    for post in posts:
-        engaged: dict[tuple[str, str | None], tuple[Rule, list[str]]] = {}
-        for concern in CONCERNS:
-            rule = entry.rules.get(concern) if concern in post.concerns else None
-            if rule is not None:
-                engaged.setdefault((rule.name, rule.url), (rule, []))[1].append(concern)
-        reading.rules[post.id] = list(engaged.values())
-        if "defamatory" in post.concerns:
-            reading.defamed[post.id] = [a for a in _individuals(post) if a.meaning]
-            for person in _individuals(post):
-                if person.role in COMPLAINANT_ROLES:
-                    reading.notices.append(Notice(post, person, _why_no_notice(case, post,
-                                                                                person)))
-    # A single post's offences from the letter's posts alone; a course of conduct from every
-    # post in the case (an earlier post, even one removed or elsewhere, is part of it).
-    facts = _post_facts(case)
-    singles = [m for m in offences_for([f for f in facts if f.id in ids])
-               if not m.offence.needs_course_of_conduct]
-    courses = [m for m in offences_for(facts)
-               if m.offence.needs_course_of_conduct and ids.intersection(m.posts)]
-    order = {offence.id: n for n, offence in enumerate(OFFENCES)}
-    reading.offences = sorted(singles + courses, key=lambda m: order[m.id])
-    return reading
-
-
-def _why_no_notice(case: Case, post: Post, person: Person) -> str:
-    if case.poster.identified:
-        return "the poster is known to the school"
-    if person.authority is None:
-        return f"{person.name} has not authorised a notice (record authority: DATE)"
-    if not person.meaning:
-        return (f"record the meaning {person.name} attributes to {post.id} (meaning:), which "
-                "the notice must give")
-    if not person.inaccurate:
-        return (f"record which parts of {post.id} are inaccurate (inaccurate:), which the "
-                "notice must give")
-    return ""
-
-
 def police_involved(facts: Facts, run: Iterable[PlannedLetter]) -> bool:
     """The police are told (a referral or call recorded, a reference), or a referral is in the
     same run."""
     return police_told(facts) or any(l.kind == kinds.POLICE_REFERRAL.name for l in run)
 
 
-# --- the plan's notes -------------------------------------------------------------------------
-
-
-def platform_notes(facts: Facts, letter: PlannedLetter,
-                   run: Sequence[PlannedLetter]) -> list[str]:
-    """What the office should know before sending the letter to one platform."""
-    case = facts.case
-    posts = [case.post(pid) for pid in letter.posts]
-    if not posts:
-        return []
-    reading = read(case, posts)
-    entry, label = reading.entry, reading.entry.label
-    notes = [f"no notice of complaint for {n.person.name}: {n.missing}"
-             if not n.missing.startswith("record") else
-             f"no notice of complaint for {n.person.name} yet: {n.missing}"
-             for n in reading.notices if n.missing]
-    if reading.group:
-        return notes + _group_notes(case, reading)
-    for post in posts:
-        if not reading.engages(post) and not reading.unlawful(post):
-            notes.append(f"{post.id} engages none of {label}'s {entry.rules_name} and is not "
-                         f"recorded as unlawful: the letter only asks {label} to review it "
-                         f"against them, and {label} may decline")
-        if "personal_information" in post.concerns and not post.private_details:
-            notes.append(f"record private_details for {post.id}: until then the letter to "
-                         f"{label} does not quote it")
-    check = []
-    if not entry.is_confirmed("operator"):
-        check.append(f"which company provides it to users in the UK (the letter is addressed to "
-                     f"{entry.operator})")
-    if entry.legal_contact is None or entry.legal_contact.unconfirmed:
-        check.append("its legal route")
-    names = list(dict.fromkeys(rule.name for post in posts for rule, _ in reading.rules[post.id]
-                               if rule.unconfirmed))
-    if names:
-        check.append(f"the name{'s' if len(names) > 1 else ''} "
-                     f"{join([f'“{n}”' for n in names])} in its {entry.rules_name}")
-    if check:
-        notes.append(f"before sending the letter to {label}, check {join(check)}: the platform "
-                     "directory (data/platforms.yaml) marks "
-                     f"{'it' if len(check) == 1 else 'them'} unconfirmed")
-    return notes
-
-
-def _group_notes(case: Case, reading: Reading) -> list[str]:
-    notes = []
-    unreported = [p.id for p in reading.posts if not any(_reported(case, p))]
-    if unreported:
-        notes.append(f"report {join(unreported)} in WhatsApp as well (open the group's info and "
-                     "choose Report), and record the date")
-    for name in dict.fromkeys(_group_name(p) for p in reading.posts if not _admin(case, p)):
-        notes.append(f"find out who runs the WhatsApp group{f' “{name}”' if name else ''} and "
-                     "record them (group: admin:), so the letter can be addressed to them; "
-                     "WhatsApp itself has no route for a notice")
-    return notes
-
-
-def _group_name(post: Post) -> str:
-    return post.group.name if post.group else ""
-
-
-def _admin(case: Case, post: Post) -> str:
-    """The group's admin, when the case records one who is not the poster."""
-    admin = post.group.admin if post.group else None
-    if not admin or _key(admin) == _key(case.poster.name):
-        return ""
-    return admin
 
 
 # --- the letter -------------------------------------------------------------------------------
@@ -364,7 +169,7 @@ def _repeated(case: Case, person: Person, redact: Redactor) -> str:
     if not person.name:
         return ""
     about = [p for p in case.posts
-             if any(a.name and _key(a.name) == _key(person.name) for a in p.about)]
+             if any(a.name and person_key(a.name) == person_key(person.name) for a in p.about)]
     days = sorted({day_of(p.posted) for p in about})
     if len(days) < 2:
         return ""
@@ -379,7 +184,7 @@ def _kinds_of(post: Post) -> str:
 
 def _rule_reason(concern: str, post: Post, case: Case, redact: Redactor,
                  defamed: list[Person]) -> str:
-    people = _individuals(post)
+    people = individuals(post)
     who = join([_full(a, redact) for a in people]) or "members of our school community"
     if concern in ("harassment", "cyberbullying"):
         if not people:
@@ -397,7 +202,10 @@ def _rule_reason(concern: str, post: Post, case: Case, redact: Redactor,
         return f"it threatens violence against {who}"
     if concern in ("personal_information", "confidential_information"):
         owners = [d.person for d in post.private_details if d.person]
-        whose = join([redact(o) for o in dict.fromkeys(owners)]) or who
+        # Whose details they are: as the case lists them, else the people (then with their
+        # roles, closed by a comma).
+        whose = join([redact(o) for o in dict.fromkeys(owners)]) or (who + "," if people
+                                                                       else who)
         what = _kinds_of(post) or ("personal information" if concern == "personal_information"
                                    else "confidential information")
         return f"it publishes {what} of {whose} without their consent"
@@ -503,19 +311,19 @@ def _item(post: Post, src: LetterSource, reading: Reading) -> dict[str, Any]:
         notes.append(REDACTION_NOTE)
     if private_removed:
         notes.append("personal details removed")
-    on, reference = _reported(src.case, post)
+    on, reference = reported(src.case, post)
     screenshot = ""
     if post.evidence:
         label = redact.screenshot(post).split(",")[0]
         screenshot = (f"the school holds a screenshot of this item ({label}) and can provide it "
                       "on request")
-    people = [f"{_named(a, redact)} ({_role_words(a)})" for a in _individuals(post)]
+    people = [f"{_named(a, redact)} ({_role_words(a)})" for a in individuals(post)]
+    # Added to (or, for text and report_reference, replacing) the post's common fields.
     return {
-        "id": post.id, "url": post.url or "", "account": account,
-        "posted": f"{uk_time(post.posted).words()}, {_where(post, redact)}",
-        "reach": redact(post.reach or ""), "report_reference": redact(reference),
-        "about": join(people), "screenshot": screenshot, "text": text,
-        "note": "; ".join(notes),
+        "account": account, "posted_where": f"{uk_time(post.posted).words()}, "
+                                             f"{_where(post, redact)}",
+        "report_reference": redact(reference), "about_text": join(people),
+        "screenshot": screenshot, "text": text, "note": "; ".join(notes),
         "review": not reading.engages(post) and not reading.unlawful(post),
     }
 
@@ -610,21 +418,21 @@ def _group_reason(post: Post) -> str:
 
 def _group_letter(ctx: dict[str, Any], src: LetterSource) -> dict[str, Any]:
     case, school = src.case, src.school
-    admins = list(dict.fromkeys(_admin(case, p) for p in src.posts))
-    names = list(dict.fromkeys(_group_name(p) for p in src.posts))
-    admin = admins[0] if len(admins) == 1 else ""
+    admins = list(dict.fromkeys(admin(case, p) for p in src.posts))
+    names = list(dict.fromkeys(group_name(p) for p in src.posts))
+    to = admins[0] if len(admins) == 1 else ""
     the_group = (f"the WhatsApp group “{src.redact(names[0])}”" if len(names) == 1 and names[0]
                  else "a WhatsApp group" if len(names) == 1 else "WhatsApp groups")
-    if admin:
-        ctx["recipient"] = {"name": src.redact(admin), "lines": [], "dear": src.redact(dear(admin))}
+    if to:
+        ctx["recipient"] = {"name": src.redact(to), "lines": [], "dear": src.redact(dear(to))}
     else:
         ctx["recipient"] = {"name": f"The admin of {the_group}", "lines": [], "dear": "Sir or Madam"}
     poster = src.redact(case.poster.name) if case.poster.identified else "a member of the group"
     told = []
     for post in src.posts:
-        told.append(f"On {uk_time(post.posted).words()} a message was posted in "
-                    f"{'the group' if len(names) == 1 else _where(post, src.redact)} by {poster} "
-                    f"which {_group_reason(post)}.")
+        told.append(f"On {uk_time(post.posted).words()} {poster} posted a message in "
+                    f"{'the group' if len(names) == 1 else _where(post, src.redact)} that "
+                    f"{_group_reason(post)}.")
     many = len(src.posts) > 1
     it = "them" if many else "it"
     withdraw = ""
@@ -678,11 +486,13 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
     ref = keep_together(ctx["letter"]["reference"])
     many = len(src.posts) > 1
     it = "them" if many else "it"
-    items = [_item(p, src, reading) for p in src.posts]
+    for fields, post in zip(ctx["posts"], src.posts):
+        fields.update(_item(post, src, reading))
+    items = ctx["posts"]
     takedown: dict[str, Any] = {
         "variant": variant, "group_letter": variant == "group", "label": label,
         "rules_name": rules_name, "route": "", "opening": "", "notice_intro": "",
-        "pupils_note": "", "content": items, "rules": [], "defamation": [], "offences": [],
+        "pupils_note": "", "rules": [], "defamation": [], "offences": [],
         "hosting": variant == "notice", "not_section5": "", "notices": [], "timetable": "",
         "preservation": [], "request": "", "review": "", "reported": [],
         "youtube_declaration": False, "closing": "Yours faithfully",
@@ -690,7 +500,7 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
     }
     if variant == "group":
         takedown["group"] = _group_letter(ctx, src)
-        names = list(dict.fromkeys(_group_name(p) for p in src.posts))
+        names = list(dict.fromkeys(group_name(p) for p in src.posts))
         group = f"the WhatsApp group “{redact(names[0])}”" if len(names) == 1 and names[0] \
             else "a WhatsApp group"
         takedown["subject"] = _subject(variant, label, rules_name, group)
@@ -756,15 +566,15 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
                 "them, and it recognises that you may decide to leave "
                 f"{'them' if len(review) > 1 else 'it'} online.")
     else:
-        named = [a for p in src.posts for a in _individuals(p)]
+        named = [a for p in src.posts for a in individuals(p)]
         about = (f"The content names {join(list(dict.fromkeys(_full(a, redact) for a in named)))}"
                  ". " if named else "")
         takedown["request"] = (
-            f"{about}The school does not say that {it} is unlawful or that {it} breaches your "
-            f"{rules_name}, but asks you to review {it} against them and to tell us what you "
-            f"decide{by_when}{reply}")
+            f"{about}The school does not say that {'they are' if many else 'it is'} unlawful "
+            f"or that {'they breach' if many else 'it breaches'} your {rules_name}, but asks "
+            f"you to review {it} against them and to tell us what you decide{by_when}{reply}")
     for post in src.posts:
-        on, reference = _reported(src.case, post)
+        on, reference = reported(src.case, post)
         if on or reference:
             takedown["reported"].append(
                 f"The school also reported {post.id} through your reporting tool"
@@ -775,4 +585,4 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
     ctx["takedown"] = takedown
 
 
-__all__ = ["Reading", "platform_notes", "police_involved", "read"]
+__all__ = ["police_involved"]
