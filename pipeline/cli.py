@@ -104,14 +104,16 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
       letters check data/cases/*.yaml
     """
     school = _school_or_none(school_path)
-    bad = not _check_directory()
+    shown: set[str] = set()  # a problem in the platform directory is every case's problem too
+    bad = not _check_directory(shown)
     for path in workflow.case_files(cases):
         try:
             loaded, plan = workflow.check_case(path, school, today=today)
         except InvalidInput as exc:
             bad = True
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                if str(problem) not in shown:
+                    click.echo(str(problem), err=True)
             continue
         for warning in loaded.warnings:
             click.echo(str(warning), err=True)
@@ -123,7 +125,7 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
         sys.exit(EXIT_INVALID)
 
 
-def _check_directory() -> bool:
+def _check_directory(shown: set[str]) -> bool:
     """The platform directory the letters read (data/platforms.yaml under the current
     directory), when there is one: the school corrects it by hand, so `check` reads it too.
     Only its problems are printed (FILE:LINE: field: message)."""
@@ -136,6 +138,7 @@ def _check_directory() -> bool:
     except InvalidInput as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
+            shown.add(str(problem))
         return False
     return True
 

@@ -530,3 +530,86 @@ def test_the_screenshot_is_mentioned_only_when_there_is_one(built, sample_run):
     text = text_of(platform_letters(sample_run.out, "BPS-2026-009")["facebook"])
     assert "screenshot 1" in text and "screenshot 2" in text
     assert "BPS-2026-009-P1.png" not in text  # named by number, not by file
+
+
+# --- the platform directory: read from the office's copy, shipped, cached, checked -------------
+
+
+def _directory_text(repo: Path) -> str:
+    return (repo / "data" / "platforms.yaml").read_text("utf-8")
+
+
+def test_letters_use_the_directory_in_the_current_folder(tmp_path, monkeypatch, repo,
+                                                         school_path):
+    (tmp_path / "data").mkdir()
+    corrected = _directory_text(repo).replace("  operator: X Corp.\n",
+                                              "  operator: X Internet Unlimited Company\n")
+    (tmp_path / "data" / "platforms.yaml").write_text(corrected, "utf-8")
+    case = tmp_path / "T-THREAT.yaml"
+    case.write_text(yaml.safe_dump(BUILT["T-THREAT"], sort_keys=False), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["draft", str(case), "--out", "out", "--date", LETTER_DATE,
+                                      "--school", str(school_path), "--templates",
+                                      str(repo / "letter_templates")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = only_letter(tmp_path / "out", "T-THREAT")
+    assert "X Internet Unlimited Company" in text and "X Corp." not in text
+
+
+def test_without_a_directory_in_the_current_folder_the_shipped_copy_is_used(tmp_path,
+                                                                           monkeypatch):
+    from pipeline.directory import directory_path, shipped_directory
+
+    monkeypatch.chdir(tmp_path)
+    assert directory_path() == shipped_directory()
+    assert shipped_directory().is_file()
+    assert platform_directory().entry("tiktok").operator  # it loads
+
+
+def test_the_package_ships_the_directory(repo):
+    import tomllib
+
+    setup = tomllib.loads((repo / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert "pipeline.platform_data" in setup["packages"]
+    assert setup["package-dir"]["pipeline.platform_data"] == "data"
+    assert setup["package-data"]["pipeline.platform_data"] == ["platforms.yaml"]
+
+
+def test_the_directory_is_read_once_and_again_when_it_changes(tmp_path, repo):
+    import os
+
+    path = tmp_path / "platforms.yaml"
+    path.write_text(_directory_text(repo), "utf-8")
+    first = platform_directory(path)
+    assert platform_directory(path) is first  # cached
+    path.write_text(_directory_text(repo).replace("  operator: Google LLC\n",
+                                                  "  operator: Google UK Limited\n"), "utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert platform_directory(path).entry("youtube").operator == "Google UK Limited"
+
+
+def test_check_reports_a_broken_directory_once_at_its_line(tmp_path, monkeypatch, repo,
+                                                          school_path):
+    (tmp_path / "data").mkdir()
+    text = _directory_text(repo).replace("  rules_name: X Rules\n", "  rules_nam: X Rules\n")
+    (tmp_path / "data" / "platforms.yaml").write_text(text, "utf-8")
+    line = text[:text.index("  rules_nam:")].count("\n") + 1
+    case = tmp_path / "T-KNOWN.yaml"
+    case.write_text(yaml.safe_dump(BUILT["T-KNOWN"], sort_keys=False), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", str(case), "--school", str(school_path),
+                                      "--today", LETTER_DATE], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert f"data/platforms.yaml:{line}: x.rules_nam: 'rules_nam' is not a field" in result.stderr
+    assert result.stderr.count("x.rules_nam:") == 1  # not again for the case
+    assert "did you mean 'rules_name'?" in result.stderr
+
+
+def test_check_says_nothing_about_a_valid_directory(monkeypatch, repo, school_path):
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(cli, ["check", "data/cases/BPS-2026-014.yaml", "--school",
+                                      str(school_path), "--today", LETTER_DATE],
+                                catch_exceptions=False)
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "platforms.yaml" not in result.stdout
