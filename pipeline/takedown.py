@@ -176,6 +176,11 @@ def platform_notes(case: Case, posts: Sequence[Post]) -> list[str]:
             notes.append(f"{post.id} engages none of {label}'s {entry.rules_name} and is not "
                          f"recorded as unlawful: the letter only asks {label} to review it "
                          f"against them, and {label} may decline")
+        unexplained = [a.name for a in individuals(post) if not a.meaning]
+        if "defamatory" in post.concerns and unexplained and not reading.defamed.get(post.id):
+            notes.append(f"{post.id} is recorded as defamatory, but no meaning is recorded for "
+                         f"{join(unexplained)} (about: meaning:, inaccurate:): until then the "
+                         f"letter to {label} cannot say why it is unlawful")
         if "personal_information" in post.concerns and not post.private_details:
             notes.append(f"record private_details for {post.id}: until then the letter to "
                          f"{label} does not quote it")

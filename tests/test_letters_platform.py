@@ -346,6 +346,8 @@ BUILT = {
                                    lambda c: _anonymous(c, case_consent=True)),
     "T-ANON-NOMEANING": variant("T-ANON-NOMEANING", lambda c: (
         _anonymous(c), c["posts"][0]["about"][0].pop("meaning"))),
+    "T-DEF-NOMEANING": variant("T-DEF-NOMEANING", lambda c: (
+        c["posts"][0]["about"][0].pop("meaning"), c["posts"][0]["about"][0].pop("inaccurate"))),
     "T-THREAT": variant("T-THREAT", _threat_on_x),
     "T-CRIME": variant("T-CRIME", _crime_reference),
     "T-INAPP": variant("T-INAPP", _reported_in_app),
@@ -420,6 +422,12 @@ def test_anonymous_poster_without_authority_gets_no_notice(built):
     assert "has authorised" not in text and "Mr Hill never handles trip money." not in text
     assert ("no notice of complaint for Mr K Hill: Mr K Hill has not authorised a notice "
             "(record authority: DATE)") in notes(built, "T-ANON-NOAUTH")
+
+
+def test_defamatory_without_a_meaning_is_not_called_unlawful_and_the_plan_says_why(built):
+    text = letter(built, "T-DEF-NOMEANING")
+    assert "regulation 19" not in text and "unlawful content" not in text
+    assert "no meaning is recorded for Mr K Hill" in notes(built, "T-DEF-NOMEANING")
 
 
 def test_a_notice_needs_the_meaning(built):

@@ -91,7 +91,7 @@ def _named(person: Person, redact: Redactor) -> str:
 
 
 def _possessive(name: str) -> str:
-    return f"{name}'" if name.endswith("s'") else f"{name}'s"
+    return f"{name}'s"
 
 
 # Words a recorded sentence may begin with that read as the middle of ours once lower-cased
@@ -116,10 +116,6 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "\u201d", '"')) else text + "."
 
 
-def _clause(text: str) -> str:
-    return " ".join(text.split()).rstrip(".")
-
-
 # --- what the letter rests on ---------------------------------------------------------------
 
 
@@ -127,8 +123,6 @@ def police_involved(facts: Facts, run: Iterable[PlannedLetter]) -> bool:
     """The police are told (a referral or call recorded, a reference), or a referral is in the
     same run."""
     return police_told(facts) or any(l.kind == kinds.POLICE_REFERRAL.name for l in run)
-
-
 
 
 # --- the letter -------------------------------------------------------------------------------
@@ -373,13 +367,13 @@ def _run(src: LetterSource) -> list[PlannedLetter]:
 
 
 def _poster_letter(src: LetterSource, post: Post) -> str:
-    """'recorded' or 'run' when a letter to the poster covering `post` was sent or is in this
-    run; '' when neither."""
-    to_poster = [k for k in kinds.KINDS if k.to is Recipient.POSTER and k.step]
-    if any(step.step in {k.step for k in to_poster} and step.covers(post.id)
+    """'recorded' or 'run' when a letter asking the poster to remove `post` (a letter of concern
+    or a warning) was sent or is in this run; '' when neither."""
+    asking = (kinds.CONCERN, kinds.WARNING)
+    if any(step.step in {k.step for k in asking} and step.covers(post.id)
            for step in src.case.history):
         return "recorded"
-    if any(l.spec.to is Recipient.POSTER and post.id in l.posts for l in _run(src)):
+    if any(l.kind in {k.name for k in asking} and post.id in l.posts for l in _run(src)):
         return "run"
     return ""
 
