@@ -2,11 +2,15 @@
 
 The facts live in ``data/platforms.yaml`` (the school corrects them there, without code); this
 module reads that file with pipeline.case.yaml.load_yaml, so a duplicate key or a bad value is
-reported as ``FILE:LINE: field: message``, and checks it against the typed model below.
+reported as ``FILE:LINE: field: message`` (worded as for a case file: case/load.problems_from,
+with the same text, date and yes/no values as case/model.py), and checks it against the typed
+model below. ``letters check`` checks it too. The letters read ./data/platforms.yaml when the
+current folder has one, else the copy installed with the program (package data), once per
+process.
 
 The use the letters make of it:
 
-    directory = load_directory()                       # data/platforms.yaml
+    directory = platform_directory()                   # ./data/platforms.yaml, cached
     entry = directory.entry(post.platform, post.platform_name)
     entry.rules_for(post.concerns)                     # only the rules the post engages
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from pipeline import kinds
 from pipeline.case.model import Case, Person, Post
@@ -30,14 +31,18 @@ INDIVIDUAL_ROLES = ("staff", "governor", "pupil", "parent")
 # Who may give a notice of complaint: an adult named in the post (a pupil cannot authorise one).
 COMPLAINANT_ROLES = ("staff", "governor", "parent")
 
+
 def person_key(name: str) -> str:
+    """A person's name as two records of it compare ('Mr  P Hargreaves' = 'mr p hargreaves')."""
     return " ".join(name.split()).casefold()
 
 
 def individuals(post: Post) -> list[Person]:
+    """The named people a post is about who can be harmed as individuals."""
     return [a for a in post.about if a.role in INDIVIDUAL_ROLES and a.name]
 
 
+# --- what the letter rests on ---------------------------------------------------------------
 
 
 def _post_facts(case: Case) -> list[PostFacts]:
@@ -79,6 +84,9 @@ class Reading:
     defamed: dict[str, list[Person]] = field(default_factory=dict)
     offences: list[OffenceMention] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    # Every post in the case about each person (by person_key): how many, and on which days.
+    about: dict[str, tuple[int, list[date]]] = field(default_factory=dict)
+    _offending: set[str] = field(default_factory=set)
 
     @property
     def group(self) -> bool:
@@ -89,7 +97,11 @@ class Reading:
         return bool(self.rules.get(post.id))
 
     def unlawful(self, post: Post) -> bool:
-        return bool(self.defamed.get(post.id)) or any(post.id in m.posts for m in self.offences)
+        return bool(self.defamed.get(post.id)) or post.id in self._offending
+
+    def posts_about(self, name: str) -> tuple[int, list[date]]:
+        """(how many posts in the case are about `name`, the days they were posted, sorted)."""
+        return self.about.get(person_key(name), (0, []))
 
     @property
     def variant(self) -> str:
@@ -137,6 +149,13 @@ def read(case: Case, posts: Sequence[Post]) -> Reading:
                if m.offence.needs_course_of_conduct and ids.intersection(m.posts)]
     order = {offence.id: n for n, offence in enumerate(OFFENCES)}
     reading.offences = sorted(singles + courses, key=lambda m: order[m.id])
+    reading._offending = {pid for m in reading.offences for pid in m.posts}
+    about: dict[str, tuple[int, set[date]]] = {}
+    for post, said in zip(case.posts, facts):
+        for key in {person_key(a.name) for a in post.about if a.name}:
+            count, days = about.get(key, (0, set()))
+            about[key] = (count + 1, days | {said.posted})
+    reading.about = {key: (count, sorted(days)) for key, (count, days) in about.items()}
     return reading
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from pipeline import kinds
 from pipeline.case.model import Case, Person, Post, School
-from pipeline.dates import day_of, long_date, uk_time
+from pipeline.dates import long_date, uk_time
 from pipeline.directory import PlatformEntry
 from pipeline.kinds import MARKINGS, Recipient
 from pipeline.letter.parts import LetterSource
@@ -38,7 +38,7 @@ from pipeline.letter.story import handle_of, keep_together
 from pipeline.letter.words import CONCERN_WORDS, dear, initials, join, number
 from pipeline.offences import OffenceMention
 from pipeline.policy import Facts, PlannedLetter, police_told
-from pipeline.takedown import Notice, Reading, admin, group_name, individuals, person_key, read, reported
+from pipeline.takedown import Notice, Reading, admin, group_name, individuals, read, reported
 
 NOT_QUOTED = ("[The text is not reproduced here because it contains personal information; the "
               "school holds the original.]")
@@ -157,17 +157,15 @@ def _gravity(post: Post, person: Person, redact: Redactor) -> list[str]:
             f"gravest allegations that can be made{works}."]
 
 
-def _repeated(case: Case, person: Person, redact: Redactor) -> str:
+def _repeated(reading: Reading, person: Person, redact: Redactor) -> str:
     """' and is one of two posts about [S.F.] since 30 September 2026' when the case holds posts
     about the same person on two or more days (every post in the case, removed ones too)."""
     if not person.name:
         return ""
-    about = [p for p in case.posts
-             if any(a.name and person_key(a.name) == person_key(person.name) for a in p.about)]
-    days = sorted({day_of(p.posted) for p in about})
+    count, days = reading.posts_about(person.name)
     if len(days) < 2:
         return ""
-    return (f" and is one of {number(len(about))} posts about {_short(person, redact)} since "
+    return (f" and is one of {number(count)} posts about {_short(person, redact)} since "
             f"{long_date(days[0])}")
 
 
@@ -176,14 +174,13 @@ def _kinds_of(post: Post) -> str:
     return join([f"the {k}" for k in kinds_])
 
 
-def _rule_reason(concern: str, post: Post, case: Case, redact: Redactor,
-                 defamed: list[Person]) -> str:
+def _rule_reason(concern: str, post: Post, reading: Reading, redact: Redactor) -> str:
     people = individuals(post)
     who = join([_full(a, redact) for a in people]) or "members of our school community"
     if concern in ("harassment", "cyberbullying"):
         if not people:
             return "it is directed at members of our school community"
-        repeated = "".join(_repeated(case, a, redact) for a in people[:1])
+        repeated = "".join(_repeated(reading, a, redact) for a in people[:1])
         return f"it singles out {who}, for abuse{repeated}"
     if concern == "names_pupil":
         pupils = [f"[{initials(a.name)}]" for a in people if a.role == "pupil" and a.name]
@@ -206,7 +203,7 @@ def _rule_reason(concern: str, post: Post, case: Case, redact: Redactor,
     if concern == "grossly_obscene":
         return "it is obscene"
     if concern == "defamatory":
-        see = " (see below)" if defamed else ""
+        see = " (see below)" if reading.defamed.get(post.id) else ""
         return f"it is defamatory of {who}{see}"
     return f"it contains {CONCERN_WORDS[concern]}"
 
@@ -217,8 +214,7 @@ def _rules(reading: Reading, redact: Redactor) -> list[dict[str, Any]]:
     for post in reading.posts:
         for rule, concerns in reading.rules.get(post.id, []):
             reasons = "; ".join(dict.fromkeys(
-                _rule_reason(c, post, reading.case, redact, reading.defamed.get(post.id, []))
-                for c in concerns))
+                _rule_reason(c, post, reading, redact) for c in concerns))
             entry = out.setdefault((rule.name, rule.url),
                                    {"name": rule.name, "url": rule.url or "", "why": {}})
             entry["why"].setdefault(reasons, []).append(post.id)
