@@ -96,15 +96,17 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
     """Check case files and report every problem as FILE:LINE: field: message.
 
     What it cannot decide is a warning (FILE:LINE: warning: field: message), e.g. a pupil's
-    first name standing alone in a post. Exits 0 when every file is valid (warnings or not),
-    2 when any is not. Nothing is written.
+    first name standing alone in a post. The platform directory (data/platforms.yaml) is
+    checked too when the current directory has one. Exits 0 when every file is valid (warnings
+    or not), 2 when any is not. Nothing is written.
 
     \b
     Example:
       letters check data/cases/*.yaml
     """
     school = _school_or_none(school_path)
-    bad = False
+    shown: set[str] = set()  # a problem in the platform directory is every case's problem too
+    bad = not _check_directory(shown)
     paths = workflow.case_files(cases)
     twins = workflow.duplicate_case_ids(paths)
     for path in paths:
@@ -113,7 +115,8 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
         except InvalidInput as exc:
             bad = True
             for problem in exc.problems + twins.get(path, []):
-                click.echo(str(problem), err=True)
+                if str(problem) not in shown:
+                    click.echo(str(problem), err=True)
             continue
         if path in twins:
             bad = True
@@ -128,6 +131,24 @@ def check(cases: tuple[Path, ...], today: date | None, school_path: Path) -> Non
                    f"plan: {planned})")
     if bad:
         sys.exit(EXIT_INVALID)
+
+
+def _check_directory(shown: set[str]) -> bool:
+    """The platform directory the letters read (data/platforms.yaml under the current
+    directory), when there is one: the school corrects it by hand, so `check` reads it too.
+    Only its problems are printed (FILE:LINE: field: message)."""
+    from pipeline.directory import DEFAULT_DIRECTORY, load_directory
+
+    if not DEFAULT_DIRECTORY.is_file():
+        return True
+    try:
+        load_directory(DEFAULT_DIRECTORY)
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+            shown.add(str(problem))
+        return False
+    return True
 
 
 def _school_or_none(path: Path):

@@ -2,11 +2,15 @@
 
 The facts live in ``data/platforms.yaml`` (the school corrects them there, without code); this
 module reads that file with pipeline.case.yaml.load_yaml, so a duplicate key or a bad value is
-reported as ``FILE:LINE: field: message``, and checks it against the typed model below.
+reported as ``FILE:LINE: field: message`` (worded as for a case file: case/load.problems_from,
+with the same text, date and yes/no values as case/model.py), and checks it against the typed
+model below. ``letters check`` checks it too. The letters read ./data/platforms.yaml when the
+current folder has one, else the copy installed with the program (package data), once per
+process.
 
 The use the letters make of it:
 
-    directory = load_directory()                       # data/platforms.yaml
+    directory = platform_directory()                   # ./data/platforms.yaml, cached
     entry = directory.entry(post.platform, post.platform_name)
     entry.rules_for(post.concerns)                     # only the rules the post engages
 
@@ -20,29 +24,31 @@ import difflib
 import os
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
-from pipeline.case.yaml import Located, dotted, load_yaml, read_text
+from pipeline.case.load import problems_from
+from pipeline.case.model import Concern, Day, Flag, Platform, _text
+from pipeline.case.yaml import dotted, load_yaml, read_text
 from pipeline.errors import InvalidInput, Problem
 
+# The office's copy, under the current directory; the program carries its own copy (package data)
+# for a `letters` run anywhere else.
 DEFAULT_DIRECTORY = Path("data/platforms.yaml")
+SHIPPED_PACKAGE = "pipeline.platform_data"
+FILE_NAME = "platforms.yaml"
 
 # The case files' `concerns` vocabulary (docs/case-format.md), including allegation_of_harm.
 # Its order is the order in which rules_for lists rules and offences are looked up.
-Concern = Literal["allegation", "cyberbullying", "complaint", "defamatory", "negative_comment",
-                  "racist", "threat_of_violence", "personal_information",
-                  "confidential_information", "grossly_obscene", "harassment", "names_staff",
-                  "names_pupil", "allegation_of_harm"]
 CONCERNS: tuple[str, ...] = get_args(Concern)
 
-PlatformKey = Literal["facebook", "instagram", "x", "tiktok", "snapchat", "youtube", "whatsapp",
-                      "school_forum", "school_website", "other"]
-PLATFORMS: tuple[str, ...] = get_args(PlatformKey)
+PlatformKey = Platform
+PLATFORMS: tuple[str, ...] = get_args(Platform)
 OWN_SITES = frozenset({"school_forum", "school_website"})
 
 # The placeholder the `other` entry uses for the site's name given in the case.
@@ -51,28 +57,13 @@ NAME = "{name}"
 # Fields of an entry that may be listed under `unconfirmed:` (the others carry their own flag).
 Unconfirmable = Literal["label", "operator", "operator_address", "rules_name"]
 
-# --- values --------------------------------------------------------------------------------
-
-
-def _not_text(value: Any) -> PydanticCustomError:
-    if isinstance(value, bool):
-        return PydanticCustomError("yes_no_not_text", "YAML read this as a yes/no value, not "
-                                   "text; put the text in quotes")
-    if isinstance(value, (int, float)):
-        return PydanticCustomError("number_not_text", "YAML read this as a number, not text; "
-                                   "put it in quotes")
-    if isinstance(value, (date, datetime)):
-        return PydanticCustomError("date_not_text", "YAML read this as a date, not text; put "
-                                   "it in quotes")
-    if value is None:
-        return PydanticCustomError("empty_text", "is empty; write the text or remove the line")
-    return PydanticCustomError("not_text", "must be text, not a list or a set of fields")
+# --- values (text, dates and flags are the case file's: pipeline/case/model.py) ---------------
 
 
 def _words(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _not_text(value)
-    text = " ".join(value.split())
+    """Text on one line: the case's text, with runs of spaces and line breaks made one space
+    (a folded `>-` paragraph reads as one line in a letter)."""
+    text = " ".join(_text(value).split())
     if not text:
         raise PydanticCustomError("empty_text", "is empty; write the text or remove the line")
     return text
@@ -109,26 +100,6 @@ def _email(value: Any) -> str:
     return text
 
 
-def _day(value: Any) -> date:
-    if isinstance(value, datetime):
-        raise PydanticCustomError("date_only", "must be a date without a time, e.g. 2026-12-01")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise PydanticCustomError("not_iso_date", "must be the date it was checked, in the form "
-                              "YYYY-MM-DD, e.g. 2026-12-01")
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise PydanticCustomError("not_yes_no", "must be true or false")
-
-
 def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
@@ -142,8 +113,6 @@ Words = Annotated[str, PlainValidator(_words)]
 Url = Annotated[str, PlainValidator(_url)]
 Email = Annotated[str, PlainValidator(_email)]
 SourceRef = Annotated[str, PlainValidator(_source)]
-Day = Annotated[date, PlainValidator(_day)]
-Flag = Annotated[bool, PlainValidator(_flag)]
 
 
 class _Frozen(BaseModel):
@@ -267,6 +236,39 @@ def _named(entry: PlatformEntry, name: str) -> PlatformEntry:
 # --- reading the file ----------------------------------------------------------------------
 
 
+def shipped_directory() -> Path:
+    """The copy of data/platforms.yaml installed with the program (package data).
+
+    In a source checkout whose installation predates the package data, the repository's own
+    data/platforms.yaml is the shipped copy."""
+    try:
+        return Path(str(resources.files(SHIPPED_PACKAGE) / FILE_NAME))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / DEFAULT_DIRECTORY
+
+
+def directory_path() -> Path:
+    """The directory the letters use: ./data/platforms.yaml (the school's copy, corrected there
+    without code), else the copy shipped with the program."""
+    return DEFAULT_DIRECTORY if DEFAULT_DIRECTORY.is_file() else shipped_directory()
+
+
+def platform_directory(path: Path | str | None = None) -> Directory:
+    """The platform directory, read and checked once per process (again only if the file
+    changes): `path`, else ./data/platforms.yaml, else the shipped copy."""
+    path = Path(path) if path is not None else directory_path()
+    try:
+        stat = path.stat()
+    except OSError:  # let load_directory report it in the usual words
+        return load_directory(path)
+    return _cached(os.fspath(path.resolve()), os.fspath(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _cached(resolved: str, shown: str, mtime_ns: int, size: int) -> Directory:
+    return load_directory(shown)
+
+
 def load_directory(path: Path | str = DEFAULT_DIRECTORY, text: str | None = None) -> Directory:
     """Read and check the platform directory; InvalidInput lists every problem as FILE:LINE."""
     path = Path(path)
@@ -281,7 +283,7 @@ def load_directory(path: Path | str = DEFAULT_DIRECTORY, text: str | None = None
     try:
         directory = Directory.model_validate(located.data)
     except ValidationError as exc:
-        problems += _problems_from(exc, located)
+        problems += problems_from(exc, located, Directory, wording=_wording)
     if directory is not None:
         problems += [Problem(located.source, located.line_of(where), dotted(where), message)
                      for where, message in _cross_problems(directory)]
@@ -352,38 +354,21 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return None
 
 
-def _problems_from(exc: ValidationError, located: Located) -> list[Problem]:
-    """Pydantic's errors as FILE:LINE problems worded for office staff."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        raw_loc = tuple(p for p in err["loc"] if isinstance(p, (int, str)))
-        is_key = "[key]" in raw_loc
-        # pydantic adds names for validators and unions ("function-plain[...]"): drop them.
-        loc = tuple(p for p in raw_loc if isinstance(p, int) or not re.search(r"[\[\]]", p))
-        kind = err["type"]
-        message = err["msg"]
-        if kind == "missing":
-            message = "is required but missing; add it"
-        elif kind == "extra_forbidden":
-            message = _extra_message(loc)
-        elif kind == "literal_error" and is_key:
-            message = _choice_message(str(loc[-1]), CONCERNS, "a concern word")
-        elif kind == "literal_error" and len(loc) >= 2 and loc[-2] == "unconfirmed":
-            message = _choice_message(str(err.get("input")), get_args(Unconfirmable),
-                                      "a field that can be listed as unconfirmed here "
-                                      "(rules, contacts and routes take 'unconfirmed: true')")
-        elif kind in ("yes_no_not_text", "number_not_text", "date_not_text"):
-            message += f" (you wrote {located.raw.get(loc, repr(err.get('input')))})"
-        elif kind == "too_short":
-            message = "needs at least one entry"
-        elif kind in ("list_type", "tuple_type"):
-            message = "must be a list (each entry on its own line starting with '- ')"
-        elif kind in ("model_type", "dict_type", "model_attributes_type"):
-            message = "must be a set of fields (name: value)"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        problems.append(Problem(located.source, located.line_of(loc), dotted(loc), message))
-    return problems
+def _wording(err: dict[str, Any], loc: tuple) -> str | None:
+    """The directory's own messages; everything else is worded as for a case file."""
+    kind = err["type"]
+    is_key = "[key]" in err["loc"]
+    if kind == "extra_forbidden":
+        return _extra_message(loc)
+    if kind == "literal_error" and is_key:
+        return _choice_message(str(loc[-1]), CONCERNS, "a concern word")
+    if kind == "literal_error" and len(loc) >= 2 and loc[-2] == "unconfirmed":
+        return _choice_message(str(err.get("input")), get_args(Unconfirmable),
+                               "a field that can be listed as unconfirmed here (rules, contacts "
+                               "and routes take 'unconfirmed: true')")
+    if kind in ("not_iso_date", "date_only") and loc[-1:] == ("checked",):
+        return "must be the date it was checked, in the form YYYY-MM-DD, e.g. 2026-12-01"
+    return None
 
 
 def _extra_message(loc: tuple) -> str:

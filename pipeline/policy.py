@@ -25,6 +25,7 @@ from pipeline.case.pupils import withheld_screenshots
 from pipeline.dates import add_working_days, day_of, is_overdue, long_date, real_today, step_due
 from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
+from pipeline.takedown import platform_notes
 
 PLATFORM_WORDS = frozenset(PLATFORMS)
 
@@ -799,5 +800,12 @@ def proportion_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
 
 def notice_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
     """Why a platform letter carries no notice of complaint under the Defamation Act 2013 s5
-    (the poster is known to the school; the person has not authorised one)."""
-    return []
+    (the poster is known to the school; the person has not authorised one), what a platform may
+    decline, and what to check in the platform directory before sending (the reading of the case
+    the letter rests on too: pipeline/takedown.py)."""
+    notes: list[str] = []
+    for letter in letters:
+        if letter.kind == kinds.HOST_TAKEDOWN.name:
+            posts = [facts.case.post(pid) for pid in letter.posts]
+            notes += [n for n in platform_notes(facts.case, posts) if n not in notes]
+    return notes

@@ -187,10 +187,33 @@ def _police_anonymous(case: dict[str, Any]) -> dict[str, Any]:
     case["history"], case["police"] = [], None
     return case
 
+# --- letters to a platform ------------------------------------------------------------------
+
+
+def _anonymous_poster(case: dict[str, Any]) -> dict[str, Any]:
+    """The poster is not known to the school and the teacher has authorised a notice: the
+    platform letter gives a notice of complaint (Defamation Act 2013 s5), and the post also
+    engages one of the platform's rules."""
+    case["poster"]["identified"] = False
+    post = case["posts"][0]
+    post["concerns"] = ["defamatory", "names_staff", "harassment"]
+    post["about"][0].update({"authority": date(2026, 11, 4), "consent_to_disclose": False})
+    return case
+
+
+def _whatsapp_group(case: dict[str, Any]) -> dict[str, Any]:
+    """A WhatsApp message in a group with a named admin: the letter goes to the admin."""
+    post = case["posts"][0]
+    post.update({"platform": "whatsapp", "visibility": "group",
+                 "group": {"name": "Year 4 parents", "admin": "Mrs Kelly Ashby"}})
+    del post["url"]
+    return case
+
+
 # Variants by the recipient whose letters need them; each takes a copy of BASE and changes it.
 VARIANTS: dict[Recipient, list[Variant]] = {
     Recipient.POSTER: [_poster_whatsapp, _poster_mild, _poster_criticism, _poster_threat],
-    Recipient.PLATFORM: [],
+    Recipient.PLATFORM: [_anonymous_poster, _whatsapp_group],
     Recipient.POLICE: [_police_further, _police_single_racist, _police_whatsapp,
                        _police_anonymous],
     Recipient.ADVISERS: [],

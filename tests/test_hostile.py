@@ -665,7 +665,8 @@ def test_a_platform_name_never_leads_outside_the_case_folder(tmp_path, platform_
     assert {p.parent for p in found} == {out / "T-001"}
     takedown = out / "T-001" / f"T-001-02-host_takedown-{slug}.docx"
     assert takedown in found
-    assert_shows(takedown, f"Request for removal of content on {platform_name}")
+    assert_shows(takedown, f"Notice of unlawful content on {platform_name} and request for its "
+                           "removal")
 
 
 def _evidence_case(tmp_path: Path, evidence: str) -> tuple[Path, str]:

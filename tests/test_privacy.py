@@ -355,11 +355,21 @@ def test_words_staff_and_the_posters_name_stay_as_posted(altered_letters, kind):
     assert NOTE not in text
 
 
-def test_the_notice_of_complaint_quotes_the_statement_that_names_the_complainant(
-        altered_letters):
-    text = docx_text(letter_of(altered_letters, "host_takedown"))
-    assert "Name of the complainant: Mr John Smith" in text
-    statement = text.split("The statement concerned:", 1)[1]
+def test_the_notice_of_complaint_names_the_complainant_whose_surname_a_pupil_shares(
+        tmp_path, draft):
+    # An anonymous poster, and Mr Smith has authorised a notice: he is named in full, and the
+    # statement naming him is quoted as posted (Chloe Smith is a pupil; John Smith is not).
+    text = ALTERED_CASE.replace("  name: Mrs Leanne Dutton\n",
+                                "  name: Mrs Leanne Dutton\n  identified: false\n")
+    text = text.replace("{role: staff, name: Mr John Smith}",
+                        "{role: staff, name: Mr John Smith, authority: 2026-11-20, "
+                        "meaning: That Mr Smith steals., inaccurate: All of it.}")
+    out = tmp_path / "out"
+    assert draft(write(tmp_path, text), out).exit_code == 0
+    letter = docx_text(letter_of(out, "host_takedown"))
+    complainant = letter.split("Name of the complainant:", 1)[1].lstrip("\n")
+    assert complainant.startswith("Mr John Smith. Mr Smith has authorised the school")
+    statement = letter.split("Content as posted", 1)[1].split(":", 1)[1]
     assert statement.lstrip("\n").startswith(P1_TEXT)
 
 

@@ -392,10 +392,11 @@ def test_warning_letter_gives_the_history_and_a_remove_by_date(sample_run):
     assert "8 December 2026" in text  # seven days after the letter's date
 
 
-def test_host_takedown_gives_the_url_and_a_defamation_notice(sample_run, school):
+def test_host_takedown_gives_the_url_and_rests_on_the_hosting_rule(sample_run, school):
     text = docx_text(one_letter(sample_run.out, "BPS-2026-014", "host_takedown", "facebook"))
     assert "https://www.facebook.com/darren.kettley.9/posts/1187654321098765" in text
-    assert "Defamation Act 2013" in text
+    # The poster is known: the hosting rule, and no notice of complaint (test_letters_platform).
+    assert "regulation 19" in text and "not a notice of complaint" in text
     assert "Mr P Hargreaves" in text
     assert school.notices_email in text
 
@@ -607,13 +608,13 @@ def test_hostile_letter_is_a_valid_package(hostile_letter):
         etree.fromstring(data)
 
 
-# --- the notice of complaint quotes the statement exactly ----------------------------------------
+# --- the platform letter quotes the statement exactly -------------------------------------------
 
 
-def test_notice_of_complaint_quotes_the_statement_as_posted(sample_run, repo):
+def test_the_platform_letter_quotes_the_statement_as_posted(sample_run, repo):
     letter = one_letter(sample_run.out, "BPS-2026-014", "host_takedown", "facebook")
     paragraphs = body_paragraphs(letter)
-    statement = paragraphs[paragraphs.index("The statement concerned:") + 1]
+    statement = paragraphs[paragraphs.index("Content as posted:") + 1]
     assert statement == sample_post_text(repo, "BPS-2026-014", "P1")
 
 

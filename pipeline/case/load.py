@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -54,16 +55,29 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _problems_from(exc: ValidationError, located: Located, model: type[BaseModel]) -> list[Problem]:
+# A file's own wording for some errors: given pydantic's error and its location (the names
+# pydantic adds for validators and unions dropped), a message, or None for the usual one.
+Wording = Callable[[dict[str, Any], tuple], "str | None"]
+
+
+def problems_from(exc: ValidationError, located: Located, model: type[BaseModel], *,
+                  wording: Wording | None = None) -> list[Problem]:
+    """Pydantic's errors as FILE:LINE: field: message problems worded for office staff; any
+    file read with case/yaml.py can use it (the case, the school profile, the platform
+    directory), with `wording` for the messages only that file needs."""
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if isinstance(p, (int, str)))
-        # pydantic adds type names for unions ("list[...]", "function-plain[...]"): drop them.
+        # pydantic adds type names for unions ("list[...]", "function-plain[...]", "[key]"):
+        # drop them.
         loc = tuple(p for p in loc if isinstance(p, int) or not re.search(r"[\[\]]", p))
         message = err["msg"]
         kind = err["type"]
         line = located.line_of(loc)
-        if kind == "missing":
+        own = wording(err, loc) if wording is not None else None
+        if own is not None:
+            message = own
+        elif kind == "missing":
             message = "is required but missing; add it"
         elif kind == "extra_forbidden":
             allowed = _allowed_fields(model, loc[:-1])
@@ -87,9 +101,11 @@ def _problems_from(exc: ValidationError, located: Located, model: type[BaseModel
             message += f" (you wrote {located.raw.get(loc, repr(err.get('input')))})"
         elif kind == "too_short":
             message = "needs at least one entry"
-        elif kind in ("list_type", "model_type", "dict_type", "model_attributes_type"):
+        elif kind in ("list_type", "tuple_type", "model_type", "dict_type",
+                      "model_attributes_type"):
             message = ("must be a list (each entry on its own line starting with '- ')"
-                       if kind == "list_type" else "must be a set of fields (name: value)")
+                       if kind in ("list_type", "tuple_type")
+                       else "must be a set of fields (name: value)")
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
         problems.append(Problem(located.source, line, dotted(loc), message))
@@ -264,7 +280,7 @@ def validate_case(path: Path | str, text: str | None = None, *,
         try:
             case = Case.model_validate(located.data)
         except ValidationError as exc:
-            problems += _problems_from(exc, located, Case)
+            problems += problems_from(exc, located, Case)
     if case is not None:
         problems += _cross_check(case, located, path.parent)
         problems += _date_problems(case, located, today or real_today())
@@ -322,7 +338,7 @@ def load_school(path: Path | str) -> School:
     try:
         school = School.model_validate(located.data)
     except ValidationError as exc:
-        problems += _problems_from(exc, located, School)
+        problems += problems_from(exc, located, School)
         school = None
     if problems:
         raise InvalidInput(problems)
