@@ -35,9 +35,9 @@ from pipeline.case.model import Case, School
 from pipeline.dates import long_date, to_uk, uk_time
 from pipeline.docx.package import DocumentProperties, repack, write_package
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError
-from pipeline.letter.words import OUTCOME_WORDS
 from pipeline.platforms import platform_info
 from pipeline.policy import sent_step, step_words
+from pipeline.words import OUTCOME_WORDS
 
 # --- register ---------------------------------------------------------------------------------
 

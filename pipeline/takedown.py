@@ -23,8 +23,8 @@ from pipeline import kinds
 from pipeline.case.model import Case, Person, Post
 from pipeline.dates import day_of, long_date
 from pipeline.directory import CONCERNS, PlatformEntry, Rule, platform_directory
-from pipeline.letter.words import join
 from pipeline.offences import OFFENCES, OffenceMention, PostFacts, offences_for
+from pipeline.words import join
 
 # People a post can be about who can be harmed as individuals (never the school itself).
 INDIVIDUAL_ROLES = ("staff", "governor", "pupil", "parent")

@@ -497,7 +497,7 @@ def test_a_line_break_in_a_file_name_is_shown_escaped(tmp_path, letters):
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("abcXYZ Ée\u0301ł\u2019 .-\n\tİßæ\u200b0"), max_size=40))
 def test_the_fast_folding_of_a_text_is_the_character_by_character_one(text):
-    from pipeline.letter.names import _fold, _View
+    from pipeline.case.names import _fold, _View
 
     view = _View(text)
     norm, src, up, low = [], [], [], []

@@ -1,4 +1,4 @@
-"""The pupil-name matcher and redactor (pipeline.letter.names).
+"""The pupil-name matcher and redactor (pipeline.case.names).
 
 Two promises are tested side by side: no pupil's full name reaches a letter to a third party in
 any spelling (privacy), and nothing but a pupil's name is ever rewritten (the posts are evidence).
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from pipeline.letter.names import Hit, NameMatcher, Pupil, Redaction, initials, line_col
+from pipeline.case.names import Hit, NameMatcher, Pupil, Redaction, initials, line_col
 
 CHLOE = Pupil("Chloe Smith")
 WILL = Pupil("Will Dutton")

@@ -29,11 +29,11 @@ from reading import blocks
 
 from pipeline.case.load import load_school, validate_case
 from pipeline.case.model import Case
+from pipeline.case.names import Pupil
 from pipeline.case.pupils import case_names, case_pupils, kept_names, withheld_screenshots
 from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate
 from pipeline.letter.context import LetterMeta, build_context
-from pipeline.letter.names import Pupil
 from pipeline.letter.redact import REDACTION_NOTE, Redactor, full_names_in_letter
 from pipeline.policy import RULES_BY_KIND, PlannedLetter, decide
 

@@ -1,7 +1,7 @@
 """Pupils in a case: who they are, whose names stay as written, and what `check` cannot decide.
 
 Letters to third parties (platforms, police) show a pupil by initials ("the school will never
-reveal the full name of a child online"); pipeline/letter/names.py finds a name however it was
+reveal the full name of a child online"); pipeline/case/names.py finds a name however it was
 typed. This module knows the case around it:
 
 - the pupils: the poster's `children` and every `about` entry with role pupil, each with the
@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.case.model import Case, Post, School
-from pipeline.letter.names import TITLES, NameMatcher, Pupil, Redaction, initials
+from pipeline.case.names import TITLES, NameMatcher, Pupil, Redaction, initials
 
 __all__ = ["NameFinding", "PupilNames", "case_names", "case_pupils", "kept_names",
            "name_findings", "withheld_screenshots"]

@@ -33,8 +33,8 @@ from pipeline.letter.parts import (
     school_fields,
 )
 from pipeline.letter.redact import Redactor
-from pipeline.letter.words import OBJECTIVES
 from pipeline.policy import Plan, PlannedLetter
+from pipeline.words import OBJECTIVES
 
 __all__ = ["LetterMeta", "build_context"]
 

@@ -18,7 +18,9 @@ from pipeline.dates import long_date, uk_time
 from pipeline.docx.images import EvidenceImage
 from pipeline.kinds import Kind
 from pipeline.letter.redact import REDACTION_NOTE, Redactor
-from pipeline.letter.words import (
+from pipeline.platforms import platform_info
+from pipeline.policy import Facts, Plan, PlannedLetter, step_words
+from pipeline.words import (
     CONCERN_WORDS,
     OUTCOME_WORDS,
     ROLE_WORDS,
@@ -26,8 +28,6 @@ from pipeline.letter.words import (
     USES,
     join,
 )
-from pipeline.platforms import platform_info
-from pipeline.policy import Facts, Plan, PlannedLetter, step_words
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The policy: "The school will never reveal the full name of a child online." A letter's context is
 built through a `Redactor`. In a letter to a third party (`kind.third_party`: a platform, the
-police) it writes each pupil's name, in any of the forms pipeline/letter/names.py knows, as the
+police) it writes each pupil's name, in any of the forms pipeline/case/names.py knows, as the
 pupil's initials in square brackets (`[C.S.]`; a form listed in known_as by its own, `[S.]`),
 and tells the template where a quote changed (`REDACTION_NOTE`); every other character of the
 post stays as posted. It names screenshots by number, not by file name, and withholds a
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from pipeline.case.model import Case, Person, Post, School
+from pipeline.case.names import initials, line_col
 from pipeline.case.pupils import PupilNames, case_names
 from pipeline.docx.package import read_parts
-from pipeline.letter.names import initials, line_col
 
 __all__ = ["REDACTION_NOTE", "Leak", "Redactor", "full_names_in_letter"]
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from pipeline import kinds
 from pipeline.case.model import HistoryStep, Post, School
 from pipeline.dates import day_of, long_date
-from pipeline.letter.words import TITLES, join
 from pipeline.policy import Facts, StepState
+from pipeline.words import TITLES, join
 
 NBSP = "\u00a0"
 NB_HYPHEN = "\u2011"

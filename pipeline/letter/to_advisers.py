@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline import kinds
 from pipeline.letter.parts import LetterSource
-from pipeline.letter.words import dear
+from pipeline.words import dear
 
 # --- to the legal advisers ----------------------------------------------------------------------
 

@@ -35,10 +35,10 @@ from pipeline.kinds import MARKINGS, Recipient
 from pipeline.letter.parts import LetterSource
 from pipeline.letter.redact import REDACTION_NOTE, Redactor
 from pipeline.letter.story import handle_of, keep_together
-from pipeline.letter.words import CONCERN_WORDS, dear, initials, join, number
 from pipeline.offences import OffenceMention
 from pipeline.policy import Facts, PlannedLetter, police_told
 from pipeline.takedown import Notice, Reading, admin, group_name, individuals, read, reported
+from pipeline.words import CONCERN_WORDS, dear, initials, join, number
 
 NOT_QUOTED = ("[The text is not reproduced here because it contains personal information; the "
               "school holds the original.]")

@@ -24,16 +24,16 @@ from typing import Any
 from pipeline import actions, kinds
 from pipeline.case.load import evidence_path
 from pipeline.case.model import HistoryStep, Person, Post
+from pipeline.case.names import initials
 from pipeline.dates import day_of, long_date, uk_time
 from pipeline.directory import Directory, PlatformEntry, load_directory
 from pipeline.docx.images import EMU_PER_CM, EvidenceImage
-from pipeline.letter.names import initials
 from pipeline.letter.parts import LetterSource, evidence_image, post_fields
 from pipeline.letter.story import handle_of, is_signatory, keep_together
-from pipeline.letter.words import TITLES, join
 from pipeline.offences import OffenceMention, PostFacts, offences_for
 from pipeline.platforms import platform_info
 from pipeline.policy import StepState
+from pipeline.words import TITLES, join
 
 WORD_JOINER = "\u2060"
 ZWSP = "\u200b"  # a place a line may break, invisibly (between the SHA-256's groups)

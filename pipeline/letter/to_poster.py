@@ -30,7 +30,6 @@ from pipeline.dates import add_days, add_working_days, day_of, long_date, to_uk,
 from pipeline.directory import Directory, load_directory
 from pipeline.letter import story
 from pipeline.letter.parts import LetterSource
-from pipeline.letter.words import TITLES, join, number
 from pipeline.platforms import platform_info
 from pipeline.policy import (
     ACCESS,
@@ -40,6 +39,7 @@ from pipeline.policy import (
     mild_case,
     police_told,
 )
+from pipeline.words import TITLES, join, number
 
 # --- the words --------------------------------------------------------------------------------
 
