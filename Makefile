@@ -63,7 +63,7 @@ new-case: $(STAMP) ## Start a new case file to fill in: make new-case ID=BPS-202
 	$(BIN)/letters new-case $(ID)
 
 test: $(STAMP) system-deps ## Run all the tests (installs what they need first)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 fuzz: $(STAMP) ## Run the property tests on 5000 random cases each (takes minutes)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_properties.py

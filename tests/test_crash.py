@@ -239,7 +239,7 @@ def test_a_broken_template_stops_only_the_cases_that_use_it(tmp_path, letters, i
 
 # --- 2. a kill signal in the middle of a batch --------------------------------------------------
 
-COPIES = 23  # of each of the 9 sample cases: 207 cases, about 390 letters
+COPIES = 12  # of each of the 13 sample cases: 156 cases, about 310 letters
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +275,7 @@ def reference(tmp_path_factory, many_cases: Path, repo: Path) -> dict[str, dict[
     done = run_draft(many_cases, out, repo / "data" / "school.yaml")
     assert done.returncode == 0, done.stderr
     archive = {folder.name: manifest_files(folder) for folder in case_folders(out)}
-    assert sum(map(len, archive.values())) > 300
+    assert sum(map(len, archive.values())) > 250
     return archive
 
 
