@@ -41,6 +41,7 @@ from pipeline.case.model import School
 from pipeline.case.pupils import case_names
 from pipeline.case.yaml import line_number, load_yaml, read_text
 from pipeline.dates import real_today
+from pipeline.dispatch import Dispatch, dispatch_for
 from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate, make_environment
 from pipeline.errors import InvalidInput, PipelineError, Problem, TemplateProblem, shown
@@ -93,6 +94,8 @@ class LetterOutcome:
     kind: str
     path: Path
     status: str  # "written", "new version", "unchanged"
+    dispatch: Dispatch | None = None  # how it can be sent besides the post (email, web form)
+    letter_date: date | None = None
 
 
 @dataclass
@@ -255,6 +258,13 @@ class _CaseDraft:
         data = template.render(context, props, kind=letter.kind)
         if letter.spec.third_party:
             self._refuse_pupil_names(data, template, letter)
+        self.dispatch = dispatch_for(letter, context, self.case, self.school)
+        if letter.spec.third_party and self.dispatch and self.dispatch.fields:
+            names = case_names(self.case, self.school)
+            if any(names.redact(f.value).changed for f in self.dispatch.fields):
+                raise TemplateProblem(
+                    f"the web form text for the {letter.spec.title} would show a pupil's name; "
+                    "it was not written (pupils appear by initials only to third parties)")
         return data
 
     def _refuse_pupil_names(self, data: bytes, template: CompiledTemplate,
@@ -280,7 +290,8 @@ class _CaseDraft:
         day = self.settings.letter_date or pinned
         data = self._render(template, letter, reference, day)
         if latest and latest.sha256.docx == sha256_bytes(data):
-            return LetterOutcome(reference, letter.kind, self.folder / latest.docx, "unchanged")
+            return LetterOutcome(reference, letter.kind, self.folder / latest.docx, "unchanged",
+                                 self.dispatch, day)
         if latest and self.settings.letter_date is None and day != self.today:
             # The inputs changed: this is a new draft, dated the day it is drafted.
             day = self.today
@@ -295,7 +306,7 @@ class _CaseDraft:
         new.append(_NewLetter(target, data, self._entry(letter, template, reference, number,
                                                         version, day, target, data)))
         return LetterOutcome(reference, letter.kind, target,
-                             "new version" if version > 1 else "written")
+                             "new version" if version > 1 else "written", self.dispatch, day)
 
     def _entry(self, letter: PlannedLetter, template: CompiledTemplate, reference: str,
                number: int, version: int, day: date, target: Path, data: bytes) -> LetterEntry:
@@ -575,6 +586,7 @@ def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings,
     run ends, and ones left by killed runs are removed on the next.
     """
     archive = archive or Archive.open(settings.out_dir)
+    school = load_school(settings.school_path)
     wanted: list[LetterOutcome] = []
     for outcome in outcomes:
         if not outcome.ok or not outcome.letters:
@@ -593,7 +605,7 @@ def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings,
         for docx, pdf in chunk:
             by_case.setdefault(docx.parent, []).append((by_docx[docx], pdf))
         for folder, items in by_case.items():
-            made.extend(_commit_pdfs(archive, folder, items, settings, notes))
+            made.extend(_commit_pdfs(archive, folder, items, settings, notes, school))
 
     with staging_dir(settings.out_dir) as staging:
         try:
@@ -611,8 +623,10 @@ def add_pdf_copies(outcomes: list[CaseOutcome], settings: Settings,
 
 
 def _commit_pdfs(archive: Archive, folder: Path, items: list[tuple[LetterOutcome, Path]],
-                 settings: Settings, notes: list[str]) -> list[Path]:
-    """Archive one case's PDFs from one chunk: files, journal lines, manifest, all or nothing."""
+                 settings: Settings, notes: list[str], school: School) -> list[Path]:
+    """Archive one case's PDFs from one chunk, each with what makes it ready to send (an email
+    draft or a web form's text, see dispatch.py): files, journal lines, manifest, all or
+    nothing."""
     case_id = folder.name
     with locked(folder):
         state = archive.reconcile(folder, case_id)
@@ -641,9 +655,34 @@ def _commit_pdfs(archive: Archive, folder: Path, items: list[tuple[LetterOutcome
                 "sha256": {"pdf": sha256_bytes(data), "docx": docx.sha256.docx},
                 "from": letter.path.name, "format": "PDF/A-2b",
                 "written_at": stamp, "pipeline_version": __version__}))
+            ready = _ready_to_send(letter, docx, target.name, data, school, folder, manifest)
+            if ready is not None:
+                files.append(ready[0])
+                entries.append(parse_entry({**ready[1], "written_at": stamp,
+                                            "pipeline_version": __version__}))
         notes += archive.commit(folder, manifest, files, entries,
                                 sync=settings.sync_each_file)
     return [target for target, _ in files]
+
+
+def _ready_to_send(letter: LetterOutcome, docx: LetterEntry, pdf_name: str, pdf: bytes,
+                   school: School, folder: Path, manifest: Manifest
+                   ) -> tuple[tuple[Path, bytes], dict] | None:
+    """The email draft or web-form text for a letter whose PDF is being archived, or None."""
+    dispatch = letter.dispatch
+    if dispatch is None or dispatch.how is None or manifest.outbox_of(letter.reference,
+                                                                     docx.version):
+        return None
+    name = dispatch.outbox_name(letter.path.name)
+    data = dispatch.outbox_bytes(school=school, pdf_name=pdf_name, pdf=pdf,
+                                 on=letter.letter_date or date.fromisoformat(docx.letter_date))
+    if (folder / name).exists():
+        return None  # never replaced: the archive keeps what it made
+    return (folder / name, data), {
+        "event": "outbox", "reference": letter.reference, "version": docx.version,
+        "kind": letter.kind, "files": {"outbox": name},
+        "sha256": {"outbox": sha256_bytes(data), "pdf": sha256_bytes(pdf)},
+        "how": dispatch.how, "to": dispatch.email or dispatch.form_url or dispatch.to_name}
 
 
 # --- paths ------------------------------------------------------------------------------------

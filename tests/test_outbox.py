@@ -55,3 +55,35 @@ def test_a_web_form_text_gives_the_address_and_each_field_verbatim():
     assert "https://www.tiktok.com/legal/report" in text
     assert 'He said "x" & <y>\nline two' in text
     assert "BPS-2026-025/02" in text
+
+
+# --- made with the PDF copies, archived with them ---------------------------------------------
+
+
+def test_draft_pdf_makes_an_email_draft_or_a_web_form_text_for_each_letter_that_can_have_one(
+        tmp_path, repo, letters, invoke):
+    import shutil
+
+    import pytest
+
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice is needed for PDF copies: run make system-deps")
+    out = tmp_path / "out"
+    case = repo / "data" / "cases" / "BPS-2026-014.yaml"
+
+    result = letters("draft", case, "--out", out, "--date", "2026-12-01", "--pdf")
+
+    assert result.exit_code == 0, result.output
+    folder = out / "BPS-2026-014"
+    warning = email.message_from_bytes((folder / "BPS-2026-014-01-warning-email.eml")
+                                       .read_bytes(), policy=policy.default)
+    assert warning["To"].addresses[0].addr_spec == "darren.kettley@example.com"
+    [pdf] = list(warning.iter_attachments())
+    assert pdf.get_content() == (folder / "BPS-2026-014-01-warning.pdf").read_bytes()
+    form = (folder / "BPS-2026-014-02-host_takedown-facebook-webform.txt").read_text("utf-8")
+    assert "https://www.facebook.com/darren.kettley.9/posts/1187654321098765" in form
+    assert (folder / "BPS-2026-014-04-legal_referral-email.eml").exists()
+    manifest = (folder / "manifest.json").read_text("utf-8")
+    assert manifest.count('"event": "outbox"') == 4
+    verified = invoke("verify", out)
+    assert verified.exit_code == 0 and "0 problems" in verified.stdout

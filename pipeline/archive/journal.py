@@ -56,7 +56,7 @@ from pipeline.errors import ArchiveError
 
 JOURNAL = "journal.jsonl"
 ZERO = "0" * 64
-EVENTS = ("letter", "pdf", "excluded", "signed", "adopted")
+EVENTS = ("letter", "pdf", "excluded", "signed", "outbox", "adopted")
 _HEX64 = r"^[0-9a-f]{64}$"
 _PLAIN_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]+")
 
@@ -72,7 +72,7 @@ class JournalLine(BaseModel):
     case_id: str
     file: str | None
     sha256: str | None = Field(pattern=_HEX64)
-    event: Literal["letter", "pdf", "excluded", "signed", "adopted"]
+    event: Literal["letter", "pdf", "excluded", "signed", "outbox", "adopted"]
     reference: str | None
     entry: dict[str, Any]
 

@@ -107,8 +107,51 @@ class ExcludedEntry(_Entry):
     written_at: str = ""
 
 
-Entry = Annotated[LetterEntry | PdfEntry | ExcludedEntry, Field(discriminator="event")]
-AnyEntry = LetterEntry | PdfEntry | ExcludedEntry
+class SignedHashes(_Entry):
+    signed: str = Field(pattern=r"^[0-9a-f]{64}$")
+    docx: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class SignedEntry(_Entry):
+    """The signed copy of a letter as it was sent (a PDF or a .docx), kept beside the draft."""
+
+    event: Literal["signed"]
+    reference: str
+    version: int = Field(ge=1)
+    kind: str
+    files: dict[Literal["signed"], str]
+    sha256: SignedHashes
+    from_: str = Field(alias="from")
+    sent_on: str
+    written_at: str
+    pipeline_version: str
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class OutboxHashes(_Entry):
+    outbox: str = Field(pattern=r"^[0-9a-f]{64}$")
+    pdf: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class OutboxEntry(_Entry):
+    """A letter made ready to send: an email draft with its PDF, or a web form's text."""
+
+    event: Literal["outbox"]
+    reference: str
+    version: int = Field(ge=1)
+    kind: str
+    files: dict[Literal["outbox"], str]
+    sha256: OutboxHashes
+    how: Literal["email", "webform"]
+    to: str
+    written_at: str
+    pipeline_version: str
+
+
+Entry = Annotated[LetterEntry | PdfEntry | ExcludedEntry | SignedEntry | OutboxEntry,
+                  Field(discriminator="event")]
+AnyEntry = LetterEntry | PdfEntry | ExcludedEntry | SignedEntry | OutboxEntry
 
 
 class ManifestFile(_Entry):
@@ -120,7 +163,7 @@ class ManifestFile(_Entry):
 _ENTRY = TypeAdapter(Entry)
 
 
-def entry_json(entry: LetterEntry | PdfEntry | ExcludedEntry) -> dict:
+def entry_json(entry: AnyEntry) -> dict:
     return entry.model_dump(mode="json", by_alias=True)
 
 
@@ -182,6 +225,15 @@ class Manifest:
 
     def pdf_of(self, docx_name: str) -> PdfEntry | None:
         return next((e for e in self.pdfs() if e.from_ == docx_name), None)
+
+    def signed_of(self, reference: str) -> SignedEntry | None:
+        """The signed copy of the letter with this reference, if one is archived."""
+        return next((e for e in reversed(self.entries)
+                     if isinstance(e, SignedEntry) and e.reference == reference), None)
+
+    def outbox_of(self, reference: str, version: int) -> list[OutboxEntry]:
+        return [e for e in self.entries if isinstance(e, OutboxEntry)
+                and e.reference == reference and e.version == version]
 
     def save(self, new_entries: list[AnyEntry], *, sync: bool = True) -> None:
         """Add `new_entries` and replace the file whole (never half-written)."""
