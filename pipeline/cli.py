@@ -333,36 +333,44 @@ def due(cases: tuple[Path, ...], out_dir: Path, today: date | None, as_json: boo
         sys.exit(EXIT_INVALID)
 
 
-def format_due(found) -> str:
-    """The list as a table that fits the terminal: the 'what' column wraps."""
+def format_table(heads: tuple[str, ...], rows: list[tuple[str, ...]], *,
+                 wrap: tuple[int, ...], right: tuple[int, ...] = ()) -> list[str]:
+    """Rows as a table that fits the terminal: the `wrap` columns share the width left over and
+    wrap their words onto more lines; nothing is cut off."""
     import shutil
     import textwrap
 
+    width = max(80, shutil.get_terminal_size((100, 24)).columns)
+    natural = [max(len(h), *(len(r[c]) for r in rows)) for c, h in enumerate(heads)]
+    fixed = sum(w for c, w in enumerate(natural) if c not in wrap) + 2 * (len(heads) - 1)
+    room = max(12 * len(wrap), width - fixed)
+    wanted = sum(natural[c] for c in wrap) or 1
+    widths = [min(w, max(12, room * w // wanted)) if c in wrap else w
+              for c, w in enumerate(natural)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(f"{cell:>{widths[c]}}" if c in right else f"{cell:<{widths[c]}}"
+                         for c, cell in enumerate(cells)).rstrip()
+
+    out = [line(list(heads)), "-" * min(width, sum(widths) + 2 * (len(heads) - 1))]
+    for row in rows:
+        cells = [textwrap.wrap(v, widths[c]) or [""] if c in wrap else [v]
+                 for c, v in enumerate(row)]
+        for n in range(max(len(lines) for lines in cells)):
+            out.append(line([lines[n] if n < len(lines) else "" for lines in cells]))
+    return out
+
+
+def format_due(found) -> str:
+    """The list as a table that fits the terminal: the 'what' and 'who' columns wrap."""
     if not found.items:
         return f"Nothing is due on {long_date(found.today)}."
-    width = max(80, shutil.get_terminal_size((100, 24)).columns)
     rows = [(i.case_id or "all cases", i.what, i.who, i.due.strftime("%d %b %Y").lstrip("0"),
              str(i.overdue_days) if i.overdue_days else "") for i in found.items]
-    heads = ("Case", "What to do", "Who", "Due", "Days late")
-    case_w = max(len(heads[0]), *(len(r[0]) for r in rows))
-    who_w = min(22, max(len(heads[2]), *(len(r[2]) for r in rows)))
-    due_w, late_w = 11, 9
-    what_w = max(30, width - case_w - who_w - due_w - late_w - 8)
     lines = [f"Due on {long_date(found.today)}: {len(rows)} item{'s' if len(rows) != 1 else ''}"
              ", most overdue first.", ""]
-    lines.append(f"{heads[0]:<{case_w}}  {heads[1]:<{what_w}}  {heads[2]:<{who_w}}  "
-                 f"{heads[3]:<{due_w}}  {heads[4]:>{late_w}}")
-    lines.append("-" * (case_w + what_w + who_w + due_w + late_w + 8))
-    for case_id, what, who, due_on, late in rows:
-        what_lines = textwrap.wrap(what, what_w) or [""]
-        who_lines = textwrap.wrap(who, who_w) or [""]
-        for n in range(max(len(what_lines), len(who_lines))):
-            first = n == 0
-            lines.append(f"{case_id if first else '':<{case_w}}  "
-                         f"{what_lines[n] if n < len(what_lines) else '':<{what_w}}  "
-                         f"{who_lines[n] if n < len(who_lines) else '':<{who_w}}  "
-                         f"{due_on if first else '':<{due_w}}  {late if first else '':>{late_w}}"
-                         .rstrip())
+    lines += format_table(("Case", "What to do", "Who", "Due", "Days late"), rows, wrap=(1, 2),
+                          right=(4,))
     return "\n".join(lines)
 
 
@@ -372,30 +380,34 @@ def format_due(found) -> str:
               help="The day it was sent (default: today).")
 @click.option("--by", "method", type=click.Choice(["post", "email", "hand", "webform", "phone"]),
               default="post", show_default=True, help="How it was sent.")
+@click.option("--signed", "signed", type=click.Path(path_type=Path),
+              help="The signed copy you sent (.pdf or .docx), to keep beside the draft.")
 @click.option("--case", "case_path", type=click.Path(path_type=Path),
               help="The case file (default: the one the letter was drafted from).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=workflow.DEFAULT_OUT,
               show_default=True, help="The archive the letter was drafted into.")
 @today_option
 @school_option
-def sent(reference: str, on: date | None, method: str, case_path: Path | None, out_dir: Path,
-         today: date | None, school_path: Path) -> None:
+def sent(reference: str, on: date | None, method: str, signed: Path | None,
+         case_path: Path | None, out_dir: Path, today: date | None, school_path: Path) -> None:
     """Record that the letter REFERENCE was sent, in its case file's history.
 
     Adds one history entry (the step that records the letter, outcome pending, its posts, its
-    reference and how it was sent) and changes nothing else in the case file. Refuses a letter
+    reference and how it was sent) and changes nothing else in the case file. With --signed,
+    the signed copy is first archived beside the draft, with its SHA-256. Refuses a letter
     already recorded as sent, a reference not in the archive, and a date before the letter's.
 
     \b
     Example:
       letters sent BPS-2026-014/03
+      letters sent BPS-2026-014/01 --signed ~/Documents/BPS-2026-014-01-signed.pdf
       letters sent BPS-2026-014/02 --by webform --on 2026-12-02
     """
     from pipeline.sent import record_sent
 
     today = today or real_today()
     done = record_sent(reference, out_dir=out_dir, on=on or today, method=method, today=today,
-                       school=_school_or_none(school_path), case_path=case_path)
+                       school=_school_or_none(school_path), case_path=case_path, signed=signed)
     click.echo(f"Recorded in {relative(done.case_path)}: {done.reference} "
                f"({done.letter.kind.replace('_', ' ')}) sent by {method} on "
                f"{long_date(done.entry['date'])}.")
@@ -513,31 +525,41 @@ def verify(out_dir: Path, seal: str | None, adopt: bool) -> None:
               default=[Path("data/cases")], show_default=True,
               help="Where to look for a case file that has moved since its letters were drafted "
                    "(found by its case_id); may be given more than once.")
-def register_command(out_dir: Path, csv_path: Path | None, case_folders: tuple[Path, ...]
-                     ) -> None:
-    """List every letter drafted, across every case, and whether it is recorded as sent.
+@today_option
+def register_command(out_dir: Path, csv_path: Path | None, case_folders: tuple[Path, ...],
+                     today: date | None) -> None:
+    """List every letter drafted, across every case: when and how it was sent, the date a reply
+    is due, and where it stands.
 
-    A letter whose case file has no matching history entry yet shows "NO": those are the ones
-    the office must chase (send it, then record it in the case's history). The history is read
-    from the case file the letter was drafted from or, if that has moved, from the file with the
-    same case_id in the --cases folders.
+    Each letter's status: draft (not yet recorded as sent: send it, then record it with
+    'letters sent'), sent (awaiting a reply), answered (the case records the outcome), or
+    overdue (no reply by the date it was due). The history is read from the case file the
+    letter was drafted from or, if that has moved, from the file with the same case_id in the
+    --cases folders. The CSV holds every column in full.
 
     \b
     Example:
       letters register
-      letters register output --csv register.csv
+      letters register output --csv register.csv --today 2026-12-08
     """
     from pipeline.record import register, write_register_csv
 
-    rows = register(out_dir, case_folders)
+    rows = register(out_dir, case_folders, today=today)
     if not rows:
         click.echo(f"No letters archived under {out_dir} yet.")
-    for row in rows:
-        click.echo(f"{row.date}  {row.reference:<18} {row.kind:<19} {row.recipient[:32]:<32} "
-                   f"{row.posts:<8} {row.recorded}")
-    pending = sum(1 for r in rows if r.recorded.startswith("NO"))
-    if rows:
-        click.echo(f"{len(rows)} letters; {pending} not yet recorded as sent.")
+        return
+
+    def day(iso: str) -> str:
+        return date.fromisoformat(iso).strftime("%d %b %Y").lstrip("0") if iso else ""
+
+    table = [(r.reference, r.kind, r.recipient, day(r.drafted), day(r.sent), r.method,
+              day(r.respond_by), r.status) for r in rows]
+    for text in format_table(("Reference", "Letter", "To", "Drafted", "Sent", "By",
+                              "Respond by", "Status"), table, wrap=(1, 2, 7)):
+        click.echo(text)
+    chase = sum(1 for r in rows if r.chase)
+    click.echo(f"{len(rows)} letter{'s' if len(rows) != 1 else ''}; {chase} to send or chase "
+               "(draft or overdue).")
     if csv_path:
         write_register_csv(rows, csv_path)
         click.echo(f"Wrote {relative(csv_path)}")

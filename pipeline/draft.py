@@ -260,8 +260,12 @@ class _CaseDraft:
             self._refuse_pupil_names(data, template, letter)
         self.dispatch = dispatch_for(letter, context, self.case, self.school)
         if letter.spec.third_party and self.dispatch and self.dispatch.fields:
+            # The same guard as the letter's: a full name in any form, web addresses aside (they
+            # are printed unaltered so the platform can find the post).
             names = case_names(self.case, self.school)
-            if any(names.redact(f.value).changed for f in self.dispatch.fields):
+            urls = {self.case.post(pid).url or "" for pid in letter.posts}
+            if any(hit.form == "full" for f in self.dispatch.fields
+                   for hit in names.matcher.full_names(_without(f.value, urls))):
                 raise TemplateProblem(
                     f"the web form text for the {letter.spec.title} would show a pupil's name; "
                     "it was not written (pupils appear by initials only to third parties)")
@@ -663,6 +667,13 @@ def _commit_pdfs(archive: Archive, folder: Path, items: list[tuple[LetterOutcome
         notes += archive.commit(folder, manifest, files, entries,
                                 sync=settings.sync_each_file)
     return [target for target, _ in files]
+
+
+def _without(text: str, urls: set[str]) -> str:
+    for url in urls:
+        if url:
+            text = text.replace(url, " ")
+    return text
 
 
 def _ready_to_send(letter: LetterOutcome, docx: LetterEntry, pdf_name: str, pdf: bytes,

@@ -26,17 +26,18 @@ from docx.enum.section import WD_ORIENT
 from docx.image.exceptions import InvalidImageStreamError, UnrecognizedImageError
 from docx.shared import Cm, Pt
 
+from pipeline import kinds
 from pipeline.archive.journal import JOURNAL
 from pipeline.archive.manifest import MANIFEST, LetterEntry, Manifest
 from pipeline.archive.store import case_folder, replace_atomically, sha256_bytes
 from pipeline.archive.verify import damaged_archive, verify
 from pipeline.case.load import LoadedCase, evidence_path, validate_case
 from pipeline.case.model import Case, School
-from pipeline.dates import long_date, to_uk, uk_time
+from pipeline.dates import long_date, real_today, to_uk, uk_time
 from pipeline.docx.package import DocumentProperties, repack, write_package
 from pipeline.errors import ArchiveError, InvalidInput, PipelineError
 from pipeline.platforms import platform_info
-from pipeline.policy import sent_step, step_words
+from pipeline.policy import Facts, sent_step, step_words
 from pipeline.words import OUTCOME_WORDS
 
 # --- register ---------------------------------------------------------------------------------
@@ -44,32 +45,58 @@ from pipeline.words import OUTCOME_WORDS
 
 @dataclass
 class RegisterRow:
-    date: str
+    """One letter (its newest version) as the register lists it."""
+
     reference: str
     case_id: str
-    kind: str
+    kind: str  # the letter in plain words: "warning letter", "request to the platform"
     recipient: str
+    drafted: str  # ISO dates, or "" where there is none
+    sent: str
+    method: str
+    respond_by: str
+    status: str  # draft, sent, answered, overdue; or why the case file cannot be read
     posts: str
     version: int
     files: str
-    recorded: str
 
-    HEADERS = ("date", "reference", "case", "kind", "recipient", "posts", "version", "files",
-               "recorded in history")
+    HEADERS = ("reference", "case", "kind", "recipient", "drafted on", "sent on", "sent by",
+               "respond by", "status", "posts", "version", "files")
 
     def values(self) -> list[str]:
-        return [self.date, self.reference, self.case_id, self.kind, self.recipient, self.posts,
-                str(self.version), self.files, self.recorded]
+        return [self.reference, self.case_id, self.kind, self.recipient, self.drafted,
+                self.sent, self.method, self.respond_by, self.status, self.posts,
+                str(self.version), self.files]
+
+    @property
+    def chase(self) -> bool:
+        """Whether the office has something to do about it: send it, or chase the reply."""
+        return self.status in ("draft", "overdue")
 
 
-def _recorded(case: Case | str, entry: LetterEntry) -> str:
+ANSWERED = ("agreed", "refused", "removed", "continued")
+
+
+def _progress(case: Case | str, entry: LetterEntry, today: date
+              ) -> tuple[str, str, str, str]:
+    """(sent on, how, respond by, status) of an archived letter, from its case's history."""
+    respond_by = entry.respond_by or ""
     if isinstance(case, str):  # why the case could not be read
-        return case
-    item = sent_step(case.history, reference=entry.reference, kind=entry.kind,
+        return "", "", respond_by, case
+    step = sent_step(case.history, reference=entry.reference, kind=entry.kind,
                      letter_date=date.fromisoformat(entry.letter_date), posts=entry.posts)
-    if item is not None:
-        return f"yes, {item.date.isoformat()} ({item.outcome})"
-    return "NO: not yet recorded as sent"
+    if step is None:
+        return "", "", respond_by, "draft"
+    state = next(s for s in Facts(case, today).steps if s.step is step)
+    if state.due:
+        respond_by = state.due.isoformat()
+    if step.outcome in ANSWERED:
+        status = "answered"
+    elif state.overdue or step.outcome == "no_response":
+        status = "overdue"
+    else:
+        status = "sent"
+    return step.date.isoformat(), step.method or "", respond_by, status
 
 
 class _CaseFinder:
@@ -78,7 +105,8 @@ class _CaseFinder:
     case id in the folders named. Never a guess: a file with problems, or two files with one
     case id, is reported instead."""
 
-    def __init__(self, folders: Sequence[Path]):
+    def __init__(self, folders: Sequence[Path], *, today: date | None = None):
+        self.today = today
         self.folders = folders
         self.read: dict[Path, Case | None] = {}
         self.by_id: dict[str, list[Path]] | None = None
@@ -107,14 +135,16 @@ class _CaseFinder:
     def _read(self, path: Path) -> Case | None:
         if path not in self.read:
             try:
-                self.read[path] = validate_case(path).case
+                self.read[path] = validate_case(path, today=self.today).case
             except (InvalidInput, PipelineError, OSError):
                 self.read[path] = None
         return self.read[path]
 
 
-def register(out_dir: Path, case_folders: Sequence[Path] = ()) -> list[RegisterRow]:
-    """One row per letter (its latest version) across every case under `out_dir`.
+def register(out_dir: Path, case_folders: Sequence[Path] = (), *,
+             today: date | None = None) -> list[RegisterRow]:
+    """One row per letter (its latest version) across every case under `out_dir`, with when
+    and how it was sent, the date a reply is due, and where it stands on `today`.
 
     Each case's history is read from the case file the manifest recorded or, failing that, from
     the file with that case id in one of `case_folders`.
@@ -124,26 +154,30 @@ def register(out_dir: Path, case_folders: Sequence[Path] = ()) -> list[RegisterR
     report = verify(out_dir)
     if not report.ok:
         raise damaged_archive(report, "register", out_dir)
-    finder = _CaseFinder(case_folders)
+    today = today or real_today()
+    finder = _CaseFinder(case_folders, today=today)
     rows: list[RegisterRow] = []
     for manifest_path in sorted(out_dir.glob("*/manifest.json")):
         folder = manifest_path.parent
         manifest = Manifest.read(folder, folder.name)
-        pdfs = {(e.reference, e.version): e.files["pdf"] for e in manifest.pdfs()}
+        copies: dict[tuple[str, int], list[str]] = {}
+        for extra in manifest.entries:
+            if not isinstance(extra, LetterEntry) and hasattr(extra, "version"):
+                [(_, name)] = extra.files.items()
+                copies.setdefault((extra.reference, extra.version), []).append(name)
         latest: dict[str, LetterEntry] = {}
         for entry in manifest.letters():
             latest[entry.reference] = entry
         for entry in latest.values():
             case = finder.find(folder.name, entry.case_file)
-            files = [entry.docx]
-            if (entry.reference, entry.version) in pdfs:
-                files.append(pdfs[(entry.reference, entry.version)])
+            sent, method, respond_by, status = _progress(case, entry, today)
             rows.append(RegisterRow(
-                date=entry.letter_date, reference=entry.reference, case_id=folder.name,
-                kind=entry.kind, recipient=entry.recipient, posts=" ".join(entry.posts),
-                version=entry.version, files=" ".join(files),
-                recorded=_recorded(case, entry)))
-    rows.sort(key=lambda r: (r.date, r.reference))
+                reference=entry.reference, case_id=folder.name,
+                kind=kinds.get(entry.kind).step_words, recipient=entry.recipient,
+                drafted=entry.letter_date, sent=sent, method=method, respond_by=respond_by,
+                status=status, posts=" ".join(entry.posts), version=entry.version,
+                files=" ".join([entry.docx, *copies.get((entry.reference, entry.version), [])])))
+    rows.sort(key=lambda r: (r.drafted, r.reference))
     return rows
 
 

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pipeline import kinds
-from pipeline.archive.manifest import LetterEntry, Manifest
-from pipeline.archive.store import case_folder
+from pipeline import __version__, kinds
+from pipeline.archive.commit import Archive
+from pipeline.archive.manifest import TIMESTAMP, LetterEntry, Manifest, parse_entry
+from pipeline.archive.store import case_folder, locked, sha256_bytes
 from pipeline.case.append import append_history
 from pipeline.case.load import LoadedCase, validate_case
 from pipeline.case.model import School
 from pipeline.dates import long_date
+from pipeline.docx.package import read_parts
 from pipeline.errors import Refused
 from pipeline.policy import sent_step
 
@@ -62,9 +64,11 @@ def _case_file(letter: LetterEntry, chosen: Path | None) -> Path:
 
 
 def record_sent(reference: str, *, out_dir: Path, on: date, method: str, today: date,
-                school: School | None, case_path: Path | None = None) -> Recorded:
-    """Append the history entry that records letter `reference` as sent on `on` by `method`."""
-    _, letter = find_letter(out_dir, reference)
+                school: School | None, case_path: Path | None = None,
+                signed: Path | None = None) -> Recorded:
+    """Append the history entry that records letter `reference` as sent on `on` by `method`;
+    with `signed`, first archive the signed copy as sent (a PDF or a .docx) beside the draft."""
+    folder, letter = find_letter(out_dir, reference)
     path = _case_file(letter, case_path)
     loaded = validate_case(path, today=today)  # a file with problems is refused untouched
     if loaded.case.case_id != letter.reference.split("/")[0]:
@@ -82,6 +86,8 @@ def record_sent(reference: str, *, out_dir: Path, on: date, method: str, today: 
     if already is not None:
         raise Refused(f"letter {reference} is already recorded as sent in {path} "
                       f"(on {long_date(already.date)}); nothing was changed")
+    if signed is not None:
+        archive_signed_copy(folder, letter, signed, out_dir=out_dir, on=on)
     entry = {"date": on, "step": kinds.get(letter.kind).step, "outcome": "pending",
              "by": school.signatory.role if school else None, "posts": list(letter.posts),
              "reference": letter.reference, "method": method}
@@ -91,3 +97,50 @@ def record_sent(reference: str, *, out_dir: Path, on: date, method: str, today: 
 
 def _still_valid(path: Path, text: str, today: date) -> LoadedCase:
     return validate_case(path, text, today=today)
+
+
+MAX_SIGNED_BYTES = 50 * 1024 * 1024
+
+
+def _signed_type(path: Path) -> str:
+    """'pdf' or 'docx' for a signed copy that really is one; Refused otherwise."""
+    if not path.is_file():
+        raise Refused(f"no file at {path}; name the signed copy you saved (a .pdf or .docx)")
+    if path.stat().st_size > MAX_SIGNED_BYTES:
+        raise Refused(f"{path} is over {MAX_SIGNED_BYTES // 1024 // 1024} MB; is it the letter?")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK") and read_parts(path.read_bytes()) is not None and \
+            "word/document.xml" in (read_parts(path.read_bytes()) or {}):
+        return "docx"
+    raise Refused(f"{path} is not a PDF or a Word document; save the signed letter as .pdf or "
+                  ".docx and try again")
+
+
+def archive_signed_copy(folder: Path, letter: LetterEntry, signed: Path, *, out_dir: Path,
+                        on: date) -> Path:
+    """Archive the signed copy beside the draft (`…-signed.pdf`), with its manifest entry and
+    journal line, read-only like the draft; the same copy again is accepted, another refused."""
+    kind = _signed_type(signed)
+    data = signed.read_bytes()
+    target = folder / f"{letter.docx.removesuffix('.docx')}-signed.{kind}"
+    archive = Archive.open(out_dir)
+    case_id = folder.name
+    with locked(folder):
+        manifest = archive.reconcile(folder, case_id).manifest
+        held = manifest.signed_of(letter.reference)
+        if held is not None:
+            if held.sha256.signed == sha256_bytes(data):
+                return folder / held.files["signed"]
+            raise Refused(f"a different signed copy of {letter.reference} is already archived "
+                          f"({held.files['signed']}); the archive never replaces a file")
+        entry = parse_entry({
+            "event": "signed", "reference": letter.reference, "version": letter.version,
+            "kind": letter.kind, "files": {"signed": target.name},
+            "sha256": {"signed": sha256_bytes(data), "docx": letter.sha256.docx},
+            "from": letter.docx, "sent_on": on.isoformat(),
+            "written_at": datetime.now(UTC).strftime(TIMESTAMP), "pipeline_version": __version__})
+        archive.commit(folder, manifest, [(target, data)], [entry], sync=True)
+    return target
