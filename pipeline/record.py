@@ -615,8 +615,9 @@ def case_record(case: Case, on: date) -> bytes:
         if post.evidence:
             dumped["evidence"] = evidence_member(post)
     record = {"marking": MARKING, "exported": on, "case": _pruned(data)}
+    # No folding of long values: each field on its own line, so a search finds it whole.
     text = yaml.dump(record, Dumper=_RecordDumper, sort_keys=False, allow_unicode=True,
-                     width=100)
+                     width=1_000_000)
     return text.encode("utf-8")
 
 

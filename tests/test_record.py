@@ -23,6 +23,7 @@ from pathlib import Path
 
 import docx
 import pytest
+import yaml
 from conftest import REPO, this_checkout_env
 
 from pipeline.dates import long_date
@@ -287,7 +288,7 @@ def test_bundle_holds_letters_record_evidence_manifest_and_case(bundle_009, samp
     assert names == {"index.html", *letters, "BPS-2026-009-chronology.docx",
                      "BPS-2026-009-evidence-log.docx", "BPS-2026-009-evidence-log.csv",
                      "evidence/P1-BPS-2026-009-P1.png", "evidence/P2-BPS-2026-009-P2.png",
-                     "manifest.json", "case/BPS-2026-009.yaml"}
+                     "manifest.json", "case/BPS-2026-009-case-record.yaml"}
     for name, entry in letters.items():
         assert sha256(zf.read(name)) == entry["sha256"]["docx"]
     evidence = case.parent / "evidence"
@@ -295,8 +296,29 @@ def test_bundle_holds_letters_record_evidence_manifest_and_case(bundle_009, samp
                                                           ).read_bytes()
     assert zf.read("evidence/P2-BPS-2026-009-P2.png") == (evidence / "BPS-2026-009-P2.png"
                                                           ).read_bytes()
-    assert zf.read("manifest.json") == (out / "BPS-2026-009" / "manifest.json").read_bytes()
-    assert zf.read("case/BPS-2026-009.yaml") == case.read_bytes()
+    # The manifest, with every path relative to the bundle (letter-spec 12).
+    archived = json.loads((out / "BPS-2026-009" / "manifest.json").read_text("utf-8"))
+    bundled = json.loads(zf.read("manifest.json"))
+    assert bundled["case_id"] == archived["case_id"]
+    for mine, theirs in zip(bundled["letters"], archived["letters"], strict=True):
+        assert mine["sha256"] == theirs["sha256"]
+        assert mine["files"] == {k: f"letters/{v}" for k, v in theirs["files"].items()}
+        assert mine["files"]["docx"] in names
+        assert mine["case_file"] == "case/BPS-2026-009-case-record.yaml"
+    # The case record: the validated case, without the case file's comments.
+    record = yaml.safe_load(zf.read("case/BPS-2026-009-case-record.yaml"))["case"]
+    raw = yaml.safe_load(case.read_text("utf-8"))
+    assert record["case_id"] == raw["case_id"]
+    assert [p["text"] for p in record["posts"]] == [p["text"] for p in raw["posts"]]
+    assert [p["evidence"] for p in record["posts"]] == ["evidence/P1-BPS-2026-009-P1.png",
+                                                        "evidence/P2-BPS-2026-009-P2.png"]
+    comments = [line for line in case.read_text("utf-8").splitlines() if line.startswith("#")]
+    assert comments
+    text = zf.read("case/BPS-2026-009-case-record.yaml").decode("utf-8")
+    assert not [c for c in comments if c in text]
+    quoted = {line for p in record["posts"] for line in p["text"].splitlines()}
+    assert not [line for line in text.splitlines()
+                if line.lstrip().startswith("#") and line.strip() not in quoted]
 
 
 def test_bundle_index_lists_every_member_with_its_sha256(bundle_009):
@@ -308,6 +330,12 @@ def test_bundle_index_lists_every_member_with_its_sha256(bundle_009):
     assert set(listed) == set(zf.namelist()) - {"index.html"}
     for name, digest in listed.items():
         assert digest == sha256(zf.read(name)), f"index.html gives the wrong SHA-256 for {name}"
+    assert "not for onward disclosure" in page
+    assert "Bexton Primary School: bundle for case BPS-2026-009" in page
+    for reference in ("BPS-2026-009/01", "BPS-2026-009/02", "BPS-2026-009/03"):
+        [row] = [r for r in page.split("<tr>") if f"letter {reference}," in r and ".docx" in r]
+        assert "not yet recorded as sent" in row
+    assert "warning" not in re.sub(r"<a href.*?</a>", "", page).replace("Formal warning", "")
 
 
 def _when(text: str) -> datetime:
@@ -319,26 +347,34 @@ def _when(text: str) -> datetime:
     raise AssertionError(f"{text!r} is not a date the chronology should show")
 
 
+UNBREAKABLE = str.maketrans({"\u00a0": " ", "\u2011": "-", "\u2060": None, "\u200b": None})
+
+
 def test_bundle_chronology_lists_posts_history_and_letters_in_date_order(bundle_009):
     zf, _ = bundle_009
 
-    rows = table_rows(zf.read("BPS-2026-009-chronology.docx"))
+    rows = [[c.translate(UNBREAKABLE) for c in row]
+            for row in table_rows(zf.read("BPS-2026-009-chronology.docx"))]
 
-    assert rows[0] == ["When", "What", "Detail"]
-    events = [(_when(when), what) for when, what, _ in rows[1:]]
-    assert [when for when, _ in events] == sorted(when for when, _ in events)
-    whats = [what for _, what in events]
-    order = ["P1 posted on Facebook", "P1 captured as evidence", "Discussion (P1)",
-             "P2 posted on Facebook", "P2 captured as evidence"]
-    assert [w for w in whats if w in order] == order
-    assert events[whats.index("Discussion (P1)")][0] == datetime(2026, 10, 5)
-    drafted = [w for w in whats if w.startswith("Letter ")]
-    assert [w.split()[1] for w in drafted] == ["BPS-2026-009/01", "BPS-2026-009/02",
-                                               "BPS-2026-009/03"]
+    assert rows[0] == ["Date", "Time", "What happened", "Reference"]
+    events = [(_when(day if time == "\u2013" else f"{day} {time}"), what, ref)
+              for day, time, what, ref in rows[1:]]
+    assert [when for when, _, _ in events] == sorted(when for when, _, _ in events)
+    whats = [what for _, what, _ in events]
+    order = ["posted P1 on Facebook", "recorded P1 as evidence", "met Mrs Dutton about P1",
+             "posted P2 on Facebook", "recorded P2 as evidence"]
+    found = [next(i for i, w in enumerate(whats) if o in w) for o in order]
+    assert found == sorted(found)
+    assert events[found[2]][0] == datetime(2026, 10, 5)
+    drafted = [(what, ref) for _, what, ref in events if ref.startswith("BPS-2026-009/")]
+    assert [ref for _, ref in drafted] == ["BPS-2026-009/01", "BPS-2026-009/02",
+                                           "BPS-2026-009/03"]
+    assert all("not yet recorded as sent" in what for what, _ in drafted)
 
 
-def test_bundle_evidence_log_in_word_and_as_a_spreadsheet(bundle_009):
+def test_bundle_evidence_log_in_word_and_as_a_spreadsheet(bundle_009, sample_cases):
     zf, _ = bundle_009
+    evidence = the_case(sample_cases, "BPS-2026-009").parent / "evidence"
 
     log = zf.read("BPS-2026-009-evidence-log.docx")
     rows = table_rows(log)
@@ -348,12 +384,15 @@ def test_bundle_evidence_log_in_word_and_as_a_spreadsheet(bundle_009):
 
     sheet = list(csv.reader(io.StringIO(zf.read("BPS-2026-009-evidence-log.csv")
                                         .decode("utf-8-sig"))))
-    assert tuple(sheet[0]) == EVIDENCE_COLUMNS
-    by_post = {row[0]: dict(zip(EVIDENCE_COLUMNS, row)) for row in sheet[1:]}
+    assert "not for onward disclosure" in sheet[0][0]
+    assert tuple(sheet[1]) == EVIDENCE_COLUMNS
+    by_post = {row[0]: dict(zip(EVIDENCE_COLUMNS, row)) for row in sheet[2:]}
     assert sorted(by_post) == ["P1", "P2"]
-    assert by_post["P1"]["Date and time posted"] == "30 September 2026 at 19:12"
-    assert by_post["P1"]["Full URL"].startswith("https://www.facebook.com/groups/")
-    assert by_post["P2"]["Screenshot"] == "evidence/BPS-2026-009-P2.png"
+    assert by_post["P1"]["Posted"] == "30 September 2026 at 19:12"
+    assert by_post["P1"]["Full web address"].startswith("https://www.facebook.com/groups/")
+    shot = by_post["P2"]["Screenshot and SHA-256"]
+    assert shot.startswith("evidence/P2-BPS-2026-009-P2.png")
+    assert sha256((evidence / "BPS-2026-009-P2.png").read_bytes()) in shot
     assert by_post["P2"]["Captured by and when"] == "Deputy Headteacher, 14 October 2026 at 09:20"
 
 
@@ -407,7 +446,8 @@ def test_legal_referral_names_the_firm_and_the_questions(tmp_path, draft_into, s
     advisers = school.legal_advisers
     assert advisers.firm in text and advisers.name in text
     assert "defamatory" in text and "Defamation Act 2013" in text
-    assert "letter before claim" in text
+    assert "letter of claim under the Pre-Action Protocol" in text
+    # P1 and P2 are about Mr Hargreaves on two days: a course of conduct to ask about.
     assert "harassment" in text and "Protection from Harassment Act 1997" in text
     [entry] = [e for e in letter_entries(out, "BPS-2026-014") if e["kind"] == "legal_referral"]
     assert advisers.firm in entry["recipient"]

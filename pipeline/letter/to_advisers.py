@@ -26,7 +26,7 @@ from pipeline import actions, kinds
 from pipeline.case.model import Case, HistoryStep, Override, Person, Post, School, Signatory
 from pipeline.dates import day_of, long_date, to_uk, uk_time
 from pipeline.letter import story
-from pipeline.letter.parts import LetterSource
+from pipeline.letter.parts import LetterSource, post_fields
 from pipeline.platforms import platform_info
 from pipeline.policy import Facts, StepState
 from pipeline.words import TITLES, dear, join, number
@@ -423,9 +423,9 @@ class Account:
             out.append(Event(
                 post.posted, post_event=True, order=0,
                 sentence=(f"{self.poster_cap()} posted {post.id} on {self.label(post)} "
-                          f"({self.where(post)}){_as_written(post.posted)} about "
-                          f"{_about(post)}. Concerns the school recorded: {concerns}.{reach}"
-                          f"{removed} Full text: evidence log, {post.id}.")))
+                          f"({self.where(post)}) about {_about(post)}. Concerns the school "
+                          f"recorded: {concerns}.{reach}{removed} Full text: evidence log, "
+                          f"{post.id}.{_as_written(post.posted)}")))
             if post.captured:
                 who = post.captured_by or "The school"
                 who = who if who.split()[0].rstrip(".") in TITLES or who == "The school" \
@@ -433,8 +433,8 @@ class Account:
                 shot = f" with a screenshot ({evidence_member(post)})" if post.evidence \
                     else " without a screenshot"
                 out.append(Event(post.captured, post_event=True, order=1,
-                                 sentence=f"{who} recorded {post.id} as evidence{shot}"
-                                          f"{_as_written(post.captured)}."))
+                                 sentence=f"{who} recorded {post.id} as evidence{shot}."
+                                          f"{_as_written(post.captured)}"))
         return out
 
     def poster_cap(self) -> str:
@@ -581,11 +581,14 @@ class Account:
 
 
 def _as_written(value: date | datetime) -> str:
-    """' (written as 23:30 UTC−05:00)' when the UK time is not the time as written, else ''."""
+    """' (As written: 30 October 2026 at 23:30 UTC−05:00.)' when the UK time shown is not the
+    time as written (another offset), else ''."""
     local = uk_time(value)
-    if local.converted:
-        return f" (written as {local.original:%H:%M} {local.original_offset})"
-    return ""
+    if not local.converted:
+        return ""
+    words = local.words()
+    written = words[words.find("(") + 1:-1] if words.endswith(")") else ""
+    return f" (As written: {written}.)" if written else ""
 
 
 # --- the request for advice ----------------------------------------------------------------------
@@ -828,9 +831,10 @@ class _Request:
                 facts.append(f"First published on {long_date(post.posted)}: one year from "
                              f"first publication is {long_date(limit)} (Limitation Act 1980 "
                              "s4A). Please confirm the last day for issuing a claim.")
-            out.append({"id": post.id, "heading": heading, "line": f"{line} {status}",
-                        "text": post.text.removesuffix("\n"), "facts": facts,
-                        "in_scope": post.id in self.scope})
+            fields = post_fields(post, self.src.redact)  # in full: the advisers see all of it
+            fields.update({"heading": heading, "line": f"{line} {status}", "facts": facts,
+                           "in_scope": post.id in self.scope})
+            out.append(fields)
         return out
 
     def where(self, post: Post) -> str:
@@ -1118,10 +1122,11 @@ def _legal(ctx: dict[str, Any], src: LetterSource) -> None:
     ctx["signatory"] = {"name": r.signer.name, "role": r.signer.role}
     ctx["letter"]["subject"] = r.subject()
     intro, items, note = r.bundle()
+    # Every post in the case, oldest first, not only those the plan gave this letter.
+    ctx["posts"] = r.post_items()
     ctx["advice"] = {
         "opening": r.opening(),
         "summary": r.summary(),
-        "posts": r.post_items(),
         "done": r.done(),
         "people": r.people_lines(),
         "questions": r.questions(),
