@@ -308,7 +308,8 @@ def _table(doc: Document, headers: Sequence[str], widths_cm: Sequence[float]):
     table._widths = widths
     row = table.rows[0]
     for cell, text, width in zip(row.cells, headers, widths):
-        _cell(cell, width, [text], style="Table Heading")
+        # "SHA-" must not end a line: the heading breaks before it instead.
+        _cell(cell, width, [text.replace(" SHA-256", "\nSHA-256")], style="Table Heading")
     _row_props(row, header=True)
     return table
 
@@ -441,7 +442,8 @@ class LogRow:
             shot.append(("mono", ZWSP.join(self.sha256[i:i + 16] for i in range(0, 64, 16))))
         if self.redaction:
             shot.append(self.redaction)
-        return [[self.post], [self.posted], [self.platform], [breakable_url(self.url)],
+        return [[self.post], [self.posted], [breakable_url(self.platform)],
+                [breakable_url(self.url)],
                 [self.text], [self.captured], shot, [self.status],
                 [unbroken(r) for r in self.refs] or ["None"]]
 

@@ -18,7 +18,7 @@ two cannot disagree. Nothing here prints an internal name (a kind or action id, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -229,7 +229,7 @@ def individuals(posts: list[Post]) -> list[Individual]:
             if person.role == "school" or not person.name:
                 continue
             who = found.setdefault(_key(person.name), Individual(person.name, person.role))
-            if post not in who.posts:
+            if not who.posts or who.posts[-1] is not post:  # posts come one at a time
                 who.posts.append(post)
             who.records.append(person)
     return list(found.values())
@@ -343,12 +343,19 @@ class Account:
 
     def __init__(self, case: Case, school: School, letters: list[LetterRecord], today: date):
         self.case, self.school, self.today = case, school, today
-        self.letters = sorted(letters, key=lambda r: (r.drafted, r.reference))
         self.facts = Facts(case, today)
         self.states = {id(s.step): s for s in self.facts.steps}
-        self.poster = case.poster.name if case.poster.identified else "the account holder"
-        self.poster_short = short_name(case.poster.name) if case.poster.identified \
-            else "the account holder"
+        self.ids = {p.id for p in case.posts}
+        if case.poster.identified:
+            self.poster, self.poster_short = case.poster.name, short_name(case.poster.name)
+        else:
+            handles = list(dict.fromkeys(h for p in case.posts if (h := story.handle_of(p)[0])))
+            self.poster = "an unidentified account" + (f" ({join(handles)})" if handles else "")
+            self.poster_short = "the account holder"
+            # A letter planned to an unnamed poster is to whoever holds the account.
+            letters = [replace(r, recipient="the account holder")
+                       if r.recipient == case.poster.name else r for r in letters]
+        self.letters = sorted(letters, key=lambda r: (r.drafted, r.reference))
 
     # -- words
 
@@ -476,8 +483,7 @@ class Account:
     def _subject(self, kind: str, posts: tuple[str, ...] | list[str]) -> str:
         """Who answers a step: the platform for a platform letter, else the poster."""
         if kind in (kinds.HOST_TAKEDOWN.name, kinds.HOST_TAKEDOWN.step):
-            found = [self.case.post(pid) for pid in posts if pid in {p.id for p in
-                                                                     self.case.posts}]
+            found = [self.case.post(pid) for pid in posts if pid in self.ids]
             return join(list(dict.fromkeys(self.label(p) for p in found))) or "the platform"
         return self.poster_short
 
