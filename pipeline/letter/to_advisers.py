@@ -276,6 +276,11 @@ class LetterRecord:
             said = f"referral to the police ({self.recipient}) about {ids}"
         elif self.kind == kinds.LEGAL_REFERRAL.name:
             said = f"request for legal advice to {self.recipient}"
+        elif self.kind == kinds.ACCESS_RESTRICTION.name:
+            said = (f"letter to {self.recipient} restricting access to the school\u2019s online "
+                    f"forum ({ids})")
+        elif self.kind == kinds.PREMISES_NOTICE.name:
+            said = f"notice to {self.recipient} about access to the school premises"
         else:
             said = f"{title} to {self.recipient} about {ids}"
         if article:
