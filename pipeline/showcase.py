@@ -210,13 +210,58 @@ def _whatsapp_group(case: dict[str, Any]) -> dict[str, Any]:
     return case
 
 
+# --- the request for legal advice ----------------------------------------------------------------
+
+
+def _advisers_warning_ignored(case: dict[str, Any]) -> dict[str, Any]:
+    """Criticism naming the Headteacher, a formal warning unanswered, a second post after it: the
+    request is asked "if the circumstances warrant this", is signed by the Chair of Governors,
+    and asks no defamation question."""
+    case["posts"] = [
+        {"id": "P1", "platform": "instagram", "url": "https://www.instagram.com/p/A1/",
+         "handle": "jane_d", "posted": date(2026, 10, 12), "text": "Mrs Carter is a liar.",
+         "concerns": ["negative_comment", "allegation", "names_staff"],
+         "about": [{"role": "staff", "name": "Mrs H Carter"}]},
+        {"id": "P2", "platform": "instagram", "url": "https://www.instagram.com/p/A2/",
+         "handle": "jane_d", "posted": date(2026, 11, 1), "text": "Still a liar.",
+         "concerns": ["negative_comment", "names_staff"],
+         "about": [{"role": "staff", "name": "Mrs H Carter"}]}]
+    case["history"] = [
+        {"date": date(2026, 10, 14), "step": "discussion", "outcome": "refused",
+         "by": "Deputy Headteacher"},
+        {"date": date(2026, 10, 20), "step": kinds.WARNING.step, "outcome": "pending",
+         "by": "Headteacher", "posts": ["P1"], "method": "post", "reference": "BPS-2026-099/01"}]
+    case["police"] = None
+    return case
+
+
+def _advisers_anonymous_harm(case: dict[str, Any]) -> dict[str, Any]:
+    """An account the school cannot name alleges harm to a child by a teacher; the LADO was
+    consulted and the teacher supported; the Headteacher asks for advice by decision."""
+    case["poster"] = {"name": "Unknown", "identified": False}
+    case["posts"] = [{
+        "id": "P1", "platform": "tiktok", "url": "https://www.tiktok.com/@anon1/video/1",
+        "posted": date(2026, 11, 1), "text": "Mr Teacher hurt a child at Bexton.",
+        "concerns": ["allegation_of_harm", "allegation", "names_staff"],
+        "about": [{"role": "staff", "name": "Mr A Teacher", "inaccurate": "No child was hurt.",
+                   "authority": date(2026, 11, 3)}]}]
+    case["history"], case["police"] = [], None
+    case["actions"] = [{"action": "consult_lado", "date": date(2026, 11, 2), "posts": ["P1"],
+                        "notes": "No further action."},
+                       {"action": "support_staff", "date": date(2026, 11, 2)}]
+    case["overrides"] = [{"letter": kinds.LEGAL_REFERRAL.name, "action": "include",
+                          "reason": "Mr Teacher wants to know his options.",
+                          "date": date(2026, 11, 4), "by": "Headteacher"}]
+    return case
+
+
 # Variants by the recipient whose letters need them; each takes a copy of BASE and changes it.
 VARIANTS: dict[Recipient, list[Variant]] = {
     Recipient.POSTER: [_poster_whatsapp, _poster_mild, _poster_criticism, _poster_threat],
     Recipient.PLATFORM: [_anonymous_poster, _whatsapp_group],
     Recipient.POLICE: [_police_further, _police_single_racist, _police_whatsapp,
                        _police_anonymous],
-    Recipient.ADVISERS: [],
+    Recipient.ADVISERS: [_advisers_warning_ignored, _advisers_anonymous_harm],
 }
 
 

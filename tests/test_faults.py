@@ -360,13 +360,14 @@ FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+44 1234", "-1+1", "@S
 
 
 def test_register_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
-    rows = [RegisterRow(date="2026-12-01", reference="T-001/01", case_id="T-001", kind="concern",
-                        recipient=value, posts="P1", version=1, files="x.docx", recorded="NO")
+    rows = [RegisterRow(reference="T-001/01", case_id="T-001", kind="letter of concern",
+                        recipient=value, drafted="2026-12-01", sent="", method="",
+                        respond_by="", status="draft", posts="P1", version=1, files="x.docx")
             for value in FORMULAS + ["Mrs = Doe", "plain"]]
 
     sheet = list(csv.reader(io.StringIO(register_csv(rows), newline="")))
 
-    recipients = [row[4] for row in sheet[1:]]
+    recipients = [row[3] for row in sheet[1:]]
     assert recipients == ["'" + v for v in FORMULAS] + ["Mrs = Doe", "plain"]
 
 
@@ -383,7 +384,9 @@ def test_the_evidence_log_spreadsheet_neutralises_post_text(tmp_path, letters):
     with zipfile.ZipFile(tmp_path / "b.zip") as zf:
         sheet = list(csv.reader(io.StringIO(zf.read("T-001-evidence-log.csv").decode(
             "utf-8-sig"))))
-    assert sheet[1][5] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    header = sheet.index([c for c in sheet if "Content as posted" in c][0])
+    row = dict(zip(sheet[header], sheet[header + 1]))
+    assert row["Content as posted"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
 
 
 # --- templates under limits --------------------------------------------------------------------
@@ -459,10 +462,12 @@ def test_a_post_time_with_an_offset_is_given_in_uk_time_naming_both(tmp_path, le
         sheet = list(csv.reader(io.StringIO(zf.read("T-001-evidence-log.csv").decode(
             "utf-8-sig"))))
         chronology = Document(io.BytesIO(zf.read("T-001-chronology.docx"))).tables[0]
-    assert bundled.exit_code == 0 and sheet[1][1] == shown
+    header = sheet.index([c for c in sheet if "Posted" in c][0])
+    assert bundled.exit_code == 0 and dict(zip(sheet[header], sheet[header + 1]))["Posted"] == shown
     rows = [[c.text for c in row.cells] for row in chronology.rows]
-    assert ["31 October 2026 04:30", "P1 posted on Facebook (written as 23:30 UTC\u221205:00)"
-            ] in [row[:2] for row in rows]
+    [posted] = [row for row in rows if "posted P1 on Facebook" in row[2]]
+    assert posted[:2] == ["31 October 2026", "04:30"]
+    assert "30 October 2026 at 23:30 UTC\u221205:00" in posted[2]
 
 
 def test_a_cr_only_file_reports_its_real_line_numbers(tmp_path, letters):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import docx
 import pytest
+import yaml
 from conftest import REPO, this_checkout_env
 
 from pipeline.dates import long_date
@@ -81,25 +82,33 @@ def the_letter(out: Path, case_id: str, kind: str) -> Path:
 # --- register ----------------------------------------------------------------------------------
 
 
+def register_rows(invoke, out: Path, *args) -> tuple[list[dict[str, str]], str]:
+    """The register's rows, read from its CSV (every column in full), and its plain output."""
+    target = out.parent / "register.csv"
+    result = invoke("register", out, "--csv", target, *args)
+    assert result.exit_code == 0, result.output
+    with open(target, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle)), result.stdout
+
+
 def test_register_lists_every_letter_drafted(tmp_path, draft_into, sample_cases, invoke):
     out = tmp_path / "out"
     draft_into(out, *sample_cases, today=PINNED)
-    entries = [e for m in sorted(out.glob("*/manifest.json"))
-               for e in letter_entries(out, m.parent.name)]
+    entries = {e["reference"]: e for m in sorted(out.glob("*/manifest.json"))
+               for e in letter_entries(out, m.parent.name)}
 
-    result = invoke("register", out)
+    rows, shown = register_rows(invoke, out, "--today", "2026-12-01")
 
-    assert result.exit_code == 0, result.output
-    lines = [line for line in result.stdout.splitlines() if line.startswith("2026-")]
-    assert len(lines) == len(entries)
-    for entry in entries:
-        [line] = [line for line in lines if f" {entry['reference']} " in line]
-        assert line.startswith(entry["letter_date"])
-        assert entry["kind"] in line
-        assert entry["recipient"][:32] in line
+    assert sorted(r["reference"] for r in rows) == sorted(entries)
+    for row in rows:
+        entry = entries[row["reference"]]
+        assert row["drafted on"] == entry["letter_date"]
+        assert row["recipient"] == entry["recipient"]
+        assert row["respond by"] == (entry["respond_by"] or "")
         # None of the letters drafted for the samples is in its case's history yet.
-        assert line.endswith("NO: not yet recorded as sent")
-    assert f"{len(entries)} letters; {len(entries)} not yet recorded as sent." in result.stdout
+        assert (row["status"], row["sent on"], row["sent by"]) == ("draft", "", "")
+        assert row["reference"] in shown
+    assert f"{len(entries)} letters; {len(entries)} to send or chase" in shown
 
 
 def test_register_csv_has_a_header_and_one_row_per_letter(tmp_path, draft_into, sample_cases,
@@ -115,17 +124,14 @@ def test_register_csv_has_a_header_and_one_row_per_letter(tmp_path, draft_into, 
     with open(target, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert tuple(rows[0]) == RegisterRow.HEADERS
-    assert rows[0][:5] == ["date", "reference", "case", "kind", "recipient"]
     body = [dict(zip(rows[0], row)) for row in rows[1:]]
     entries = {e["reference"]: e for m in out.glob("*/manifest.json")
                for e in letter_entries(out, m.parent.name)}
     assert sorted(row["reference"] for row in body) == sorted(entries)
     for row in body:
         entry = entries[row["reference"]]
-        assert row["date"] == entry["letter_date"]
         assert row["case"] == row["reference"].split("/")[0]
-        assert (row["kind"], row["recipient"]) == (entry["kind"], entry["recipient"])
-        assert row["files"] == entry["files"]["docx"]
+        assert row["files"].split()[0] == entry["files"]["docx"]
 
 
 CONCERN_SENT = """\
@@ -143,7 +149,7 @@ history:
     ("2026-11-06", True),   # recorded later
     ("2026-11-02", False),  # an earlier step is not this letter
 ])
-def test_register_says_yes_once_the_history_records_the_letter(
+def test_register_shows_a_letter_sent_once_the_history_records_it(
         tmp_path, draft_into, base_case, invoke, sent, recorded):
     chased = write_at(tmp_path / "cases" / "T-001.yaml", base_case)
     other = write_at(tmp_path / "cases" / "T-002.yaml",
@@ -152,18 +158,32 @@ def test_register_says_yes_once_the_history_records_the_letter(
     draft_into(out, chased, other, today=date(2026, 11, 3))
     write_at(chased, base_case.replace("history: []\n", CONCERN_SENT.format(day=sent)))
 
-    result = invoke("register", out)
+    rows, shown = register_rows(invoke, out, "--today", "2026-11-08")
 
-    assert result.exit_code == 0, result.output
-    [t1] = [line for line in result.stdout.splitlines() if " T-001/01 " in line]
-    [t2] = [line for line in result.stdout.splitlines() if " T-002/01 " in line]
+    by_ref = {r["reference"]: r for r in rows}
     if recorded:
-        assert t1.endswith(f"yes, {sent} (pending)")
+        assert (by_ref["T-001/01"]["status"], by_ref["T-001/01"]["sent on"]) == ("sent", sent)
     else:
-        assert t1.endswith("NO: not yet recorded as sent")
-    assert t2.endswith("NO: not yet recorded as sent")
-    pending = 1 if recorded else 2
-    assert f"2 letters; {pending} not yet recorded as sent." in result.stdout
+        assert by_ref["T-001/01"]["status"] == "draft"
+    assert by_ref["T-002/01"]["status"] == "draft"
+    assert f"2 letters; {1 if recorded else 2} to send or chase" in shown
+
+
+def test_register_shows_an_unanswered_letter_as_overdue_then_answered(
+        tmp_path, draft_into, base_case, invoke):
+    case = write_at(tmp_path / "cases" / "T-001.yaml", base_case)
+    out = tmp_path / "out"
+    draft_into(out, case, today=date(2026, 11, 3))
+    write_at(case, base_case.replace("history: []\n", CONCERN_SENT.format(day="2026-11-03")))
+
+    waiting, _ = register_rows(invoke, out, "--today", "2026-11-10")
+    late, _ = register_rows(invoke, out, "--today", "2026-11-11")
+    write_at(case, base_case.replace("history: []\n", CONCERN_SENT.format(
+        day="2026-11-03").replace("outcome: pending", "outcome: refused")))
+    answered, _ = register_rows(invoke, out, "--today", "2026-11-11")
+
+    assert [r["status"] for r in (*waiting, *late, *answered)] == ["sent", "overdue", "answered"]
+    assert waiting[0]["respond by"] == "2026-11-10"
 
 
 def test_register_shows_a_letter_once_at_its_latest_version(tmp_path, draft_into, base_case,
@@ -173,12 +193,10 @@ def test_register_shows_a_letter_once_at_its_latest_version(tmp_path, draft_into
     draft_into(out, case, today=date(2026, 11, 3))
     write_at(case, base_case.replace("are a joke.", "are a disgrace."))
     draft_into(out, case, today=date(2026, 11, 4))
-    target = tmp_path / "register.csv"
 
-    invoke("register", out, "--csv", target)
+    rows, _ = register_rows(invoke, out)
 
-    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
-    assert [(r["reference"], r["version"], r["date"], r["files"]) for r in rows] == [
+    assert [(r["reference"], r["version"], r["drafted on"], r["files"]) for r in rows] == [
         ("T-001/01", "2", "2026-11-04", "T-001-01-concern-v2.docx")]
 
 
@@ -204,7 +222,7 @@ def test_register_finds_the_case_from_another_directory(tmp_path, base_case, sch
 
     assert result.returncode == 0, result.stderr
     assert "case file not found" not in result.stdout
-    assert "1 letters; 1 not yet recorded as sent." in result.stdout
+    assert "1 letter; 1 to send or chase" in result.stdout
 
 
 def test_register_finds_a_moved_case_file_by_its_case_id(tmp_path, draft_into, base_case,
@@ -220,14 +238,13 @@ def test_register_finds_a_moved_case_file_by_its_case_id(tmp_path, draft_into, b
     write_at(tmp_path / "new" / "renamed.yaml",
              base_case.replace("history: []\n", CONCERN_SENT.format(day="2026-11-05")))
 
-    lost = invoke("register", out, "--cases", tmp_path / "nowhere")
-    found = invoke("register", out, "--cases", tmp_path / "nowhere", "--cases", tmp_path / "new")
+    [lost], _ = register_rows(invoke, out, "--cases", tmp_path / "nowhere",
+                              "--today", "2026-11-06")
+    [found], _ = register_rows(invoke, out, "--cases", tmp_path / "nowhere",
+                               "--cases", tmp_path / "new", "--today", "2026-11-06")
 
-    assert lost.exit_code == found.exit_code == 0, lost.output + found.output
-    [row] = [line for line in lost.stdout.splitlines() if " T-001/01 " in line]
-    assert row.endswith("case file not found")
-    [row] = [line for line in found.stdout.splitlines() if " T-001/01 " in line]
-    assert row.endswith("yes, 2026-11-05 (pending)")
+    assert lost["status"] == "case file not found"
+    assert (found["status"], found["sent on"]) == ("sent", "2026-11-05")
 
 
 def test_register_never_guesses_between_two_files_with_one_case_id(tmp_path, draft_into,
@@ -240,11 +257,10 @@ def test_register_never_guesses_between_two_files_with_one_case_id(tmp_path, dra
         write_at(tmp_path / "new" / name,
                  base_case.replace("history: []\n", CONCERN_SENT.format(day=day)))
 
-    result = invoke("register", out, "--cases", tmp_path / "new")
+    [row], _ = register_rows(invoke, out, "--cases", tmp_path / "new")
 
-    [row] = [line for line in result.stdout.splitlines() if " T-001/01 " in line]
-    assert row.endswith("case file not found: 2 files have case_id T-001 "
-                        "(T-001 backup.yaml, T-001.yaml); keep one")
+    assert row["status"] == ("case file not found: 2 files have case_id T-001 "
+                             "(T-001 backup.yaml, T-001.yaml); keep one")
 
 
 def test_register_sends_a_case_file_with_problems_to_letters_check(tmp_path, draft_into,
@@ -254,10 +270,9 @@ def test_register_sends_a_case_file_with_problems_to_letters_check(tmp_path, dra
     draft_into(out, case, today=date(2026, 11, 3))
     write_at(case, base_case.replace("platform: facebook", "platfrom: facebook"))
 
-    result = invoke("register", out, "--cases", tmp_path / "cases")
+    [row], _ = register_rows(invoke, out, "--cases", tmp_path / "cases")
 
-    [row] = [line for line in result.stdout.splitlines() if " T-001/01 " in line]
-    assert row.endswith(f"case file has problems: run letters check {case.resolve()}")
+    assert row["status"] == f"case file has problems: run letters check {case.resolve()}"
 
 
 # --- the bundle --------------------------------------------------------------------------------
@@ -287,7 +302,7 @@ def test_bundle_holds_letters_record_evidence_manifest_and_case(bundle_009, samp
     assert names == {"index.html", *letters, "BPS-2026-009-chronology.docx",
                      "BPS-2026-009-evidence-log.docx", "BPS-2026-009-evidence-log.csv",
                      "evidence/P1-BPS-2026-009-P1.png", "evidence/P2-BPS-2026-009-P2.png",
-                     "manifest.json", "case/BPS-2026-009.yaml"}
+                     "manifest.json", "case/BPS-2026-009-case-record.yaml"}
     for name, entry in letters.items():
         assert sha256(zf.read(name)) == entry["sha256"]["docx"]
     evidence = case.parent / "evidence"
@@ -295,8 +310,29 @@ def test_bundle_holds_letters_record_evidence_manifest_and_case(bundle_009, samp
                                                           ).read_bytes()
     assert zf.read("evidence/P2-BPS-2026-009-P2.png") == (evidence / "BPS-2026-009-P2.png"
                                                           ).read_bytes()
-    assert zf.read("manifest.json") == (out / "BPS-2026-009" / "manifest.json").read_bytes()
-    assert zf.read("case/BPS-2026-009.yaml") == case.read_bytes()
+    # The manifest, with every path relative to the bundle (letter-spec 12).
+    archived = json.loads((out / "BPS-2026-009" / "manifest.json").read_text("utf-8"))
+    bundled = json.loads(zf.read("manifest.json"))
+    assert bundled["case_id"] == archived["case_id"]
+    for mine, theirs in zip(bundled["letters"], archived["letters"], strict=True):
+        assert mine["sha256"] == theirs["sha256"]
+        assert mine["files"] == {k: f"letters/{v}" for k, v in theirs["files"].items()}
+        assert mine["files"]["docx"] in names
+        assert mine["case_file"] == "case/BPS-2026-009-case-record.yaml"
+    # The case record: the validated case, without the case file's comments.
+    record = yaml.safe_load(zf.read("case/BPS-2026-009-case-record.yaml"))["case"]
+    raw = yaml.safe_load(case.read_text("utf-8"))
+    assert record["case_id"] == raw["case_id"]
+    assert [p["text"] for p in record["posts"]] == [p["text"] for p in raw["posts"]]
+    assert [p["evidence"] for p in record["posts"]] == ["evidence/P1-BPS-2026-009-P1.png",
+                                                        "evidence/P2-BPS-2026-009-P2.png"]
+    comments = [line for line in case.read_text("utf-8").splitlines() if line.startswith("#")]
+    assert comments
+    text = zf.read("case/BPS-2026-009-case-record.yaml").decode("utf-8")
+    assert not [c for c in comments if c in text]
+    quoted = {line for p in record["posts"] for line in p["text"].splitlines()}
+    assert not [line for line in text.splitlines()
+                if line.lstrip().startswith("#") and line.strip() not in quoted]
 
 
 def test_bundle_index_lists_every_member_with_its_sha256(bundle_009):
@@ -308,6 +344,12 @@ def test_bundle_index_lists_every_member_with_its_sha256(bundle_009):
     assert set(listed) == set(zf.namelist()) - {"index.html"}
     for name, digest in listed.items():
         assert digest == sha256(zf.read(name)), f"index.html gives the wrong SHA-256 for {name}"
+    assert "not for onward disclosure" in page
+    assert "Bexton Primary School: bundle for case BPS-2026-009" in page
+    for reference in ("BPS-2026-009/01", "BPS-2026-009/02", "BPS-2026-009/03"):
+        [row] = [r for r in page.split("<tr>") if f"letter {reference}," in r and ".docx" in r]
+        assert "not yet recorded as sent" in row
+    assert "warning" not in re.sub(r"<a href.*?</a>", "", page).replace("Formal warning", "")
 
 
 def _when(text: str) -> datetime:
@@ -319,41 +361,52 @@ def _when(text: str) -> datetime:
     raise AssertionError(f"{text!r} is not a date the chronology should show")
 
 
+UNBREAKABLE = str.maketrans({"\u00a0": " ", "\u2011": "-", "\u2060": None, "\u200b": None})
+
+
 def test_bundle_chronology_lists_posts_history_and_letters_in_date_order(bundle_009):
     zf, _ = bundle_009
 
-    rows = table_rows(zf.read("BPS-2026-009-chronology.docx"))
+    rows = [[c.translate(UNBREAKABLE) for c in row]
+            for row in table_rows(zf.read("BPS-2026-009-chronology.docx"))]
 
-    assert rows[0] == ["When", "What", "Detail"]
-    events = [(_when(when), what) for when, what, _ in rows[1:]]
-    assert [when for when, _ in events] == sorted(when for when, _ in events)
-    whats = [what for _, what in events]
-    order = ["P1 posted on Facebook", "P1 captured as evidence", "Discussion (P1)",
-             "P2 posted on Facebook", "P2 captured as evidence"]
-    assert [w for w in whats if w in order] == order
-    assert events[whats.index("Discussion (P1)")][0] == datetime(2026, 10, 5)
-    drafted = [w for w in whats if w.startswith("Letter ")]
-    assert [w.split()[1] for w in drafted] == ["BPS-2026-009/01", "BPS-2026-009/02",
-                                               "BPS-2026-009/03"]
+    assert rows[0] == ["Date", "Time", "What happened", "Reference"]
+    events = [(_when(day if time == "\u2013" else f"{day} {time}"), what, ref)
+              for day, time, what, ref in rows[1:]]
+    assert [when for when, _, _ in events] == sorted(when for when, _, _ in events)
+    whats = [what for _, what, _ in events]
+    order = ["posted P1 on Facebook", "recorded P1 as evidence", "met Mrs Dutton about P1",
+             "posted P2 on Facebook", "recorded P2 as evidence"]
+    found = [next(i for i, w in enumerate(whats) if o in w) for o in order]
+    assert found == sorted(found)
+    assert events[found[2]][0] == datetime(2026, 10, 5)
+    drafted = [(what, ref) for _, what, ref in events if ref.startswith("BPS-2026-009/")]
+    assert [ref for _, ref in drafted] == ["BPS-2026-009/01", "BPS-2026-009/02",
+                                           "BPS-2026-009/03"]
+    assert all("not yet recorded as sent" in what for what, _ in drafted)
 
 
-def test_bundle_evidence_log_in_word_and_as_a_spreadsheet(bundle_009):
+def test_bundle_evidence_log_in_word_and_as_a_spreadsheet(bundle_009, sample_cases):
     zf, _ = bundle_009
+    evidence = the_case(sample_cases, "BPS-2026-009").parent / "evidence"
 
     log = zf.read("BPS-2026-009-evidence-log.docx")
     rows = table_rows(log)
-    assert tuple(rows[0]) == EVIDENCE_COLUMNS
+    assert tuple(" ".join(c.split()) for c in rows[0]) == EVIDENCE_COLUMNS
     assert [row[0] for row in rows[1:]] == ["P1", "P2"]
     assert len(docx.Document(io.BytesIO(log)).inline_shapes) == 2  # the screenshots
 
     sheet = list(csv.reader(io.StringIO(zf.read("BPS-2026-009-evidence-log.csv")
                                         .decode("utf-8-sig"))))
-    assert tuple(sheet[0]) == EVIDENCE_COLUMNS
-    by_post = {row[0]: dict(zip(EVIDENCE_COLUMNS, row)) for row in sheet[1:]}
+    assert "not for onward disclosure" in sheet[0][0]
+    assert tuple(sheet[1]) == EVIDENCE_COLUMNS
+    by_post = {row[0]: dict(zip(EVIDENCE_COLUMNS, row)) for row in sheet[2:]}
     assert sorted(by_post) == ["P1", "P2"]
-    assert by_post["P1"]["Date and time posted"] == "30 September 2026 at 19:12"
-    assert by_post["P1"]["Full URL"].startswith("https://www.facebook.com/groups/")
-    assert by_post["P2"]["Screenshot"] == "evidence/BPS-2026-009-P2.png"
+    assert by_post["P1"]["Posted"] == "30 September 2026 at 19:12"
+    assert by_post["P1"]["Full web address"].startswith("https://www.facebook.com/groups/")
+    shot = by_post["P2"]["Screenshot and SHA-256"]
+    assert shot.startswith("evidence/P2-BPS-2026-009-P2.png")
+    assert sha256((evidence / "BPS-2026-009-P2.png").read_bytes()) in shot
     assert by_post["P2"]["Captured by and when"] == "Deputy Headteacher, 14 October 2026 at 09:20"
 
 
@@ -407,7 +460,8 @@ def test_legal_referral_names_the_firm_and_the_questions(tmp_path, draft_into, s
     advisers = school.legal_advisers
     assert advisers.firm in text and advisers.name in text
     assert "defamatory" in text and "Defamation Act 2013" in text
-    assert "letter before claim" in text
+    assert "letter of claim under the Pre-Action Protocol" in text
+    # P1 and P2 are about Mr Hargreaves on two days: a course of conduct to ask about.
     assert "harassment" in text and "Protection from Harassment Act 1997" in text
     [entry] = [e for e in letter_entries(out, "BPS-2026-014") if e["kind"] == "legal_referral"]
     assert advisers.firm in entry["recipient"]
