@@ -288,9 +288,17 @@ def draft(cases: tuple[Path, ...], out_dir: Path, templates_dir: Path | None, le
     unchanged = sum(1 for o in outcomes for l in o.letters if l.status == "unchanged")
     for outcome in failed:  # said as each case ended; again here, where it is seen
         click.echo(f"Not drafted: {relative(outcome.source)}: {outcome.error}", err=True)
+    made = [path for o in outcomes for path in o.made]
+    for path in made:
+        what = {".pdf": "PDF copy", ".eml": "email draft", ".txt": "web form"}[path.suffix]
+        click.echo(f"{what:>11}  {relative(path)}")
+    pdfs = sum(1 for p in made if p.suffix == ".pdf")
+    ready = len(made) - pdfs
+    extra = (f" {pdfs} PDF cop{'ies' if pdfs != 1 else 'y'} made, {ready} ready to send by "
+             "email or web form." if pdf else "")
     click.echo(f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}: {written} "
                f"letter{'s' if written != 1 else ''} written, {unchanged} unchanged, "
-               f"{len(invalid)} invalid, {len(failed)} failed.")
+               f"{len(invalid)} invalid, {len(failed)} failed.{extra}")
     if invalid:
         sys.exit(EXIT_INVALID)
     if failed:
@@ -579,8 +587,10 @@ def bundle(case: Path, target: Path | None, out_dir: Path, bundle_date, school_p
            ) -> None:
     """Make the zip for the school's legal advisers.
 
-    It holds the case's letters (.docx and .pdf), a chronology, the evidence log and
-    screenshots, the manifest, the case file, and an index page listing each file's SHA-256.
+    It holds the case's letters (.docx, their PDF copies and the signed copies sent), a
+    chronology, the evidence log and screenshots, a clean record of the case, the manifest, and
+    an index page listing each file's SHA-256; every document is marked not for onward
+    disclosure. --date dates the documents and is the day the case is checked as on.
 
     \b
     Example:
@@ -589,10 +599,11 @@ def bundle(case: Path, target: Path | None, out_dir: Path, bundle_date, school_p
     """
     from pipeline.record import write_bundle
 
+    on = bundle_date or real_today()
     school = load_school(school_path)
-    loaded, _ = workflow.check_case(case, school)
+    loaded, _ = workflow.check_case(case, school, today=on)
     target = target or out_dir / f"{loaded.case.case_id}-bundle.zip"
-    written = write_bundle(loaded, school, out_dir, target, bundle_date or date.today())
+    written = write_bundle(loaded, school, out_dir, target, on)
     click.echo(f"Wrote {relative(written)}")
 
 

@@ -110,6 +110,7 @@ class CaseOutcome:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # reported; the case is drafted
     error: str = ""
+    made: list[Path] = field(default_factory=list)  # PDF copies and ready-to-send files
 
     @property
     def ok(self) -> bool:
@@ -491,7 +492,10 @@ def draft_many(paths: Iterable[Path | str], settings: Settings, *,
             os.sync()  # everything written is on disk before the batch says it is done
     outcomes = [by_path[i] for i in sorted(by_path)]
     if settings.pdf:
-        add_pdf_copies(outcomes, settings, drafter.archive)
+        by_case = {o.case_id: o for o in outcomes if o.case_id}
+        for path in add_pdf_copies(outcomes, settings, drafter.archive):
+            if path.parent.name in by_case:
+                by_case[path.parent.name].made.append(path)
     return outcomes
 
 
@@ -666,7 +670,7 @@ def _commit_pdfs(archive: Archive, folder: Path, items: list[tuple[LetterOutcome
                                             "pipeline_version": __version__}))
         notes += archive.commit(folder, manifest, files, entries,
                                 sync=settings.sync_each_file)
-    return [target for target, _ in files]
+    return [target for target, _ in files]  # the PDFs and what makes each ready to send
 
 
 def _without(text: str, urls: set[str]) -> str:

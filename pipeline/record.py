@@ -37,7 +37,7 @@ from lxml import etree
 
 from pipeline import kinds
 from pipeline.archive.journal import JOURNAL
-from pipeline.archive.manifest import MANIFEST, LetterEntry, Manifest
+from pipeline.archive.manifest import MANIFEST, LetterEntry, Manifest, SignedEntry
 from pipeline.archive.store import case_folder, replace_atomically, sha256_bytes
 from pipeline.archive.verify import damaged_archive, verify
 from pipeline.case.load import LoadedCase, evidence_path, validate_case
@@ -707,6 +707,12 @@ def build_bundle(loaded: LoadedCase, school: School, out_dir: Path, on: date) ->
                                   latest[entry.reference], None, on)
             members.append((f"letters/{entry.files['pdf']}", path.read_bytes(),
                             f"PDF copy: {words}"))
+    for entry in manifest.entries:
+        if isinstance(entry, SignedEntry) and (folder / entry.files["signed"]).is_file():
+            members.append((f"letters/{entry.files['signed']}",
+                            (folder / entry.files["signed"]).read_bytes(),
+                            f"The signed copy of letter {entry.reference} as sent on "
+                            f"{long_date(date.fromisoformat(entry.sent_on))}"))
     docx_name, csv_name = log_names(case.case_id)
     members.append((chronology_name(case.case_id), chronology_docx(loaded, manifest, school, on),
                     "Chronology of the posts and of every step the school has taken, with what "

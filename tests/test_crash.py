@@ -87,10 +87,11 @@ def assert_verify_passes(out: Path, invoke) -> None:
 
 
 INTERRUPTED_COMMIT = re.compile(
-    r".+/\.tmp-[^/]+: unlisted: a temporary file"  # killed while writing a letter's bytes
+    r"(?:.+/\.tmp-[^/]+: unlisted: a temporary file"  # killed while writing a letter's bytes
     r"|(?P<path>.+\.docx): unlisted: not in the archive"  # linked, killed before its journal line
-    r"|.+manifest\.json: missing: (has no entry for|the journal records)"  # ... before the manifest
-    r"|.+journal\.jsonl:\d+: malformed: the last line is incomplete")  # ... while appending
+    r"|.+manifest\.json: missing: (?:has no entry for|the journal records)"  # ... before the manifest
+    r"|.+journal\.jsonl:\d+: malformed: the last line is incomplete)"  # ... while appending
+    r"(?:[:;,( ].*)?")  # and what verify says the next draft does about it
 
 
 def assert_verify_passes_or_names_an_interrupted_commit(out: Path, invoke,
@@ -239,7 +240,7 @@ def test_a_broken_template_stops_only_the_cases_that_use_it(tmp_path, letters, i
 
 # --- 2. a kill signal in the middle of a batch --------------------------------------------------
 
-COPIES = 12  # of each of the 13 sample cases: 156 cases, about 310 letters
+COPIES = 16  # of each of the 13 sample cases: 208 cases, about 410 letters
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +276,7 @@ def reference(tmp_path_factory, many_cases: Path, repo: Path) -> dict[str, dict[
     done = run_draft(many_cases, out, repo / "data" / "school.yaml")
     assert done.returncode == 0, done.stderr
     archive = {folder.name: manifest_files(folder) for folder in case_folders(out)}
-    assert sum(map(len, archive.values())) > 250
+    assert sum(map(len, archive.values())) > 400
     return archive
 
 
@@ -363,8 +364,10 @@ SIGNALS = [
     pytest.param(signal.SIGTERM, 1, False, [40], id="SIGTERM-one-process"),
     pytest.param(signal.SIGTERM, 2, False, [40], id="SIGTERM-main-of-two-workers"),
     pytest.param(signal.SIGTERM, 2, True, [40], id="SIGTERM-whole-group"),
-    pytest.param(signal.SIGKILL, 1, False, [5, 60, 150], id="SIGKILL-one-process-3-times"),
-    pytest.param(signal.SIGKILL, 2, True, [5, 60, 150], id="SIGKILL-whole-group-3-times"),
+    # Each run resumes the last; a two-worker run may have drafted a few pieces (up to 16 cases
+    # each) beyond the lines it printed, so the stops leave most of the ~410 letters undrafted.
+    pytest.param(signal.SIGKILL, 1, False, [5, 40, 80], id="SIGKILL-one-process-3-times"),
+    pytest.param(signal.SIGKILL, 2, True, [5, 40, 80], id="SIGKILL-whole-group-3-times"),
 ]
 
 
