@@ -12,7 +12,7 @@ OUT    ?= output
 CASE_FILE = $(if $(wildcard $(CASE)),$(CASE),$(CASES)/$(CASE).yaml)
 
 .PHONY: help due check plan letters pdf sent register verify bundle new-case test fuzz bench \
-        bench-pdf lint \
+        bench-pdf docs-images lint \
         system-deps clean-venv
 
 help: ## Show this list of commands
@@ -74,6 +74,9 @@ bench: $(STAMP) system-deps ## Measure speed and memory (output/bench.json) and 
 
 bench-pdf: $(STAMP) system-deps ## Time one 'letters draft --pdf' of 1,000 letters (minutes)
 	$(BIN)/python bench/pdf_batch.py
+
+docs-images: $(STAMP) system-deps ## Redraw the README's pictures of the letters (docs/letters/)
+	./scripts/docs-images.sh
 
 lint: $(STAMP) ## Check the code style (ruff)
 	$(BIN)/ruff check pipeline tests bench
