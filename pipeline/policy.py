@@ -214,6 +214,10 @@ class StepState:
         return f"the {step_words(self.step.step)} on {long_date(self.step.date)}"
 
 
+UNKNOWN_POSTER = ("the school does not know who runs the account, so it cannot ask them to "
+                  "remove anything")
+
+
 class Facts:
     """The case seen on `today`: what the rules ask of it, each answer computed once."""
 
@@ -239,6 +243,10 @@ class Facts:
 
     def refusal(self) -> str | None:
         """Why the poster counts as having refused, in words, or None if they have not."""
+        if not self.case.poster.identified:
+            # Nobody to ask: the steps that follow a refusal are open at once (REFERENCE.md:
+            # an anonymous poster is reached through the platform).
+            return UNKNOWN_POSTER
         for state in self.steps:
             if state.step.step not in (*FIRST_STEPS, kinds.WARNING.step):
                 continue
@@ -614,8 +622,17 @@ def decide(case: Case, school: School | None = None, *, today: date | None = Non
                 excluded += [Excluded(l.kind, l.platform, override.reason)
                              for l in letters if _override_hits(override, l)]
             letters = kept
+    unaddressed: list[PlannedLetter] = []
+    if not case.poster.identified:
+        unaddressed = [l for l in letters if l.spec.to is Recipient.POSTER]
+        letters = [l for l in letters if l.spec.to is not Recipient.POSTER]
     letters.sort(key=lambda l: kinds.order(l.kind))  # stable: platforms keep the posts' order
     letters = [_sequenced(letter, facts) for letter in letters]
+    if unaddressed:
+        unmet.append("No letter to the poster: the school does not know who runs the account "
+                     "(poster.identified: false), so it asks the platform instead. Record who "
+                     "it is, and how the school knows, when that is known; the plan then "
+                     f"considers {_and(sorted({l.kind for l in unaddressed}))} again.")
     notes = (_notes(facts, letters, excluded) + unmet + withheld_screenshots(case, letters, school)
              + proportion_notes(facts, letters) + notice_notes(facts, letters))
     return Plan(case.case_id, tuple(letters), tuple(notes),

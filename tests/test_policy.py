@@ -477,3 +477,40 @@ def test_sample_clauses_are_quoted_verbatim(repo, sample_plans):
 
     assert quoted
     assert [c for c in quoted if c not in text] == []
+
+
+# --- a poster the school cannot identify --------------------------------------------------------
+
+
+@pytest.fixture
+def anonymous(base_case):
+    """anonymous(posts=[...]) -> a case whose poster is an account the school cannot name."""
+
+    def make(posts) -> Case:
+        data = yaml.safe_load(base_case)
+        data["poster"] = {"name": "Unknown account holder", "identified": False}
+        data["posts"], data["history"] = list(posts), []
+        return Case.model_validate(data)
+
+    return make
+
+
+def test_no_letter_goes_to_a_poster_the_school_cannot_identify(anonymous):
+    plan = decide(anonymous(posts=[post(), post("P2", platform="school_forum")]))
+    assert planned(plan) == [("host_takedown", "P1", "facebook")]
+    note = next(n for n in plan.notes if "No letter to the poster" in n)
+    assert "poster.identified: false" in note
+    assert "access_restriction" in note and "concern" in note
+
+
+def test_the_platform_is_asked_at_once_because_nobody_can_be_asked_first(anonymous):
+    plan = decide(anonymous(posts=[post(concerns=["defamatory"])]))
+    assert planned(plan) == [("host_takedown", "P1", "facebook"), ("legal_referral", "P1", "")]
+    assert all("does not know who runs the account" in letter.reasons[0]
+               for letter in plan.letters)
+
+
+def test_an_anonymous_case_needs_no_postal_address(anonymous):
+    case = anonymous(posts=[post()])
+    assert case.poster.address is None
+    assert [l.spec.to.value for l in decide(case).letters] == ["platform"]
