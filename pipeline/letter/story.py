@@ -151,6 +151,15 @@ _HANDLE_RULES = (
 )
 
 
+def where_posted(post: Post) -> str:
+    """How widely a post was made, in words: "publicly", "in the group “…”"."""
+    if post.visibility == "public":
+        return "publicly"
+    if post.visibility == "group":
+        return f"in the group \u201c{post.group.name}\u201d" if post.group else "in a group"
+    return "to a restricted audience"
+
+
 def handle_of(post: Post) -> tuple[str, bool]:
     """(the account that posted, whether it was read from the web address rather than recorded):
     ('@leebrann88', True) for an x.com URL with no `handle` in the case; ('', False) if none."""

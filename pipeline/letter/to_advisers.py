@@ -370,13 +370,7 @@ class Account:
     def posts_of(self, step: HistoryStep | Any) -> list[Post]:
         return [p for p in self.case.posts if step.covers(p.id)]
 
-    @staticmethod
-    def where(post: Post) -> str:
-        if post.visibility == "public":
-            return "publicly"
-        if post.visibility == "group":
-            return f"in the group \u201c{post.group.name}\u201d" if post.group else "in a group"
-        return "to a restricted audience"
+    where = staticmethod(story.where_posted)
 
     def outcome(self, state: StepState | None, step: HistoryStep, subject: str) -> str:
         """The outcome of a step, in a few words ('No reply by 23 November 2026')."""

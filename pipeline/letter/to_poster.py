@@ -244,13 +244,7 @@ class Writer:
     def when(post: Post) -> str:
         return uk_time(post.posted).words()
 
-    @staticmethod
-    def where(post: Post) -> str:
-        if post.visibility == "public":
-            return "publicly"
-        if post.visibility == "group":
-            return f"in the group \u201c{post.group.name}\u201d" if post.group else "in a group"
-        return "to a restricted audience"
+    where = staticmethod(story.where_posted)
 
     def post_label(self, post: Post) -> str:
         """'your post of 19 November 2026' when the letter has several posts."""
