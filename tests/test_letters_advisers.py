@@ -186,7 +186,10 @@ def test_014_says_what_is_criticism_and_what_is_not_recorded():
     people = squash(" ".join(ctx["advice"]["people"]))
     assert "taking advice from his union" in people  # the wishes, verbatim
     assert "has not authorised any notice" in people
-    assert "does not yet record that Mr Hargreaves has been told" in people  # no support_staff
+    # No support_staff action, but his own words (quoted above) say what he has been told: the
+    # letter speaks of the missing record, and never says he has not been told.
+    assert "do not record the date on which Mr Hargreaves was told" in people
+    assert "does not yet record that Mr Hargreaves has been told" not in people
     assert "does not yet record that the local authority designated officer (LADO) has been " \
            "consulted (it was due by 23 November 2026)" in people
 
@@ -243,6 +246,9 @@ def test_021_is_signed_by_the_chair_as_the_posts_are_about_the_head(template):
     assert "The posts are about our Headteacher, Mrs H Carter" in text
     assert text.rstrip().split("\n")[-4:-1] == [SCHOOL.chair_of_governors, "Chair of Governors",
                                                 SCHOOL.name]
+    # Replies reach the Chair through an office that answers to the Head: marked for the Chair.
+    assert "please mark anything you send there \u201cPrivate \u2013 for the Chair of " \
+           "Governors only\u201d" in squash(text)
 
 
 def test_021_gives_each_letter_its_sent_status():

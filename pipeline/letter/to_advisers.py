@@ -890,6 +890,12 @@ class _Request:
                 if supported:
                     said += (f" {person.short} was told what the school is doing and offered "
                              f"support on {join([long_date(d) for d in supported])}.")
+                elif wishes:
+                    # Their own words (above) may say what they have been told: the record
+                    # speaks only of what is missing from it, not of what did not happen.
+                    said += (" The case’s actions do not record the date on which "
+                             f"{person.short} was told what the school is doing or offered "
+                             "support.")
                 else:
                     said += (f" The case does not yet record that {person.short} has been told "
                              "what the school is doing or offered support.")
@@ -1112,8 +1118,15 @@ class _Request:
                     soon.append(f"the one-year period for {post.id} ends on {long_date(limit)}")
         if soon:
             said += f" Please note that {join(soon)}."
-        return (f"{said} You can reach me through the school office on "
-                f"{story.keep_together(self.school.telephone)} or at {self.school.email}.")
+        reach = (f"You can reach me through the school office on "
+                 f"{story.keep_together(self.school.telephone)} or at {self.school.email}.")
+        if self.signer.name != self.school.signatory.name:
+            # The office answers to the person the posts are about: the reply must not pass
+            # through their hands unmarked.
+            reach += (f" As the posts are about the {self.school.signatory.role}, please mark "
+                      f"anything you send there “Private – for the "
+                      f"{self.signer.role} only”.")
+        return f"{said} {reach}"
 
 
 @kinds.LEGAL_REFERRAL.builds
