@@ -30,6 +30,7 @@ import pytest
 import yaml
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
+from reading import blocks
 
 from pipeline import actions, kinds
 from pipeline.case.load import load_school, validate_case
@@ -42,7 +43,6 @@ from pipeline.letter.parts import ArchivedLetter, Sibling
 from pipeline.policy import decide
 from pipeline.record import EVIDENCE_COLUMNS, LOG_WIDTHS_CM, write_bundle
 from pipeline.sent import record_sent
-from tests.reading import blocks
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "data" / "cases"

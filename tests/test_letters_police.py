@@ -20,6 +20,7 @@ from typing import Any
 import docx
 import pytest
 from docx.oxml.ns import qn
+from reading import blocks
 
 from pipeline import kinds
 from pipeline.case.load import load_school, validate_case
@@ -31,7 +32,6 @@ from pipeline.letter.parts import Sibling
 from pipeline.letter.to_police import post_facts
 from pipeline.offences import OFFENCES, offences_for
 from pipeline.policy import decide
-from tests.reading import blocks
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "data" / "cases"
@@ -323,7 +323,16 @@ def test_each_screenshot_is_logged_with_its_sha256(sample_run):
     assert "Screenshots of P1 and P2 follow the log." in text
 
 
-@pytest.mark.parametrize("case_id", ("011", "012", "016", "024"))
+def test_a_removed_post_with_its_screenshot_kept_is_shown_with_it(sample_run):
+    # BPS-2026-012: the post was removed before the referral; the screenshot taken first is the
+    # evidence, and the letter says so rather than "the school holds no screenshot".
+    text = text_of(docx.Document(sample_letter(sample_run, "012")))
+    digest = hashlib.sha256((CASES / "evidence" / "BPS-2026-012-P1.png").read_bytes()).hexdigest()
+    assert text.count(digest) == 2
+    assert "The school holds no screenshot of" not in text
+
+
+@pytest.mark.parametrize("case_id", ("011", "016", "024"))
 def test_no_screenshot_means_no_promise_of_one(sample_run, case_id):
     text = text_of(docx.Document(sample_letter(sample_run, case_id)))
     assert "follow the log" not in text and "follows the log" not in text
