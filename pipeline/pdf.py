@@ -24,6 +24,12 @@ started by a small guard process that the kernel signals when its parent dies (L
 PR_SET_PDEATHSIG), and the guard then kills soffice's process group. What a SIGKILL cannot clean
 up, the staging folder and the profile, carries its owner's pid in its name, and the next run
 removes it once that process is gone (`remove_stale_staging`), never while its owner lives.
+
+Emoji: LibreOffice 7.4 cannot draw a colour-emoji font (Noto Color Emoji) into a PDF; it embeds
+the font and draws nothing, so a post's emoji would vanish from the PDF copy while still being in
+its text layer. Each run therefore gives LibreOffice a fontconfig file that includes the system's
+configuration but rejects colour-emoji fonts, so it falls back to a drawable one (Symbola, which
+scripts/install-system-deps.sh installs).
 """
 
 from __future__ import annotations
@@ -240,6 +246,33 @@ def _options(profile: Path, out_dir: Path) -> list[str]:
             "--convert-to", PDF_FILTER, "--outdir", str(out_dir)]
 
 
+# Fonts LibreOffice must not pick: colour bitmap emoji fonts it embeds but cannot draw.
+_REJECTED_FONTS = ("*/NotoColorEmoji*", "*/*ColorEmoji*", "*/*Color-Emoji*")
+
+
+def fonts_config(profile: Path) -> Path:
+    """Write (once) the profile's fontconfig file that hides colour-emoji fonts from LibreOffice.
+
+    It includes the configuration LibreOffice would otherwise use (FONTCONFIG_FILE if the
+    environment sets one, else the system's), so every other font is found as before.
+    """
+    path = profile / "fonts.conf"
+    if not path.exists():
+        base = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
+        rejected = "".join(f"<glob>{glob}</glob>" for glob in _REJECTED_FONTS)
+        profile.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+            f'<fontconfig><include ignore_missing="yes">{_xml_text(base)}</include>'
+            f"<selectfont><rejectfont>{rejected}</rejectfont></selectfont></fontconfig>\n",
+            encoding="utf-8")
+    return path
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _profile_arg(profile: Path) -> str:
     return f"-env:UserInstallation={profile.resolve().as_uri()}"
 
@@ -256,8 +289,9 @@ def _run(soffice: str, docx_files: Sequence[Path], out_dir: Path, profile: Path,
         command = [sys.executable, "-I", "-S", "-c", _GUARD, str(os.getpid()), *command]
     try:
         done = subprocess.run(command, check=False, capture_output=True, text=True,
-                              timeout=limit, env={**os.environ, "HOME": str(profile)},
-                              stdin=subprocess.DEVNULL)
+                              timeout=limit, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "HOME": str(profile),
+                                   "FONTCONFIG_FILE": str(fonts_config(profile))})
     except subprocess.TimeoutExpired:
         raise ToolMissing(f"LibreOffice stopped responding while converting {what} and was "
                           f"stopped after {limit:.0f} seconds; try again, or draft without "

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the outside programs and fonts the PDF copies and the real-client tests need:
 # LibreOffice (Writer, headless), poppler-utils (pdftotext, pdftoppm) and the fonts the letters
-# are drawn with (Liberation, DejaVu, Noto, and Noto Color Emoji, without which emoji are
-# blank boxes in the PDFs).
+# are drawn with (Liberation, DejaVu, Noto, and Symbola for emoji: LibreOffice 7.4 cannot draw
+# a colour-emoji font into a PDF, so pipeline/pdf.py hides those from it and Symbola draws them).
 # Each package is checked on its own and only the missing ones are installed, so a machine that
 # already has LibreOffice still gets the fonts. Safe to run again: silent when all are there.
 set -euo pipefail
 packages=(libreoffice-writer-nogui poppler-utils fonts-liberation2 fonts-dejavu-core
-          fonts-noto-core fonts-noto-color-emoji)
+          fonts-noto-core fonts-symbola)
 
 installed() {
   # Not `dpkg -s`: it succeeds for a removed package whose configuration files remain.

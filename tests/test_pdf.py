@@ -89,25 +89,37 @@ def test_a_seeded_profile_skips_libreoffices_graphics_self_test(tmp_path, write_
     assert (tmp_path / "pdf-seeded" / "T-001-01-concern.pdf").read_bytes().startswith(b"%PDF-")
 
 
-def test_the_emoji_in_a_letter_is_set_in_the_emoji_font(tmp_path, write_case, hostile_case_text,
-                                                         draft):
-    # The system-dependency script installs fonts-noto-color-emoji; without it LibreOffice sets
-    # emoji as empty boxes. (LibreOffice 7.4 embeds the font but cannot draw its colour glyphs:
-    # the emoji are then blank, though they are in the PDF's text. From 7.5 it can.)
+def test_the_emoji_in_a_letter_is_drawn_in_a_font_libreoffice_can_draw(tmp_path, write_case,
+                                                                       hostile_case_text, draft):
+    # LibreOffice 7.4 embeds Noto Color Emoji but draws nothing with it: the emoji would be blank
+    # in the PDF though present in its text. The run's fontconfig file hides colour-emoji fonts,
+    # so LibreOffice falls back to Symbola (which the system-dependency script installs).
     for tool in ("soffice", "pdffonts", "fc-list"):
         if not shutil.which(tool):
             pytest.skip(f"{tool} not installed: run make system-deps")
-    fonts = subprocess.run(["fc-list", ":family=Noto Color Emoji"], capture_output=True,
-                           text=True, timeout=60).stdout
+    fonts = subprocess.run(["fc-list", ":family=Symbola"], capture_output=True, text=True,
+                           timeout=60).stdout
     if not fonts.strip():
-        pytest.skip("fonts-noto-color-emoji not installed: run make system-deps")
+        pytest.skip("fonts-symbola not installed: run make system-deps")
     out = tmp_path / "out"
 
     assert draft(write_case(tmp_path, hostile_case_text), out, "--pdf").exit_code == 0
 
     listed = subprocess.run(["pdffonts", str(out / "T-001" / "T-001-01-concern.pdf")],
                             capture_output=True, text=True, check=True, timeout=60).stdout
-    assert "NotoColorEmoji" in listed
+    assert "Symbola" in listed
+    assert "ColorEmoji" not in listed
+
+
+def test_the_fonts_file_keeps_the_systems_fonts_and_hides_colour_emoji(tmp_path, monkeypatch):
+    monkeypatch.delenv("FONTCONFIG_FILE", raising=False)
+    written = pdf.fonts_config(tmp_path / "profile").read_text(encoding="utf-8")
+    assert '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>' in written
+    assert "<rejectfont><glob>*/NotoColorEmoji*</glob>" in written
+
+    monkeypatch.setenv("FONTCONFIG_FILE", "/opt/fonts & more/<own>.conf")
+    own = pdf.fonts_config(tmp_path / "other").read_text(encoding="utf-8")
+    assert "<include ignore_missing=\"yes\">/opt/fonts &amp; more/&lt;own&gt;.conf</include>" in own
 
 
 # --- scripts/install-system-deps.sh, run against stand-ins for dpkg-query, apt-get and id ------
@@ -122,7 +134,7 @@ _STUBS = {
     "id": '#!/bin/sh\necho "$FAKE_UID"\n',
 }
 ALL_PACKAGES = ["libreoffice-writer-nogui", "poppler-utils", "fonts-liberation2",
-                "fonts-dejavu-core", "fonts-noto-core", "fonts-noto-color-emoji"]
+                "fonts-dejavu-core", "fonts-noto-core", "fonts-symbola"]
 
 
 def _install_deps(tmp_path, repo, installed, *, apt=True, uid=0):
@@ -150,8 +162,8 @@ def test_the_script_installs_the_emoji_font_when_libreoffice_is_already_there(tm
 
     assert result.returncode == 0, result.stderr
     assert apt == ["update -qq", "install -y -qq --no-install-recommends fonts-noto-core "
-                                 "fonts-noto-color-emoji"]
-    assert "fonts-noto-color-emoji" in result.stdout
+                                 "fonts-symbola"]
+    assert "fonts-symbola" in result.stdout
 
     again, apt_again = _install_deps(tmp_path, repo, [])
 
@@ -164,7 +176,7 @@ def test_the_script_says_what_to_install_when_it_cannot(tmp_path, repo):
     no_sudo, apt_too = _install_deps(tmp_path / "b", repo, ALL_PACKAGES[:-1], uid=1000)
 
     assert no_apt.returncode == 0 and "apt-get not found" in no_apt.stderr
-    assert "fonts-noto-color-emoji" in no_apt.stderr
+    assert "fonts-symbola" in no_apt.stderr
     assert no_sudo.returncode == 0 and "not root and no sudo" in no_sudo.stderr
-    assert "sudo apt-get install fonts-noto-color-emoji" in no_sudo.stderr
+    assert "sudo apt-get install fonts-symbola" in no_sudo.stderr
     assert apt == apt_too == []
