@@ -14,6 +14,8 @@ it, and `needs_course_of_conduct` marks the offences that need more than one pos
   one; the school only under-states). The same person is a name in `targets`, compared without
   regard to case or spacing; only individuals can be harassed, so the school, the governing
   body or "parents" must not be given as targets. One post alone is never a course of conduct.
+  A target recorded as a couple ("Mr and Mrs A Nowak") is counted as the people it names, so the
+  sentence says "the same two people", never "the same person".
 * A single racist, grossly obscene or threatening post: Communications Act 2003 s127(1) (and,
   for racist or obscene content, Malicious Communications Act 1988 s1), with racial hostility
   noted as an aggravating factor in sentencing (Sentencing Act 2020 s66); never s32.
@@ -277,11 +279,20 @@ def _courses(offence: Offence, posts: list[PostFacts]) -> list[OffenceMention]:
     by_id = {p.id: p for p in posts}
     for names, people in courses.items():
         occasions = len({by_id[n].posted for n in names})
-        against = "the same person" if len(people) == 1 else f"each of {_count(len(people))} people"
+        counted = sum(_people_in(name) for name in people)
+        if counted == 1:
+            against = "the same person"
+        elif len(people) == 1:
+            against = f"the same {_count(counted)} people"
+        else:
+            against = f"each of {_count(counted)} people"
         sentence = (f"{_join(names)} may amount to {offence.title} ({offence.citation}): a course of "
                     f"conduct on {_count(occasions)} occasions against {against}")
         if offence.condition:
-            sentence += ", " + offence.condition
+            condition = offence.condition
+            if counted > 1:
+                condition = condition.replace("that person", "each of them")
+            sentence += ", " + condition
         sentence += "."
         out.append(OffenceMention(offence, names, sentence, targets=tuple(people),
                                   occasions=occasions))
@@ -290,6 +301,14 @@ def _courses(offence: Offence, posts: list[PostFacts]) -> list[OffenceMention]:
 
 def _person(name: str) -> str:
     return " ".join(name.split()).casefold()
+
+
+_AND = re.compile(r"\s(?:and|&)\s", re.I)
+
+
+def _people_in(name: str) -> int:
+    """How many people one recorded name stands for: 'Mr and Mrs A Nowak' is two."""
+    return len(_AND.findall(f" {name} ")) + 1
 
 
 def _post_order(post: PostFacts) -> tuple:

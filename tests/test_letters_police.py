@@ -199,14 +199,39 @@ def test_a_false_allegation_may_be_a_false_communication_only_when_recorded_untr
 
 
 def test_no_offence_matched_gives_the_override_reason_verbatim():
+    # The override records no `by`: the reason is the school's, quoted as recorded.
     _, ctx = sample("016")
     assert ctx["referral"]["offences"] == []
     reason = ("The Headteacher judges that publishing Mrs Bennett's home address with an "
               "invitation to \"have a word with her\" is intimidating; Mrs Bennett has asked for "
               "police advice.")
-    assert f"The Headteacher\u2019s reason for referring this matter: \u201c{reason}\u201d" in \
-        ctx["referral"]["reasons"]
-    assert "has not matched the post to a particular offence" in ctx["referral"]["no_offence"]
+    assert ctx["referral"]["reasons"] == [
+        f"The school\u2019s reason for referring this matter: \u201c{reason}\u201d"]
+
+
+def test_a_published_home_address_is_put_to_the_police_under_s127_never_as_no_offence():
+    # BPS-2026-016: the table cannot tell from the concerns whether the address is published
+    # with an invitation to confront; the letter asks the police to consider s127(1).
+    _, ctx = sample("016")
+    assert ctx["referral"]["no_offence"] == (
+        "The school asks you to consider whether P1 may amount to sending a grossly offensive, "
+        "indecent, obscene or menacing message over a public electronic communications network "
+        "(Communications Act 2003 s127(1)): P1 gives the home address of Mrs S Bennett, and "
+        "publishing a person\u2019s home address in a way that invites others to confront them "
+        "may be menacing.")
+
+
+def test_a_referral_matching_no_offence_asks_the_police_to_consider_and_never_says_none():
+    post = dict(BASE["posts"][0], text="Mr Vance is useless.",
+                concerns=["negative_comment", "names_staff"])
+    include = [{"letter": POLICE, "action": "include", "reason": "Mr Vance feels intimidated."}]
+    ctx = referral(case_with(posts=[post], overrides=include))
+    assert ctx["referral"]["offences"] == []
+    assert ctx["referral"]["no_offence"] == ("The school asks you to consider whether the post "
+                                             "may amount to an offence, for the reason given "
+                                             "above.")
+    said = " ".join(str(v) for v in ctx["referral"].values())
+    assert "not matched" not in said and "no offence" not in said.lower()
 
 
 # --- the subject -------------------------------------------------------------------------------
@@ -267,7 +292,8 @@ def test_a_further_referral_quotes_the_crime_reference_and_the_earlier_referral(
     text = text_of(document)
     subject = next(p.text for p in document.paragraphs if p.style.name == "Subject")
     assert "CR-0912/26" in plain(subject)
-    assert "This adds to the matter the school reported on 27 October 2026 (our reference " \
+    # The earlier referral was the Headteacher's, who signs this one: in the first person.
+    assert "This adds to the matter I reported on 27 October 2026 (our reference " \
            "BPS-2026-024/02), crime reference CR-0912/26." in text
     assert "P1, posted on 26 October 2026 at 22:10, was referred on 27 October 2026" in text
     # Only P2 is new: P1 is told as the earlier post, not as one of this letter's.
@@ -281,19 +307,56 @@ def test_a_further_referral_quotes_the_crime_reference_and_the_earlier_referral(
 def test_the_account_read_from_an_x_address_is_named(sample_run):
     text = text_of(docx.Document(sample_letter(sample_run, "011")))
     assert "The account that posted P1 is @leebrann88 (from the web address)." in text
-    assert "Only the police can ask X Corp. to preserve its records (https://legalrequests.x.com)" \
-        in text
+    # X's law-enforcement address is unconfirmed in data/platforms.yaml: not given as a fact.
+    assert "send X Corp. a preservation request for P1 and the account @leebrann88." in text
+    assert "legalrequests.x.com" not in text
 
 
 def test_preservation_is_asked_of_the_police_for_each_platform(sample_run):
     text = text_of(docx.Document(sample_letter(sample_run, "009")))
-    assert "(https://www.facebook.com/records)" in text
-    assert "send it a preservation request for P1 and P2" in text
+    assert "A platform generally discloses account data only on a request from the police, so " \
+           "I should be grateful if you would send Meta Platforms Ireland Limited a preservation " \
+           "request for P1 and P2 (https://www.facebook.com/records)." in text
     whatsapp = text_of(docx.Document(sample_letter(sample_run, "016")))
-    assert "WhatsApp does not keep message content in the ordinary course" in whatsapp
+    assert "WhatsApp says it does not keep message content in the ordinary course." in whatsapp
+    assert "ask WhatsApp Ireland Limited to preserve the sender\u2019s account data for P1." in \
+        whatsapp
     assert "It was sent to the group; the school cannot tell whether it is still visible" in \
         whatsapp
     assert "It is still online" not in whatsapp
+
+
+def test_the_schools_own_request_to_preserve_is_told_and_never_contradicted(sample_run):
+    # The platform letter of the same run asks Meta to preserve; the police letter says so, and
+    # asks the police only for what needs them (disclosure of the account data).
+    platform = text_of(docx.Document(next(
+        (sample_run.out / "BPS-2026-009").glob("*-host_takedown-facebook.docx"))))
+    assert "Please preserve the content listed above, and the data of the account" in platform
+    text = text_of(docx.Document(sample_letter(sample_run, "009")))
+    assert "Today the school is asking Meta Platforms Ireland Limited to remove P1 and P2 and to " \
+           "preserve the content and the account data until the police ask for them (our " \
+           "reference BPS-2026-009/02)." in text
+    for case_id in SAMPLES:
+        said = text_of(docx.Document(sample_letter(sample_run, case_id)))
+        assert "Only the police can" not in said and "can come only from" not in said, case_id
+
+
+def test_a_recorded_platform_letter_is_said_to_ask_for_preservation_only_when_it_did():
+    # letter/to_platform.py asks a platform to preserve only once the police know: a letter the
+    # school drafted (its reference recorded) after the police were told.
+    step = {"date": date(2026, 11, 22), "step": "host_takedown", "outcome": "pending",
+            "by": "Office Manager", "posts": ["P1"]}
+    include = [{"letter": POLICE, "action": "include", "reason": "The school reports it."}]
+    lettered = case_with(history=[dict(step, reference="T-100/02")],
+                         police={"told": date(2026, 11, 21)}, overrides=include)
+    said = " ".join(referral(lettered)["referral"]["platforms"])
+    assert "On 22 November 2026 the school asked X to remove P1 and to preserve the content and " \
+           "the account data." in said
+    for case in (case_with(history=[step], police={"told": date(2026, 11, 21)}),  # no letter
+                 case_with(history=[dict(step, reference="T-100/02")])):  # police not told
+        said = " ".join(referral(case)["referral"]["platforms"])
+        assert "On 22 November 2026 the school asked X to remove P1." in said
+        assert "preserve the content" not in said
 
 
 def test_the_evidence_log_repeats_its_header_and_keeps_rows_whole(sample_run):
@@ -337,7 +400,7 @@ def test_no_screenshot_means_no_promise_of_one(sample_run, case_id):
     text = text_of(docx.Document(sample_letter(sample_run, case_id)))
     assert "follow the log" not in text and "follows the log" not in text
     assert "original screenshots" not in text
-    assert "The school holds no screenshot of" in text
+    assert re.search(r"No screenshot of (the post|P1 or P2) is attached: ", text)
 
 
 def test_no_pupils_name_and_no_private_detail(sample_run):
@@ -373,8 +436,50 @@ def test_a_call_to_the_police_is_followed_with_its_incident_number(template):
                      actions=[{"action": "call_police", "date": date(2026, 11, 21),
                                "by": "Headteacher"}])
     text = text_of(render(referral(case), template))
-    assert "I reported this by telephone on 21 November 2026 (incident number INC-2611-0042). " \
-           "This letter follows that call" in text
+    assert "I reported this to the police by telephone on 21 November 2026 (incident number " \
+           "INC-2611-0042). This letter follows that call" in text
+
+
+@pytest.mark.parametrize(("police", "calls", "said"), [
+    # The day the school first told the police, and the incident number, without a recorded
+    # call: when, and the number, but never "by telephone" or who.
+    ({"incident_number": "INC-7", "told": date(2026, 11, 21)}, [],
+     "The school first told the police about this on 21 November 2026. The police incident "
+     "number is INC-7. This letter follows that report with the evidence the school holds."),
+    # A call by someone other than the signatory: by role, in the third person.
+    ({"incident_number": "INC-7"}, [{"date": date(2026, 11, 22), "by": "Office Manager"}],
+     "The Office Manager reported this to the police by telephone on 22 November 2026 "
+     "(incident number INC-7). This letter follows that call with the evidence the school "
+     "holds."),
+    # Told first one day, then a call: both, in order, each with its own date.
+    ({"told": date(2026, 11, 21)}, [{"date": date(2026, 11, 22), "by": "Headteacher"}],
+     "The school first told the police about this on 21 November 2026. I reported this to the "
+     "police by telephone on 22 November 2026. This letter follows that call"),
+    # Two calls: the incident number is not pinned to either.
+    ({"incident_number": "INC-7"}, [{"date": date(2026, 11, 21), "by": "Headteacher"},
+                                    {"date": date(2026, 11, 23), "by": "Office Manager"}],
+     "I reported this to the police by telephone on 21 November 2026. The Office Manager "
+     "reported this to the police again by telephone on 23 November 2026. The police incident "
+     "number is INC-7. This letter follows those calls"),
+])
+def test_who_told_the_police_and_when_is_said_as_recorded(police, calls, said):
+    case = case_with(police=police, actions=[dict(c, action="call_police") for c in calls])
+    opening = plain(" ".join(referral(case)["referral"]["opening"]))
+    assert said in opening
+    if not calls:
+        assert "telephone" not in opening and "reported this" not in opening
+
+
+def test_a_threat_with_no_call_recorded_says_the_call_the_plan_asks_for(sample_run):
+    # BPS-2026-011: the plan asks the office to ring the police today; nothing is recorded yet.
+    text = text_of(docx.Document(sample_letter(sample_run, "011")))
+    assert "The school is also reporting P1 by telephone today (999 if anyone is in immediate " \
+           "danger, otherwise 101), and I will give you the incident number from that call." \
+        in text
+    assert "reported this" not in text and "first told the police" not in text
+    # BPS-2026-024: the police already hold the matter (a crime reference); no call is claimed.
+    text = text_of(docx.Document(sample_letter(sample_run, "024")))
+    assert "by telephone" not in text and "no record of reporting" not in text
 
 
 def test_who_the_school_has_told_is_said_only_when_recorded(template):
@@ -397,10 +502,14 @@ def test_the_unredacted_original_is_promised_only_when_the_case_records_it(tmp_p
     post = dict(BASE["posts"][0], evidence="evidence/p1.png", evidence_redacted=True)
     without = text_of(render(referral(case_with(posts=[post]), tmp_path), template))
     assert "unredacted original" not in without
+    assert "The screenshot of P1 attached is a redacted copy: pupils\u2019 names are blacked " \
+           "out." in without
     kept = dict(post, evidence_original="Office safe, envelope 12")
     text = text_of(render(referral(case_with(posts=[kept]), tmp_path), template))
-    assert "The unredacted original of P1 is kept and available to the investigating officer." \
-        in text
+    assert "The screenshot of P1 attached is a redacted copy: pupils\u2019 names are blacked " \
+           "out. The unredacted original of P1 is kept by the school and available to the " \
+           "police on request." in text
+    assert "Office safe" not in text  # where it is kept stays in the school
     assert hashlib.sha256(png).hexdigest() in text
     assert "Screenshot of P1 follows the log." in text
 
@@ -463,3 +572,121 @@ def test_the_lado_is_mentioned_only_when_the_consultation_is_recorded():
                                              "date": date(2026, 11, 21), "posts": ["P1"]}])
     assert "The allegation about Mr R Vance in P1 was referred to the local authority " \
            "designated officer on 21 November 2026." in referral(done)["referral"]["safeguarding"]
+
+
+# --- the solicitor's review of the sample letters ---------------------------------------------
+
+
+def test_a_whatsapp_message_is_said_to_go_to_the_groups_admin_not_to_whatsapp(sample_run):
+    # BPS-2026-016: the platform letter goes to the group's admin (letter/to_platform.py).
+    platform = text_of(docx.Document(next(
+        (sample_run.out / "BPS-2026-016").glob("*-host_takedown-*.docx"))))
+    assert "Mrs Kelly Ashby" in platform
+    text = text_of(docx.Document(sample_letter(sample_run, "016")))
+    assert "Today the school is writing to Mrs Kelly Ashby, the admin of the WhatsApp group " \
+           "\u201cYear 5 mums\u201d, asking for P1 to be deleted for everyone in the group (our " \
+           "reference BPS-2026-016/02)." in text
+    assert "asking WhatsApp" not in text and "Limited today to remove" not in text
+    # Screenshots the case does not record are never claimed, the school's or members'.
+    assert "members of the group are" not in text and "group members" not in text
+
+
+def test_a_recorded_whatsapp_request_names_the_admin_it_went_to():
+    post = dict(BASE["posts"][0], platform="whatsapp", url=None, visibility="group",
+                group={"name": "Class 3", "admin": "Mr Ian Pole"})
+    step = {"date": date(2026, 11, 22), "step": "host_takedown", "outcome": "removed",
+            "by": "Office Manager", "posts": ["P1"], "reference": "T-100/02"}
+    ctx = referral(case_with(posts=[dict(post, status="removed")], history=[step]))
+    assert "On 22 November 2026 the Office Manager wrote to Mr Ian Pole, the admin of the " \
+           "WhatsApp group \u201cClass 3\u201d, asking for P1 to be deleted for everyone in the " \
+           "group; it was removed." in ctx["referral"]["history"]
+    in_app = dict(step, method="webform", reference=None)
+    ctx = referral(case_with(posts=[dict(post, status="removed")], history=[in_app]))
+    assert "On 22 November 2026 the Office Manager reported P1 to WhatsApp; it was removed." in \
+        ctx["referral"]["history"]
+
+
+@pytest.mark.parametrize(("case_id", "said"), [
+    ("024", "Because P2 threatens violence against Mr and Mrs Nowak, I should be grateful for "
+            "early contact."),
+    ("011", "Because P1 threatens violence against Mr Riley, I should be grateful for early "
+            "contact."),
+    ("016", "Because P1 gives the home address of Mrs Bennett, I should be grateful for early "
+            "contact."),
+])
+def test_early_contact_is_asked_for_on_what_the_case_records(case_id, said):
+    # Never where the people are or when ("at the school gates every school day"): no case
+    # field says so.
+    _, ctx = sample(case_id)
+    opening = " ".join(ctx["referral"]["opening"])
+    assert said in opening
+    assert "school day" not in opening and "gates" not in opening
+
+
+def test_redacted_screenshots_are_said_to_be_redacted_copies_and_no_original_is_claimed(
+        sample_run):
+    # BPS-2026-009 records evidence_redacted and no evidence_original.
+    text = text_of(docx.Document(sample_letter(sample_run, "009")))
+    assert "The screenshots of P1 and P2 attached are redacted copies: pupils\u2019 names are " \
+           "blacked out." in text
+    assert "unredacted original" not in text and "original screenshots" not in text
+    assert "The school has kept the screenshots listed in the log and its records of the posts, " \
+           "and will not delete them." in text
+
+
+def test_the_signatory_tells_her_own_steps_in_the_first_person(sample_run):
+    text = text_of(docx.Document(sample_letter(sample_run, "009")))
+    assert "On 5 October 2026 I met Mrs Dutton about P1; Mrs Dutton declined to remove it." in text
+    text = text_of(docx.Document(sample_letter(sample_run, "024")))
+    assert "On 27 October 2026 I referred P1 to the police" in text
+    assert "On 28 October 2026 I sent Mr Hulme a formal warning about P1" in text
+    # Someone else's step: by role, in the third person.
+    assert "On 27 October 2026 the Office Manager asked Facebook to remove P1" in text
+    assert "the Office Manager recorded the text of P1 on 27 October 2026 at 08:30; I recorded " \
+           "the text of P2 on 30 November 2026 at 08:10." in text
+    for case_id in SAMPLES:
+        letter = "\n".join(p.text for p in docx.Document(sample_letter(sample_run, case_id))
+                           .paragraphs)
+        letter = re.sub("\u201c[^\u201d]*\u201d", "", letter)  # the school's notes, verbatim
+        assert not re.search(r"the Headteacher (met|referred|sent|recorded|reported|wrote)",
+                             letter), case_id
+
+
+@pytest.mark.parametrize(("by", "whose"), [("Headteacher", "My reason"),
+                                           ("Deputy Headteacher",
+                                            "The Deputy Headteacher\u2019s reason"),
+                                           (None, "The school\u2019s reason")])
+def test_an_override_reason_is_the_reason_of_whoever_decided_it(by, whose):
+    include = {"letter": POLICE, "action": "include", "reason": "Mr Vance feels unsafe."}
+    if by:
+        include["by"] = by
+    post = dict(BASE["posts"][0], concerns=["negative_comment", "names_staff"])
+    ctx = referral(case_with(posts=[post], overrides=[include]))
+    assert ctx["referral"]["reasons"] == [
+        f"{whose} for referring this matter: \u201cMr Vance feels unsafe.\u201d"]
+
+
+def test_a_couple_is_two_people_as_targets_and_as_posters(template):
+    # BPS-2026-024: the posts are about "Mr and Mrs A Nowak".
+    _, ctx = sample("024")
+    offences = " ".join(ctx["referral"]["offences"])
+    assert "P1 and P2 may amount to harassment (Protection from Harassment Act 1997 s2): a " \
+           "course of conduct on two occasions against the same two people." in offences
+    assert "the same person" not in offences
+    # Two threats on two days against a couple: s4's condition speaks of each of them.
+    first = dict(BASE["posts"][0], posted="2026-11-19T20:00",
+                 url="https://x.com/danq77/status/1000",
+                 about=[{"role": "parent", "name": "Mr and Mrs R Vance"}])
+    second = dict(first, id="P2", posted="2026-11-20T20:15",
+                  url="https://x.com/danq77/status/1001")
+    poster = dict(BASE["poster"], name="Mr and Mrs Dan Quill")
+    ctx = referral(case_with(poster=poster, posts=[first, second]))
+    assert "P1 and P2 may amount to putting people in fear of violence (Protection from " \
+           "Harassment Act 1997 s4): a course of conduct on two occasions against the same two " \
+           "people, if on each occasion it caused each of them to fear that violence would be " \
+           "used against them." in ctx["referral"]["offences"]
+    text = text_of(render(ctx, template))
+    assert "The school believes that the posts below were made by Mr and Mrs Dan Quill, of 3 " \
+           "Mill Row, Bexton, WA16 0QQ, the parents of a pupil at the school ([T.Q.], Year 3)." \
+        in text
+    assert "same person" not in text and "the parent of" not in text

@@ -557,13 +557,15 @@ def test_each_screenshot_is_captioned_by_its_number_not_its_file(sample_run):
     assert "BPS-2026-009-P1.png" not in xml_strings(letter)  # nor in image descriptions
 
 
-def test_a_post_without_a_screenshot_says_none_is_held(sample_run):
+def test_a_post_without_a_screenshot_says_none_is_attached(sample_run):
+    # The case records no screenshot: the letter says none is attached, never that the school
+    # holds none (the case does not say that).
     letter = one_letter(sample_run.out, "BPS-2026-011", "police_referral")
     (log,) = tables(letter)
     assert dict(zip(log[0], log[1]))["Screenshot and\nSHA-256"] == \
-        "None held: text recorded by Headteacher"
+        "None attached: text recorded by Headteacher"
     text = docx_text(letter)
-    assert "The school holds no screenshot of the post" in text
+    assert "No screenshot of the post is attached" in text
     assert "follow the log" not in text and "follows the log" not in text
 
 

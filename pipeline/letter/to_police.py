@@ -29,10 +29,11 @@ from pipeline.dates import day_of, long_date, uk_time
 from pipeline.directory import Directory, PlatformEntry, load_directory
 from pipeline.docx.images import EMU_PER_CM, EvidenceImage
 from pipeline.letter.parts import LetterSource, evidence_image, post_fields
-from pipeline.letter.story import handle_of, is_signatory, keep_together
-from pipeline.offences import OffenceMention, PostFacts, offences_for
+from pipeline.letter.story import handle_of, is_signatory, keep_together, who
+from pipeline.offences import OFFENCES, OffenceMention, PostFacts, offences_for
 from pipeline.platforms import platform_info
 from pipeline.policy import StepState
+from pipeline.takedown import admin, group_name
 from pipeline.words import TITLES, join
 
 WORD_JOINER = "\u2060"
@@ -48,11 +49,16 @@ SPECIAL_CATEGORY = frozenset({"racist"})  # racial or ethnic origin (UK GDPR Art
 ANNEX_IMAGE_HEIGHT_CM = 13.5
 ANNEX_IMAGE_WIDTH_CM = 24.0
 
+# (one poster, one pupil), (one poster, pupils), (two or more posters, one pupil), (..., pupils)
 RELATIONSHIP_WORDS = {
-    "parent": ("the parent of a pupil at the school", "the parent of pupils at the school"),
-    "carer": ("the carer of a pupil at the school", "the carer of pupils at the school"),
-    "relative": ("a relative of a pupil at the school", "a relative of pupils at the school"),
-    "associated": ("a person associated with the school", "a person associated with the school"),
+    "parent": ("the parent of a pupil at the school", "the parent of pupils at the school",
+               "the parents of a pupil at the school", "the parents of pupils at the school"),
+    "carer": ("the carer of a pupil at the school", "the carer of pupils at the school",
+              "the carers of a pupil at the school", "the carers of pupils at the school"),
+    "relative": ("a relative of a pupil at the school", "a relative of pupils at the school",
+                 "relatives of a pupil at the school", "relatives of pupils at the school"),
+    "associated": ("a person associated with the school", "a person associated with the school",
+                   "people associated with the school", "people associated with the school"),
 }
 
 
@@ -161,6 +167,36 @@ def mentions_for(src: LetterSource) -> list[OffenceMention]:
     return [m for m in every if scope.intersection(m.posts)]
 
 
+S127 = next(o for o in OFFENCES if o.id == "ca2003_s127_1")
+
+
+def to_consider(src: LetterSource, mentions: list[OffenceMention]) -> list[str]:
+    """What the school asks the police to consider beyond the table's offences, where the case's
+    facts could fit one the table cannot decide (offences.py: publishing a home address engages
+    Communications Act 2003 s127(1) only with an invitation to confront, which a concern alone
+    cannot show). Each is put as a question for the police, never as "no offence"."""
+    engaged = {pid for m in mentions if m.offence.id == S127.id for pid in m.posts}
+    out = []
+    for post in sorted(src.posts, key=_order):
+        if "personal_information" not in post.concerns or post.id in engaged:
+            continue
+        people = individuals([post], src)
+        details = [d for d in post.private_details if d.text in post.text]
+        what = join(list(dict.fromkeys(
+            f"the {src.redact(d.kind)} of {src.redact(d.person)}" if d.person
+            else f"the {src.redact(d.kind)}" for d in details)))
+        if not what:
+            what = ("personal information about " + join([i.name for i in people])) if people \
+                else "personal information"
+        kinds_of = list(dict.fromkeys(d.kind for d in details))
+        kind = "home address" if kinds_of == ["home address"] else \
+            "personal details, such as a home address,"
+        out.append(f"The school asks you to consider whether {post.id} may amount to {S127.title} "
+                   f"({S127.citation}): {post.id} gives {what}, and publishing a person\u2019s "
+                   f"{kind} in a way that invites others to confront them may be menacing.")
+    return out
+
+
 def _order(post: Post) -> tuple:
     natural = tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
                     for part in re.findall(r"\d+|\D+", post.id or ""))
@@ -239,8 +275,14 @@ class _Writer:
             out, _ = self.src.redact.private(out, post)
         return out.strip()
 
+    def person(self, by: str | None) -> str:
+        """Who took a step, as the letter's signatory tells it: 'I' for herself, else 'the
+        Office Manager', 'Mrs Carter', 'the school'."""
+        return who(self.scrub(by) if by else by, self.school, to_poster=False)
+
     def actor(self, by: str | None) -> str:
-        """Who took a step, in the third person: 'the Headteacher', 'Mrs Carter', 'the school'."""
+        """Who took a step, in the third person, for the evidence log's captions: 'the
+        Headteacher', 'Mrs Carter', 'the school'."""
         if is_signatory(by, self.school):
             return f"the {self.school.signatory.role}"
         if not by:
@@ -346,27 +388,62 @@ class _Writer:
                 "Whether an offence has been committed is a matter for the police.")
         else:
             paragraphs.append(" ".join([me, *call, *further]))
+        uncalled = self._no_call()
+        if uncalled:
+            paragraphs.append(uncalled)
         urgent = self._urgent_contact()
         if urgent:
             paragraphs.append(urgent)
         return paragraphs
 
+    def _calls(self) -> list:
+        return sorted((a for a in self.case.actions if a.action == actions.CALL_POLICE.id),
+                      key=lambda a: a.date)
+
     def _call(self) -> list[str]:
-        calls = [a for a in self.case.actions if a.action == actions.CALL_POLICE.id]
+        """What the case records of the school telling the police before this letter, and who
+        did it: `police.told` (the day the school first told the police: when, not how), each
+        call_police action (a call, by whom), and the incident number, quoted as recorded (the
+        case does not say which call gave it, unless there was only one)."""
+        logged = [p.id for p in self.scope.logged]
+        calls = [c for c in self._calls() if any(c.covers(pid) for pid in logged)]
         told = self.police.told if self.police else None
-        call = calls[0] if calls else None
-        when = told or (call.date if call else None)
-        number_words = f" (incident number {unbroken(self.incident)})" if self.incident else ""
-        if when is None:
-            if self.incident:
-                return [f"The school's call to the police was given the incident number "
-                        f"{unbroken(self.incident)}."]
+        referred = [r.date for r in _referrals(self.src)]
+        said = []
+        if told and not (calls and calls[0].date <= told) and not any(d <= told for d in referred):
+            said.append(f"The school first told the police about this on {long_date(told)}.")
+        one = len({(c.date, c.by) for c in calls}) == 1
+        number = f" (incident number {unbroken(self.incident)})" if self.incident and one else ""
+        for n, (day, by) in enumerate(dict.fromkeys((c.date, c.by) for c in calls)):
+            person = self.person(by)
+            again = " again" if n else ""
+            said.append(f"{person[0].upper()}{person[1:]} reported this to the police{again} by "
+                        f"telephone on {long_date(day)}{number}.")
+        if self.incident and not number:
+            said.append(f"The police incident number is {unbroken(self.incident)}.")
+        if not said:
             return []
-        who = "I" if call and is_signatory(call.by, self.school) else \
-            (self.actor(call.by) if call and call.by else "the school")
-        said = f"{who[0].upper()}{who[1:]} reported this by telephone on {long_date(when)}" \
-               f"{number_words}."
-        return [said, "This letter follows that call with the evidence the school holds."]
+        what = ("that call" if one else "those calls") if calls else "that report"
+        return [*said, f"This letter follows {what} with the evidence the school holds."]
+
+    def _threats(self) -> list[Post]:
+        return [p for p in self.posts if "threat_of_violence" in p.concerns]
+
+    def _no_call(self) -> str:
+        """For a threat the case records no call about, the call the plan asks the office to
+        make today (REFERENCE.md: 999 if anyone is in immediate danger, otherwise 101 first;
+        the letter follows with the incident number). Nothing when the plan does not ask for
+        one (the police already know): the case records nothing more to say."""
+        if self._calls() or self.incident or self.src.plan is None:
+            return ""
+        called = [p.id for p in self._threats() if any(
+            a.action == actions.CALL_POLICE.id and p.id in a.posts
+            for a in self.src.plan.actions)]
+        if not called:
+            return ""
+        return (f"The school is also reporting {join(called)} by telephone today (999 if anyone "
+                "is in immediate danger, otherwise 101), and I will give you the incident "
+                "number from that call.")
 
     def _further(self) -> list[str]:
         referrals = _referrals(self.src)
@@ -374,11 +451,12 @@ class _Writer:
         crime = unbroken(self.crime) if self.crime else ""
         if first is not None:
             ours = f" (our reference {unbroken(first.reference)})" if first.reference else ""
+            by = self.person(first.by)
             if crime:
-                return [f"This adds to the matter the school reported on "
+                return [f"This adds to the matter {by} reported on "
                         f"{long_date(first.date)}{ours}, crime reference {crime}. Please add "
                         "this letter and its evidence to that report."]
-            return [f"This adds to the matter the school reported on {long_date(first.date)}"
+            return [f"This adds to the matter {by} reported on {long_date(first.date)}"
                     f"{ours}. The school has not yet been given a crime reference, and I should "
                     "be grateful for one."]
         if crime:
@@ -387,20 +465,33 @@ class _Writer:
         return []
 
     def _urgent_contact(self) -> str:
+        """Why early contact is asked for, in what the case records: the threat, or the personal
+        details published (never where the people are or when: the case does not say)."""
         if not self.src.letter.urgent:
             return ""
-        at_risk = [p for p in self.posts
-                   if {"threat_of_violence", "personal_information"} & set(p.concerns)]
-        people = [i for i in individuals(at_risk, self.src)
-                  if i.role in ("staff", "pupil", "parent")]
-        if not people:
+        said = []
+        threats = self._threats()
+        people = [i for i in individuals(threats, self.src) if i.role in ("staff", "pupil",
+                                                                           "parent")]
+        if people:
+            verb = "threatens" if len(threats) == 1 else "threaten"
+            said.append(f"{join([p.id for p in threats])} {verb} violence against "
+                        f"{join([i.short for i in people])}")
+        for post in self.posts:
+            if "personal_information" not in post.concerns or post in threats:
+                continue
+            details = [d for d in post.private_details if d.text in post.text]
+            what = join(list(dict.fromkeys(
+                f"the {self.scrub(d.kind)} of {self.scrub(short_name(d.person))}" if d.person
+                else f"the {self.scrub(d.kind)}" for d in details)))
+            if not what:
+                named = [i.short for i in individuals([post], self.src)]
+                what = f"personal details of {join(named)}" if named else ""
+            if what:
+                said.append(f"{post.id} gives {what}")
+        if not said:
             return ""
-        names = join([i.short for i in people])
-        are = "are" if len(people) > 1 or people[0].plural else "is"
-        where = "at the school gates" if all(i.role == "parent" for i in people) else \
-            "at the school"
-        return (f"Because {names} {are} {where} every school day, I should be grateful for "
-                "early contact.")
+        return f"Because {join(said)}, I should be grateful for early contact."
 
     # -- who posted
 
@@ -416,7 +507,8 @@ class _Writer:
             where = ""
             if poster.address:
                 where = ", of " + ", ".join(self.scrub(line) for line in poster.address)
-            words = RELATIONSHIP_WORDS[poster.relationship][len(poster.children) > 1]
+            words = RELATIONSHIP_WORDS[poster.relationship][
+                2 * _is_family(poster.name) + (len(poster.children) > 1)]
             children = ""
             if poster.children and poster.relationship != "associated":
                 children = " (" + "; ".join(
@@ -510,11 +602,12 @@ class _Writer:
             else:
                 said = (f"{post.id}, posted on {_when(post.posted)}, has not been referred "
                         f"before.{removed}")
-            shared = set(f.key for f in individuals([post], self.src)) & set(
-                f.key for f in individuals(self.posts, self.src))
+            mine = {f.key for f in individuals(self.posts, self.src)}
+            shared = [f for f in individuals([post], self.src) if f.key in mine]
             if shared:
+                people = "people" if len(shared) > 1 or shared[0].plural else "person"
                 said += (f" It is relevant again because {post.id} and {new} are about the same "
-                         "people.")
+                         f"{people}.")
             else:
                 said += f" It is relevant because the school counts it with {new} below."
             out.append(said + " It is in the evidence log.")
@@ -526,19 +619,28 @@ class _Writer:
         return [m.sentence for m in self.scope.mentions]
 
     def reasons(self) -> list[str]:
-        role = self.school.signatory.role
-        return [f"The {role}\u2019s reason for referring this matter: "
-                f"\u201c{self.scrub(reason)}\u201d"
-                for reason in dict.fromkeys(self.src.letter.overrides)]
+        """The override's reason, verbatim, as the reason of whoever the case says decided it:
+        'My reason' for the signatory, the school's when the case does not say."""
+        out = []
+        for reason in dict.fromkeys(self.src.letter.overrides):
+            by = next((o.by for o in self.case.overrides if o.letter == self.src.letter.kind
+                       and o.action == "include" and o.reason == reason), None)
+            person = self.person(by)
+            whose = "My" if person == "I" else ("The school\u2019s" if person == "the school"
+                                                else f"{person[0].upper()}{person[1:]}\u2019s")
+            out.append(f"{whose} reason for referring this matter: "
+                       f"\u201c{self.scrub(reason)}\u201d")
+        return out
 
     def no_offence(self) -> str:
-        if self.scope.mentions:
-            return ""
-        it = "them" if len(self.posts) > 1 else "it"
-        s = "s" if len(self.posts) > 1 else ""
+        """Beyond the offences above, what the school asks the police to consider; never that
+        there is no offence (the police decide)."""
+        considered = to_consider(self.src, self.scope.mentions)
+        if considered or self.scope.mentions:
+            return " ".join(considered)
+        what = "these posts" if len(self.posts) > 1 else "the post"
         why = ", for the reason given above" if self.src.letter.overrides else ""
-        return (f"The school has not matched the post{s} to a particular offence. It refers {it} "
-                f"so that the police can consider whether an offence has been committed{why}.")
+        return f"The school asks you to consider whether {what} may amount to an offence{why}."
 
     # -- what the school has done
 
@@ -555,8 +657,7 @@ class _Writer:
         ids = join([p.id for p in posts])
         it = "them" if len(posts) > 1 else "it"
         was = "they were" if len(posts) > 1 else "it was"
-        who = self.actor(step.by)
-        on = f"On {long_date(step.date)} {who}"
+        on = f"On {long_date(step.date)} {self.person(step.by)}"
         state: StepState | None = self.states.get(id(step))
         outcome = "no_response" if state and state.overdue else step.outcome
         them = self.poster_short
@@ -573,11 +674,15 @@ class _Writer:
         elif step.step == kinds.WARNING.step:
             said = f"{on} sent {them} a formal warning about {ids}"
         elif step.step == kinds.HOST_TAKEDOWN.step:
-            platforms = join(list(dict.fromkeys(self.label(p) for p in posts))) or "the platform"
-            said = f"{on} asked {platforms} to remove {ids}"
+            said = f"{on} {self.asked_words(step, posts)}"
             if step.report_reference:
                 said += f" (report reference {unbroken(self.scrub(step.report_reference))})"
-            them = platforms
+            if _group_letter(posts) and step.method not in ("webform", "phone"):
+                admins = list(dict.fromkeys(admin(self.case, p) for p in posts))
+                them = short_name(self.scrub(admins[0])) if len(admins) == 1 and admins[0] \
+                    else "the admin"
+            else:
+                them = join(list(dict.fromkeys(self.label(p) for p in posts))) or "the platform"
         elif step.step == kinds.POLICE_REFERRAL.step:
             refs = [f"our reference {unbroken(step.reference)}"] if step.reference else []
             if self.crime:
@@ -604,10 +709,12 @@ class _Writer:
             return "no reply yet" if outcome == "pending" and step.step in (
                 kinds.HOST_TAKEDOWN.step, kinds.CONCERN.step, kinds.WARNING.step) else ""
         if step.step == kinds.HOST_TAKEDOWN.step:
+            # A group's admin is not known to be who removed a message (the sender may have).
+            group = _group_letter([p for p in self.case.posts if step.covers(p.id)])
             return {"agreed": f"{them} agreed to remove {it}", "refused":
                     f"{them} declined to remove {it}", "no_response": f"{them} has not replied",
-                    "removed": f"{them} removed {it}", "continued": "further posts followed"
-                    }[outcome]
+                    "removed": f"{was} removed" if group else f"{them} removed {it}",
+                    "continued": "further posts followed"}[outcome]
         due = f" by {long_date(step.due)}" if step.due else ""
         return {"agreed": f"{them} agreed to remove {it}{due}",
                 "refused": f"{them} declined to remove {it}",
@@ -630,7 +737,7 @@ class _Writer:
                 doing.append(f"sending {self.poster_short} a formal warning about {ids}")
             elif letter.kind == kinds.HOST_TAKEDOWN.name and not set(letter.posts) & {
                     p.id for p in self.posts}:  # else it is told under "The platform"
-                doing.append(f"asking {self.label(posts[0])} to remove {ids}" if posts
+                doing.append(self.takedown_words(posts) if posts
                              else "asking the platform to remove the posts")
             elif letter.kind == kinds.LEGAL_REFERRAL.name:
                 doing.append("asking its legal advisers for advice")
@@ -717,6 +824,58 @@ class _Writer:
 
     # -- the platform
 
+    def _group_words(self, posts: list[Post]) -> str:
+        """'Mrs Kelly Ashby, the admin of the WhatsApp group “Year 5 mums”,', as the case
+        records the group and its admin (letter/to_platform.py writes to the admin)."""
+        admins = list(dict.fromkeys(admin(self.case, p) for p in posts))
+        names = list(dict.fromkeys(group_name(p) for p in posts))
+        group = (f"the WhatsApp group \u201c{self.scrub(names[0])}\u201d"
+                 if len(names) == 1 and names[0] else "the WhatsApp group")
+        if len(admins) == 1 and admins[0]:
+            return f"{self.scrub(admins[0])}, the admin of {group},"
+        return f"the admin of {group}"
+
+    def takedown_words(self, posts: list[Post]) -> str:
+        """A host_takedown letter of this run by its real recipient and request, as
+        letter/to_platform.py writes it: a WhatsApp group's admin, asked to delete the message
+        for everyone (no preservation: WhatsApp publishes no route); else the platform's
+        operator, asked to remove the posts and, because this referral is in the same run, to
+        preserve the content and the account data until the police ask for them."""
+        ids = join([p.id for p in posts])
+        if _group_letter(posts):
+            return (f"writing to {self._group_words(posts)} asking for {ids} to be deleted for "
+                    "everyone in the group")
+        return (f"asking {self.operator(posts[0])} to remove {ids} and to preserve the content "
+                "and the account data until the police ask for them")
+
+    def asked_words(self, step: HistoryStep, posts: list[Post]) -> str:
+        """A recorded host_takedown step, by whom the school actually asked: a WhatsApp group's
+        admin (unless the step was a report in the app), else the platform."""
+        ids = join([p.id for p in posts])
+        if _group_letter(posts):
+            if step.method in ("webform", "phone"):
+                return f"reported {ids} to WhatsApp"
+            return (f"wrote to {self._group_words(posts)} asking for {ids} to be deleted for "
+                    "everyone in the group")
+        platforms = join(list(dict.fromkeys(self.label(p) for p in posts))) or "the platform"
+        keep = " and to preserve the content and the account data" \
+            if self.asked_to_preserve(step) else ""
+        return f"asked {platforms} to remove {ids}{keep}"
+
+    def asked_to_preserve(self, step: HistoryStep) -> bool:
+        """Whether a recorded platform letter asked the platform to preserve the posts: a letter
+        the school drafted (it has our reference; not a report through the platform's own
+        tool), to a platform other than a WhatsApp group, sent when the police already knew
+        (letter/to_platform.py asks only then)."""
+        posts = [p for p in self.case.posts if step.covers(p.id)]
+        if not step.reference or step.method in ("webform", "phone") or not posts \
+                or _group_letter(posts):
+            return False
+        police = self.police
+        return any(r.date <= step.date for r in _referrals(self.src)) or any(
+            a.date <= step.date for a in self._calls()) or bool(
+            police and police.told and police.told <= step.date)
+
     def platforms(self) -> list[str]:
         out = []
         groups: dict[str, list[Post]] = {}
@@ -735,16 +894,15 @@ class _Writer:
                     said.append(f"{label}\u2019s report reference for {post.id}: "
                                 f"{join([unbroken(r) for r in refs])}.")
             for step in self.case.history:
-                if step.step == kinds.HOST_TAKEDOWN.step and any(step.covers(p.id)
-                                                                  for p in posts):
-                    covered = join([p.id for p in posts if step.covers(p.id)])
-                    said.append(f"The school asked {label} to remove {covered} on "
-                                f"{long_date(step.date)}.")
+                covered = [p for p in posts if step.covers(p.id)]
+                if step.step == kinds.HOST_TAKEDOWN.step and covered:
+                    said.append(f"On {long_date(step.date)} the school "
+                                f"{self.asked_words(step, covered)}.")
             for sibling in self.src.same_run(kinds.HOST_TAKEDOWN):
-                covered = [p.id for p in posts if p.id in sibling.letter.posts]
+                covered = [p for p in posts if p.id in sibling.letter.posts]
                 if covered:
-                    said.append(f"The school is asking {self.operator(first)} today to remove "
-                                f"{join(covered)} (our reference {unbroken(sibling.reference)}).")
+                    said.append(f"Today the school is {self.takedown_words(covered)} (our "
+                                f"reference {unbroken(sibling.reference)}).")
             if own:
                 said.append(f"{ids} {'were' if len(posts) > 1 else 'was'} posted on {label}, "
                             "which the school runs: the school will keep the post and the "
@@ -762,23 +920,24 @@ class _Writer:
         return [self.scrub(r) for r in dict.fromkeys(refs)]
 
     def _preserve(self, first: Post, posts: list[Post], entry: PlatformEntry | None) -> str:
+        """What the school asks of the police about the platform's records. The school may ask a
+        platform to keep content (its letter does, above), but a platform generally discloses
+        account data, which would identify who posted, only on a request from the police
+        (REFERENCE.md, data/platforms.yaml)."""
         operator = self.operator(first)
         ids = join([p.id for p in posts])
+        if first.platform == "whatsapp":
+            return (f"{self.label(first)} says it does not keep message content in the ordinary "
+                    "course. A platform generally discloses account data only on a request from "
+                    "the police, so I should be grateful if you would ask "
+                    f"{operator} to preserve the sender\u2019s account data for {ids}.")
         handles = list(dict.fromkeys(h for p in posts if (h := self.handle(p)[0])))
         account = f" and the account {join(handles)}" if handles else ""
-        if first.platform == "whatsapp":
-            return (f"{self.label(first)} does not keep message content in the ordinary course, "
-                    "so the screenshots kept by the school and by members of the group are the "
-                    f"evidence. Only the police can ask {operator} for the account data: I "
-                    "should be grateful if you would ask it to preserve the sender\u2019s account "
-                    f"data for {ids}.")
-        url = entry.preservation.url if entry else None
-        if url:
-            return (f"Only the police can ask {operator} to preserve its records ({url}). I "
-                    f"should be grateful if you would send it a preservation request for "
-                    f"{ids}{account}.")
-        return (f"I should be grateful if you would ask {operator} to preserve the content and "
-                f"the account data for {ids}{account}.")
+        route = entry.preservation if entry else None
+        where = f" ({route.url})" if route and route.url and not route.unconfirmed else ""
+        return ("A platform generally discloses account data only on a request from the police, "
+                f"so I should be grateful if you would send {operator} a preservation request "
+                f"for {ids}{account}{where}.")
 
     # -- evidence
 
@@ -803,45 +962,47 @@ class _Writer:
                         f"will make {'them' if many else 'it'} available to the investigating "
                         "officer.")
         if none:
-            ids = join([p.id for p in none])
-            ids = _join_or([p.id for p in none])
-            lead = f"The school holds no screenshot of {ids}" if len(logged) > 1 else \
-                "The school holds no screenshot of the post"
+            lead = f"No screenshot of {_join_or([p.id for p in none])} is attached" \
+                if len(logged) > 1 else "No screenshot of the post is attached"
             recorded = [r for p in none if (r := self._recorded(p))]
             said.append(f"{lead}: {'; '.join(recorded)}." if recorded else f"{lead}.")
         if said:
             out.append(" ".join(said))
-        redacted = [p for p in logged if p.evidence and p.evidence_redacted]
+        # What is held, exactly: a redacted copy is attached; an unredacted original is
+        # mentioned only where the case records one (post.evidence_original).
+        redacted = [p for p in logged if p.evidence and p.evidence_redacted
+                    and p.id in shown]
         if redacted:
-            ids = join([p.id for p in redacted])
             many = len(redacted) > 1
-            said = [f"The screenshot{'s' if many else ''} of {ids} {'have' if many else 'has'} "
-                    "pupils\u2019 names redacted."]
-            kept = [p for p in redacted if p.evidence_original]
+            said = [f"The screenshot{'s' if many else ''} of {join([p.id for p in redacted])} "
+                    f"attached {'are' if many else 'is a'} redacted cop{'ies' if many else 'y'}: "
+                    "pupils\u2019 names are blacked out."]
+            kept = [p.id for p in redacted if p.evidence_original]
             if kept:
-                said.append(f"The unredacted original{'s' if len(kept) > 1 else ''} of "
-                            f"{join([p.id for p in kept])} {'are' if len(kept) > 1 else 'is'} "
-                            "kept and available to the investigating officer.")
+                several = len(kept) > 1
+                said.append(f"The unredacted original{'s' if several else ''} of {join(kept)} "
+                            f"{'are' if several else 'is'} kept by the school and available to "
+                            "the police on request.")
             out.append(" ".join(said))
         private = [r for r in rows if r["private_removed"] or r["not_quoted"]]
         for row in private:
             what = row["private_words"] or "Personal information"
-            out.append(f"{what} {'has' if row['private_words'] else 'has'} been removed from "
-                       f"this copy of {row['id']}. The unredacted original is available to the "
-                       "investigating officer.")
+            out.append(f"{what} has been removed from this copy of {row['id']}. The unredacted "
+                       "original is available to the investigating officer.")
         if any(r["text_redacted"] for r in rows):
             out.append("In this letter and the log, pupils are referred to by their initials in "
                        "square brackets; the school holds the posts as written.")
+        s = "s" if len(logged) > 1 else ""
         if any(p.evidence for p in logged):
-            out.append("The school has kept the original screenshots and its records, and will "
-                       "not delete them.")
+            out.append(f"The school has kept the screenshots listed in the log and its records "
+                       f"of the post{s}, and will not delete them.")
         else:
-            out.append("The school has kept its records of the post"
-                       f"{'s' if len(logged) > 1 else ''} and will not delete them.")
+            out.append(f"The school has kept its records of the post{s} and will not delete "
+                       "them.")
         return out
 
     def _recorded(self, post: Post) -> str:
-        by = self.actor(self.scrub(post.captured_by)) if post.captured_by else ""
+        by = self.person(post.captured_by) if post.captured_by else ""
         if by and post.captured:
             return f"{by} recorded the text of {post.id} on {_when(post.captured)}"
         if by:
@@ -871,7 +1032,7 @@ class _Writer:
                        "investigating officer any further details.")
 
     def contact(self) -> str:
-        collect = " or to arrange to collect the original evidence" if any(
+        collect = " or to arrange to collect the evidence the school holds" if any(
             p.evidence for p in self.scope.logged) else ""
         return (f"Please contact me through the school office on "
                 f"{unbroken(self.school.telephone)} or at {self.school.email} to discuss this "
@@ -895,6 +1056,11 @@ def _sha256(post: Post, src: LetterSource) -> str:
         return hashlib.sha256(evidence_path(src.case_dir, post.evidence).read_bytes()).hexdigest()
     except OSError:
         return ""
+
+
+def _group_letter(posts: list[Post]) -> bool:
+    """A platform letter about these posts goes to a WhatsApp group's admin (takedown.Reading)."""
+    return bool(posts) and all(p.platform == "whatsapp" for p in posts)
 
 
 def _join_or(words: list[str]) -> str:
@@ -938,7 +1104,7 @@ def _row(post: Post, pc: dict[str, Any], w: _Writer, src: LetterSource) -> dict[
             screenshot += " [unredacted original kept]"
     else:
         by = w.scrub(post.captured_by)
-        screenshot = f"None held: text recorded by {by}" if by else "None held"
+        screenshot = f"None attached: text recorded by {by}" if by else "None attached"
     if post.platform == "whatsapp" and post.live:
         status = "Sent to group"
     elif post.live:
