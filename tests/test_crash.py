@@ -290,7 +290,7 @@ def interrupt(cases: Path, out: Path, school_path: Path, jobs: int, sig: int, wh
     env = {**this_checkout_env(), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(draft_command(cases, out, school_path, jobs), cwd=REPO,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=env, start_new_session=True)
+                               env=env, start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         seen = 0
         while seen < after_lines:
@@ -308,6 +308,14 @@ def interrupt(cases: Path, out: Path, school_path: Path, jobs: int, sig: int, wh
     finally:
         with_group_killed(process.pid)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A shell without job control starts background commands with SIGINT ignored, and Python
+    # then installs no Ctrl-C handler: a test suite run in the background (`make test &`, some CI
+    # runners) would see the run shrug off "Ctrl-C". The run is started as a terminal would start
+    # it, with SIGINT at its default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_group_to_end(pgid: int, timeout: float = 30) -> None:
