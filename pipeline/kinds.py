@@ -101,13 +101,13 @@ CONCERN = Kind(
     name="concern", to=Recipient.POSTER, template="concern.docx",
     step="concern_letter", step_words="letter of concern", title="letter of concern",
     done="wrote to you to express the school's concern",
-    subject="Social media post{s} about the school",
+    subject="Your social media post{s}",
     respond_by=TO_ACT, step_due=TO_ACT)
 WARNING = Kind(
     name="warning", to=Recipient.POSTER, template="warning.docx",
     step="warning_letter", step_words="warning letter", title="warning letter",
     done="wrote to you with a formal warning",
-    subject="Formal warning: social media post{s} about the school",
+    subject="Formal warning: your social media post{s}",
     respond_by=TO_ACT, step_due=TO_ACT)
 HOST_TAKEDOWN = Kind(
     name="host_takedown", to=Recipient.PLATFORM, template="host_takedown.docx",

@@ -217,9 +217,9 @@ def _edited_template(tmp_path: Path, repo: Path) -> Path:
     with zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as zf:
         for info, data in parts:
             if info.filename == "word/document.xml":
-                old = b"I would much rather hear about it directly"
+                old = b"Thank you for taking the time to read this letter."
                 assert data.count(old) == 1
-                data = data.replace(old, b"I would far rather hear about it directly")
+                data = data.replace(old, b"Thank you for taking the time to read my letter.")
             zf.writestr(info, data)
     return folder
 

@@ -4,10 +4,18 @@ What a reader of each letter must find, and what must never be there (letter-spe
 the respond-by date (two working days when urgent); every post in scope quoted as written, a
 staff member's private details aside; the school's history with the poster, in the first person
 when the signatory acted; the complaints procedure in its fixed form; no police unless the
-police agreed (`police.may_tell_poster`); no "harassment" finding; no policy example about
-complaints; only the next steps still open; the override's reason verbatim in a premises notice;
-the poster's children by first name and no other pupil. Checked over the sample letters (the
-session's `sample_run`) and over small cases built here, rendered straight from the templates.
+police agreed (`police.may_tell_poster`), or as a possible next step while they are not involved;
+no "harassment" finding; no policy example about complaints; only the next steps still open;
+never a decision's internal reason; the poster's children by first name and no other pupil.
+Checked over the sample letters (the session's `sample_run`) and over small cases built here,
+rendered straight from the templates.
+
+A solicitor's review of the sample letters added: an allegation that someone harmed a child is
+"not accepted", never called untrue, and pointed to the safeguarding route; every warning says
+what may follow; a meeting is about the posts made before it; "agreed" only for a date the case
+records as agreed; every letter offers the direct route and the complaints procedure; "in public"
+only for public posts; a decision's internal reason never reaches the poster; subject lines say
+who the posts concern; no sentence or stock phrase twice in one letter.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate
 from pipeline.letter.context import LetterMeta, build_context
 from pipeline.letter.parts import Sibling
+from pipeline.letter.to_poster import concerning
 from pipeline.policy import decide
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,6 +73,7 @@ class Letter:
         self.planned = next(l for l in plan.letters if l.kind == kind)
         self.text = "\n".join(t for _, t in paragraphs)
         self.posts = [case.post(pid) for pid in self.planned.posts]
+        self.context: dict = {}  # the template context, for letters built here
 
     def outside_quotes(self) -> str:
         """The letter's own words: the posts' quoted text, the override reasons quoted verbatim,
@@ -86,20 +96,22 @@ def outgoing(post) -> str:
     return text
 
 
-def built(data: dict, kind: str, *, today: date = DAY) -> Letter:
+def built(data: dict, kind: str, *, today: date = DAY, school=SCHOOL) -> Letter:
     """Plan `data` on `today` and render its `kind` letter from the shipped template."""
     case = Case.model_validate(data)
-    plan = decide(case, SCHOOL, today=today)
+    plan = decide(case, school, today=today)
     letter = next(l for l in plan.letters if l.kind == kind)
     siblings = tuple(Sibling(o, f"{case.case_id}/{n:02d}")
                      for n, o in enumerate(plan.letters, 1) if o != letter)
     meta = LetterMeta(reference=f"{case.case_id}/09", letter_date=today)
-    context = build_context(letter, case, SCHOOL, meta, None, plan=plan, siblings=siblings,
+    context = build_context(letter, case, school, meta, None, plan=plan, siblings=siblings,
                             today=today)
-    properties = DocumentProperties(title="t", subject="s", author=SCHOOL.name, keywords="k",
+    properties = DocumentProperties(title="t", subject="s", author=school.name, keywords="k",
                                     letter_date=today)
-    return Letter(paragraphs_of(template(kind).render(context, properties, kind=kind)), case,
-                  kind, plan)
+    found = Letter(paragraphs_of(template(kind).render(context, properties, kind=kind)), case,
+                   kind, plan)
+    found.context = context
+    return found
 
 
 def sample(sample_run, case_id: str, kind: str) -> Letter:
@@ -227,7 +239,11 @@ def test_the_own_forum_post_is_removed_by_the_school_never_by_the_poster(sample_
     assert "The school is removing" in warning.text
     assert "restrict your access to the Bexton parents' forum" in warning.text
     assert "Contact the host/provider" not in warning.text
-    assert "What may happen next" not in warning.text  # nothing left open: the forum is done
+    # Nothing left open for this post (the forum is done), but the warning still says what a
+    # further post may lead to, without listing steps the policy does not give for it.
+    assert ("If you post material like this again, the school will consider what further steps "
+            "to take under its Social Media Policy.") in warning.text
+    assert "These could include" not in warning.text
 
 
 def test_the_access_restriction_has_an_end_and_one_review_date(sample_run):
@@ -240,10 +256,11 @@ def test_the_access_restriction_has_an_end_and_one_review_date(sample_run):
     assert SCHOOL.forum_name in letter.text
 
 
-def test_the_premises_notice_gives_the_decision_in_its_own_words(sample_run):
+def test_the_premises_notice_gives_its_reasons_but_never_the_internal_one(sample_run):
     letter = sample(sample_run, "BPS-2026-011", "premises_notice")
     (reason,) = letter.planned.overrides
-    assert f"The reason for my decision: \u201c{reason}\u201d" in letter.text
+    assert reason not in letter.text  # written for staff (011/04 quoted it)
+    assert "The threat in your post is the reason for my decision." in letter.text
     assert "12 February 2027" in letter.text  # the override's `until`
     assert "15 December 2026" in letter.text  # representations: ten working days
     assert "22 December 2026" in letter.text  # the decision, five working days after
@@ -261,10 +278,15 @@ def test_whatsapp_asks_for_a_withdrawal_in_the_group(sample_run):
 
 def test_the_same_runs_platform_letters_and_legal_advice_are_told(sample_run):
     letter = sample(sample_run, "BPS-2026-014", "warning")
-    assert "I am also asking Facebook to remove the post of 19 November 2026." in letter.text
-    assert "I am also asking Instagram to remove the post of 24 November 2026." in letter.text
+    assert "I am also asking Facebook and Instagram to remove the posts." in letter.text
     assert "I am taking legal advice" in letter.text
-    assert "What may happen next" not in letter.text  # every step is already in this run
+    # Every step for these posts is in this run: what may follow is about a further post.
+    steps = letter.text[letter.text.index("What may happen next"):]
+    assert steps.split("\n")[1] == ("If you post material like this again, the school may take "
+                                    "further steps under its Social Media Policy. These could "
+                                    "include:")
+    assert "asking the platform concerned to remove any further post." in steps
+    assert "taking legal advice" not in steps and "not removed by" not in steps
 
 
 def test_mild_cases_ask_only_that_the_name_come_out(sample_run):
@@ -324,18 +346,23 @@ def test_a_warning_for_a_grumble_gets_a_proportion_note_and_a_proportionate_lett
             "include concern)") in letter.plan.notes
     assert "so that it no longer names Mr Teacher" in letter.text
     assert "Are such comments likely to cause emotional or reputational harm" in letter.text
-    assert "What may happen next" not in letter.text  # nothing a grumble could lead to
-    assert "legal" not in letter.outside_quotes()
+    steps = letter.text[letter.text.index("What may happen next"):]
+    assert "asking the platform concerned to remove any further post." in steps
+    assert "legal" not in letter.outside_quotes() and not has("police", steps)
 
 
-def test_a_mild_warning_included_by_decision_prints_its_reason():
+def test_a_mild_warning_included_by_decision_never_quotes_its_internal_reason():
     reason = "Mrs Doe has been asked twice and has now posted again."
     data = case(posts=[post(text="Mr A Teacher sets far too much homework.",
                             concerns=["complaint", "names_staff"],
                             about=[{"role": "staff", "name": "Mr A Teacher"}])],
                 overrides=[{"letter": "warning", "action": "include", "reason": reason}])
     letter = built(data, "warning")
-    assert f"My reason is this: \u201c{reason}\u201d" in letter.text
+    assert reason not in letter.text and "My reason is this" not in letter.text
+    assert ("Having considered the matter carefully, I have decided to write to you formally."
+            in letter.text)
+    # Nor can an edited template print it: the context holds no staff reason or note.
+    assert not any(reason in r for r in letter.context["reasons"])
     assert not any("proportionate" in n for n in letter.plan.notes)
 
 
@@ -413,7 +440,8 @@ def test_a_premises_notice_for_a_parent_names_the_children_by_first_name():
     assert "Ruby" in own and "Alfie" in own
     assert "Ruby Doe" not in own and "Alfie Doe" not in own
     assert "Tom" not in own  # another pupil: only in the quoted post
-    assert f"The reason for my decision: \u201c{BAR['reason']}\u201d" in letter.text
+    assert BAR["reason"] not in letter.text  # written for staff
+    assert "The threat in your post is the reason for my decision." in letter.text
     assert "12 February 2027" in letter.text
     assert long_date(add_working_days(DAY, 10)) in letter.text
     assert [w for w in POLICE_WORDS if has(w, own.replace(S547, ""))] == []
@@ -469,3 +497,271 @@ def test_a_later_post_is_told_as_posting_again():
     # Quoted oldest first.
     assert letter.text.index("On 20 November 2026 you posted") \
         < letter.text.index("On 25 November 2026 you posted")
+
+
+# --- the solicitor's review ----------------------------------------------------------------------
+
+WARNINGS = [case_id for case_id, kind in SAMPLE_LETTERS if kind == "warning"]
+HARM = post(text="Mr A Teacher hurt a child at his last school and nicked the trip money.",
+            concerns=["allegation_of_harm", "defamatory", "names_staff"],
+            about=[{"role": "staff", "name": "Mr A Teacher",
+                    "inaccurate": "All of it: he left on promotion."}])
+
+
+def body(letter: Letter) -> str:
+    """The letter from the salutation to the signature: what the signatory says."""
+    return letter.text[letter.text.index("Dear "):letter.text.index("Yours sincerely")]
+
+
+def section(letter: Letter, heading: str) -> list[str]:
+    """The paragraphs under `heading`, up to the next heading."""
+    texts = [(style, text) for style, text in letter.paragraphs]
+    start = next(i for i, (_, t) in enumerate(texts) if t == heading)
+    out = []
+    for style, text in texts[start + 1:]:
+        if style.startswith("Heading") or text == "Yours sincerely":
+            break
+        out.append(text)
+    return out
+
+
+# 1. An allegation of harm to a child: not accepted, never "untrue"; the safeguarding route.
+
+@pytest.mark.parametrize("kind, history", [("concern", []), ("warning", [MET_BY_ME])])
+def test_an_allegation_of_harm_is_not_accepted_and_never_called_untrue(kind, history):
+    letter = built(case(posts=[HARM], history=history), kind)
+    own = letter.outside_quotes()
+    assert "untrue" not in own.replace("If statements like these are untrue", "")
+    assert ("alleges that Mr A Teacher has harmed a child or is a risk to children. The school "
+            "does not accept this allegation.") in own
+    assert ("Any concern about a child\u2019s safety must be raised with the school\u2019s "
+            "designated safeguarding lead under our safeguarding procedure (or "
+            "with the local authority), not online.") in own
+    assert "All of it: he left on promotion." not in letter.text  # his own words stay inside
+
+
+def test_the_sample_harm_allegation_is_not_prejudged(sample_run):
+    letter = sample(sample_run, "BPS-2026-014", "warning")
+    assert "which are untrue" not in letter.text
+    assert "The school does not accept this allegation." in letter.text
+    assert "The same post also makes other statements of fact about Mr Hargreaves, which the " \
+        "school disputes." in letter.text
+
+
+def test_the_designated_safeguarding_lead_is_named_from_the_school_profile():
+    data = case(posts=[HARM], history=[MET_BY_ME])
+    named = built(data, "warning",
+                  school=SCHOOL.model_copy(update={"designated_safeguarding_lead": "Mrs K Patel"}))
+    assert ("raised with the school\u2019s designated safeguarding lead, Mrs K Patel, under our "
+            "safeguarding procedure") in named.text
+    me = built(data, "warning", school=SCHOOL.model_copy(
+        update={"designated_safeguarding_lead": SCHOOL.signatory.name}))
+    assert "raised with me, as the school\u2019s designated safeguarding lead, under" in me.text
+    # Never the person the allegation is about.
+    accused = built(data, "warning", school=SCHOOL.model_copy(
+        update={"designated_safeguarding_lead": "Mr A Teacher"}))
+    assert "raised with the school\u2019s designated safeguarding lead under" in accused.text
+
+
+# 2. Every warning says what may follow, as possible steps the policy gives for these posts.
+
+@pytest.mark.parametrize("case_id", WARNINGS)
+def test_every_sample_warning_says_what_may_happen_next(sample_run, case_id):
+    letter = sample(sample_run, case_id, "warning")
+    (lead, *steps) = section(letter, "What may happen next")
+    assert re.fullmatch(r"If (the posts? (is|are) not removed by \d+ \w+ \d{4}, or if )?you post "
+                        r"material like this again, the school (may take further steps under its "
+                        r"Social Media Policy\. These could include:|will consider what further "
+                        r"steps to take under its Social Media Policy\.)", lead), lead
+    for step in steps[:-1]:
+        assert step.startswith(("asking", "restricting", "taking", "contacting")), step
+
+
+def test_the_police_are_a_possible_next_step_only_where_the_policy_allows_and_they_are_not_involved():
+    held_back = {"letter": "police_referral", "action": "exclude", "reason": "Not yet."}
+    threat = built(case(posts=[THREAT], overrides=[held_back]), "warning")
+    steps = section(threat, "What may happen next")
+    assert steps[0].startswith(f"If the post is not removed by "
+                               f"{long_date(add_working_days(DAY, 2))}, or if you post material")
+    assert "contacting the police;" in steps
+    # Told the police (and not agreed the poster may know): nothing about the police at all.
+    told = built(case(posts=[THREAT], police=POLICE_TOLD), "warning")
+    assert not has("police", "\n".join(section(told, "What may happen next")))
+    # A defamatory post is no matter for the police.
+    defamatory = built(case(history=[MET_BY_ME], overrides=[
+        {"letter": "legal_referral", "action": "exclude", "reason": "Not yet."}]), "warning")
+    assert not has("police", "\n".join(section(defamatory, "What may happen next")))
+
+
+# 3. A meeting (or letter) can only have been about the posts made before it.
+
+def test_a_meeting_is_told_as_about_the_posts_made_before_it():
+    later = post(id="P2", platform="instagram", url="https://www.instagram.com/p/X1/",
+                 posted=date(2026, 11, 25), text="Mr A Teacher is a thief, still.")
+    met = {k: v for k, v in MET_BY_ME.items() if k != "posts"}  # covers every post
+    letter = built(case(posts=[BASE["posts"][0], later], history=[met]), "warning")
+    assert ("I am writing further to our meeting on 23 November 2026 about your post on "
+            "Facebook, and about your later post on Instagram.") in letter.text
+    assert "On 23 November 2026 I met you about your post; you told me that you would not " \
+        "remove it." in letter.text
+    assert "about your posts" not in letter.text
+
+
+@pytest.mark.parametrize("case_id, said", [
+    ("BPS-2026-014", "further to our meeting on 23 November 2026 about your post on Facebook, "
+                     "and about your later post on Instagram."),
+    ("BPS-2026-009", "further to our meeting on 5 October 2026 about your post on Facebook, "
+                     "and about your later post.")])
+def test_the_sample_meetings_are_about_the_earlier_post(sample_run, case_id, said):
+    letter = sample(sample_run, case_id, "warning")
+    assert said in letter.text
+    assert "I met you about your post;" in letter.text
+
+
+# 4. "Agreed" only for a date the case records as agreed.
+
+def test_an_agreed_date_is_told_only_when_the_case_records_it():
+    agreed = MET_BY_ME | {"outcome": "agreed"}
+    letter = built(case(history=[agreed]), "warning")
+    assert "you agreed to remove it, but it is still online." in letter.text
+    assert "agreed to remove it by" not in letter.text
+    assert "the date by which you agreed" not in letter.text
+    assert long_date(add_days(agreed["date"], 7)) not in letter.text  # the school's reckoning
+    dated = built(case(history=[agreed | {"due": date(2026, 11, 27)}]), "warning")
+    assert "you agreed to remove it by 27 November 2026, but it is still online." in dated.text
+    assert "As 27 November 2026 has passed and it remains online" in dated.text
+
+
+def test_the_sample_agreement_has_no_invented_date(sample_run):
+    letter = sample(sample_run, "BPS-2026-022", "warning")
+    assert "27 November 2026" not in letter.text
+    assert "On 20 November 2026 I met you about your post; you agreed to remove it, but it is " \
+        "still online." in letter.text
+
+
+# 5. Every letter offers the direct route and the complaints procedure, in the case's form.
+
+DIRECT = ("please tell me directly rather than online", "please raise it with me directly",
+          "is best raised with me in writing or through the school office")
+
+
+@pytest.mark.parametrize("case_id, kind", SAMPLE_LETTERS)
+def test_every_sample_letter_offers_the_direct_route_and_the_complaints_procedure(
+        sample_run, case_id, kind):
+    letter = sample(sample_run, case_id, kind)
+    assert any(d in letter.text for d in DIRECT)
+    assert COMPLAINTS in letter.text
+
+
+@pytest.mark.parametrize("case_id, meet", [("BPS-2026-016", False), ("BPS-2026-011", False),
+                                           ("BPS-2026-014", True), ("BPS-2026-025", True)])
+def test_the_direct_route_keeps_its_distance_where_meeting_is_not_right(sample_run, case_id,
+                                                                        meet):
+    # A published home address, a threat: write or telephone; otherwise, come and see me.
+    letter = sample(sample_run, case_id, "warning")
+    assert ("to arrange to meet me" in letter.text) == meet
+    assert ("write to me at the school or telephone the school office on 01565\u00a0000\u00a0123"
+            in letter.text) != meet
+
+
+# 6. "In public" only for public posts.
+
+@pytest.mark.parametrize("visibility, extra, seen", [
+    ("public", {}, "in public"),
+    ("group", {"group": {"name": "Year 5 parents"}}, "in the group \u201cYear 5 parents\u201d"),
+    ("group", {}, "in a group"),
+    ("private", {}, "online")])
+def test_where_a_post_was_seen_follows_its_visibility(visibility, extra, seen):
+    grumble = post(text="Mr A Teacher sets far too much homework.", visibility=visibility,
+                   concerns=["negative_comment", "names_staff"],
+                   about=[{"role": "staff", "name": "Mr A Teacher"}], **extra)
+    letter = built(case(posts=[grumble]), "concern")
+    assert f"criticises them personally {seen}." in letter.text
+    if visibility != "public":
+        assert "in public" not in letter.text
+
+
+def test_the_friends_only_sample_is_not_called_public(sample_run):
+    letter = sample(sample_run, "BPS-2026-004", "concern")
+    assert letter.case.posts[0].visibility != "public"
+    assert "in public" not in letter.text and "publicly" not in letter.text
+
+
+# 7. A decision's reason is written for staff: never in a letter to the poster.
+
+@pytest.mark.parametrize("case_id, kind", SAMPLE_LETTERS)
+def test_no_internal_reason_or_note_reaches_the_poster(sample_run, case_id, kind):
+    letter = sample(sample_run, case_id, kind)
+    for override in letter.case.overrides:
+        assert override.reason not in letter.text
+        assert override.reason[:40] not in letter.text
+    for step in letter.case.history:
+        assert not step.notes or step.notes[:40] not in letter.text
+
+
+def test_the_context_of_a_poster_letter_holds_no_internal_reason():
+    data = case(posts=[THREAT], police=POLICE_TOLD, overrides=[BAR],
+                history=[MET_BY_ME | {"posts": None}])
+    letter = built(data, "premises_notice")
+    assert not any(BAR["reason"] in r for r in letter.context["reasons"])
+    assert all(h["notes"] == "" for h in letter.context["history"])
+
+
+# 8. Subject lines say who the posts concern, never a pupil's name.
+
+@pytest.mark.parametrize("case_id, kind, subject", [
+    ("BPS-2026-014", "warning", "Formal warning: your posts on Facebook and Instagram about a "
+                                "member of staff and the school"),
+    ("BPS-2026-009", "warning", "Formal warning: your posts on Facebook about a pupil"),
+    ("BPS-2026-022", "warning", "Formal warning: your post on Facebook about a governor"),
+    ("BPS-2026-004", "concern", "Your post on Facebook on 28 November 2026 about a member of "
+                                "staff")])
+def test_subject_lines_say_who_the_posts_concern(sample_run, case_id, kind, subject):
+    letter = sample(sample_run, case_id, kind)
+    assert subject in [t for _, t in letter.paragraphs]
+    (path,) = (sample_run.out / case_id).glob(f"{case_id}-[0-9][0-9]-{kind}.docx")
+    assert docx.Document(path).core_properties.title == subject  # and the email's subject
+
+
+def test_a_subject_line_never_names_a_pupil():
+    pupil = post(text="Tom Smith is a menace, keep your kids away.",
+                 concerns=["names_pupil", "negative_comment"],
+                 about=[{"role": "pupil", "name": "Tom Smith"}])
+    letter = built(case(posts=[pupil]), "concern")
+    assert letter.context["letter"]["subject"] == ("Your post on Facebook on 20 November 2026 "
+                                                   "about a pupil")
+    assert "about the school" not in letter.context["letter"]["subject"]
+
+
+# 9. No sentence, and no stock phrase, twice in one letter.
+
+REPEATABLE = ("What has happened so far",)
+STOCK = ("looked into", "much rather", "at once", "agreed to remove", "also asking",
+         "the statements about", "in public", "does not accept", "reason for my decision")
+
+
+@pytest.mark.parametrize("case_id, kind", SAMPLE_LETTERS)
+def test_no_sentence_or_stock_phrase_is_said_twice(sample_run, case_id, kind):
+    letter = sample(sample_run, case_id, kind)
+    own = [t for style, t in letter.paragraphs if style != "Quote"]
+    sentences = [s for t in own for s in re.split(r"(?<=[.;:!?])\s+", t)
+                 if len(s.split()) > 3 and s not in REPEATABLE]
+    assert [s for s in set(sentences) if sentences.count(s) > 1] == []
+    said = body(letter)
+    for post_ in letter.case.posts:
+        said = said.replace(outgoing(post_), "")
+    for phrase in STOCK:
+        assert said.count(phrase) <= 1, phrase
+
+
+@pytest.mark.parametrize("about, concerns, said", [
+    ([{"role": "staff", "name": "Mr A Teacher"}, {"role": "staff", "name": "Mrs B Other"}],
+     ["names_staff"], "members of staff"),
+    ([{"role": "school"}], ["names_staff", "negative_comment"], "a member of staff and the school"),
+    ([], ["names_pupil", "negative_comment"], "a pupil"),
+    ([{"role": "governor", "name": "Mr D Okafor"}, {"role": "pupil", "name": "Tom Smith"}],
+     ["names_pupil", "names_staff"], "a governor and a pupil"),
+    ([{"role": "school"}], ["complaint"], "the school")])
+def test_who_the_posts_concern_is_said_by_role(about, concerns, said):
+    one = Case.model_validate(case(posts=[post(about=about, concerns=concerns)])).posts
+    assert concerning(one) == said

@@ -474,3 +474,5 @@ class School(_Strict):
     consent_to_disclose: Flag = False
     forum_name: Line | None = None
     complaints_url: Line | None = None  # where the complaints procedure is published
+    # Who to raise a concern about a child's safety with (letters to the poster name them).
+    designated_safeguarding_lead: Line | None = None

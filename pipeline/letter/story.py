@@ -75,7 +75,9 @@ def _outcome(state: StepState, posts: list[Post], me: str) -> str:
     still = f"{'they are' if n > 1 else 'it is'} still online" if any(p.live for p in posts) \
         else ""
     if outcome == "agreed":
-        by = f" by {long_date(state.due)}" if state.due else ""
+        # Only a date the case records as agreed (`due:`): the default period is the school's
+        # reckoning, not something the poster agreed to.
+        by = f" by {long_date(state.step.due)}" if state.step.due else ""
         late = f", but {still}" if state.overdue and still else ""
         return f"you agreed to remove {_them(n)}{by}{late}"
     if state.step.step == kinds.HOST_TAKEDOWN.step and (state.overdue or outcome == "pending"):
@@ -95,7 +97,7 @@ def history_sentence(state: StepState, facts: Facts, school: School) -> str | No
     """One entry of the school's history with the poster, told to the poster in the first
     person; None for a step the poster is not to be told of here (police, legal advice)."""
     step = state.step
-    posts = [p for p in facts.case.posts if step.covers(p.id)]
+    posts = posts_before(step, facts.case.posts)
     person = who(step.by, school, to_poster=True)
     me = "I" if person == "I" else "we"
     on = f"On {long_date(step.date)}"
@@ -125,6 +127,13 @@ def _platform_label(post: Post) -> str:
     from pipeline.platforms import platform_info
 
     return platform_info(post.platform, post.platform_name).label
+
+
+def posts_before(step: HistoryStep, posts: list[Post]) -> list[Post]:
+    """The posts a history step can have been about: those it covers that were posted by its
+    date (a meeting cannot have discussed a post made after it). All it covers if none were."""
+    covered = [p for p in posts if step.covers(p.id)]
+    return [p for p in covered if day_of(p.posted) <= step.date] or covered
 
 
 def history_for_poster(facts: Facts, school: School) -> list[str]:

@@ -8,9 +8,12 @@ to critics", "Barring a parent from the premises"): a school is a public authori
 objects only to abuse, threats, false statements of fact, personal or confidential information,
 racist content and the naming of staff or pupils, never to criticism; it is written in the first
 person by the signatory; it says truthfully what the school has done (the case's history) and is
-doing (the other letters of the same run), and never mentions the police unless the police have
-agreed (`police.may_tell_poster`); it lists only next steps that are possible here and not yet
-taken. Every sentence that states a fact is printed only when a case field supports it.
+doing (the other letters of the same run), and never says the police have been told unless the
+police have agreed (`police.may_tell_poster`); it lists only next steps that are possible here and
+not yet taken, worded as possible. An allegation that someone harmed a child is never called
+untrue: the school does not accept it and points to the safeguarding route. A staff decision's
+reason (`overrides.reason`) and history notes are for staff and never reach these letters. Every
+sentence that states a fact is printed only when a case field supports it.
 
 The templates hold the fixed wording; the sentences that depend on the case are built here, as
 lists a template prints one paragraph (or bullet) each, under a key named after the kind
@@ -25,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from pipeline import actions, kinds
-from pipeline.case.model import Person, Post, School, Signatory
+from pipeline.case.model import HistoryStep, Person, Post, School, Signatory
 from pipeline.dates import add_days, add_working_days, day_of, long_date, to_uk, uk_time
 from pipeline.directory import Directory, load_directory
 from pipeline.letter import story
@@ -167,6 +170,44 @@ def _people(posts: list[Post], keep=lambda a: True) -> list[Person]:
     return list(found.values())
 
 
+# Who posts concern, for a subject line: by role, never by name (a subject line travels further
+# than the letter: an email's subject, the document's title).
+CONCERNING = (("staff", "a member of staff", "members of staff"),
+              ("governor", "a governor", "governors"),
+              ("pupil", "a pupil", "pupils"),
+              ("parent", "a parent at the school", "parents at the school"),
+              ("school", "the school", "the school"))
+
+
+def concerning(posts: list[Post]) -> str:
+    """'a member of staff', 'a pupil and the school', 'members of staff and a governor' ('' when
+    the posts record no one)."""
+    found: dict[str, set[str]] = {}
+    for post in posts:
+        about = list(post.about)
+        roles = {a.role for a in about}
+        # The concerns still say who was named where `about` does not.
+        if "names_staff" in post.concerns and not roles & {"staff", "governor"}:
+            about.append(Person(role="staff"))
+        if "names_pupil" in post.concerns and "pupil" not in roles:
+            about.append(Person(role="pupil"))
+        for person in about:
+            role = person.role
+            if role == "parent" and _family(person.name or ""):
+                found.setdefault("family", set()).add(_key(person.name or ""))
+                continue
+            found.setdefault(role, set()).add(_key(person.name or ""))
+    # Someone recorded without a name may be someone named elsewhere: counted only alone.
+    count = {role: len(keys - {""}) or 1 for role, keys in found.items()}
+    words = [one if count[role] == 1 else many
+             for role, one, many in CONCERNING if role in found]
+    if "family" in found:
+        words.insert(len(words) - ("school" in found),
+                     "a family at the school" if count["family"] == 1
+                     else "families at the school")
+    return join(words)
+
+
 # --- the letter's facts -----------------------------------------------------------------------
 
 
@@ -229,6 +270,11 @@ class Writer:
     def platforms(self, posts: list[Post] | None = None) -> str:
         return join(list(dict.fromkeys(self.site(p) for p in (posts or self.posts))))
 
+    def about(self) -> str:
+        """' about a member of staff': who the letter's posts concern, for its subject line."""
+        who = concerning(self.posts)
+        return f" about {who}" if who else ""
+
     def respond(self) -> str:
         """'3 December 2026 (two working days)' when urgent (letter-spec 1.5)."""
         rule = self.src.kind.respond_by
@@ -245,6 +291,30 @@ class Writer:
         return uk_time(post.posted).words()
 
     where = staticmethod(story.where_posted)
+
+    @staticmethod
+    def seen_by(posts: list[Post]) -> str:
+        """Where the posts could be read, by their `visibility`: 'in public' only for public
+        posts; 'in the group “…”', 'in a group' or 'online' otherwise."""
+        seen = {p.visibility for p in posts}
+        if seen == {"public"}:
+            return "in public"
+        if seen == {"group"}:
+            groups = {p.group.name for p in posts if p.group}
+            if len(groups) == 1 and all(p.group for p in posts):
+                return f"in the group \u201c{groups.pop()}\u201d"
+            return "in a group" if len(posts) == 1 else "in groups"
+        return "online"
+
+    def safeguarding_contact(self, accused: list[Person]) -> str:
+        """Who a concern about a child's safety goes to: the designated safeguarding lead, by
+        name where the school profile gives one (never the person the allegation is about)."""
+        lead = self.src.school.designated_safeguarding_lead
+        if lead and not any(_same_person(lead, a.name or "") for a in accused):
+            if story.is_signatory(lead, self.school):
+                return "with me, as the school\u2019s designated safeguarding lead,"
+            return f"with the school\u2019s designated safeguarding lead, {lead},"
+        return "with the school\u2019s designated safeguarding lead"
 
     def post_label(self, post: Post) -> str:
         """'your post of 19 November 2026' when the letter has several posts."""
@@ -339,7 +409,7 @@ class Writer:
             against = names.all(who) or "people at the school"
             said.append(f"{subj} {_v(pl, 'threatens', 'threaten')} violence against {against}. "
                         "Threats against anyone at the school will never be tolerated.")
-            nouns.append("threats against anyone at the school")
+            nouns.append("threats of violence against anyone")
         ps = having("racist")
         if ps:
             who = people(ps)
@@ -355,13 +425,17 @@ class Writer:
             subj, pl = self.subject_posts(ps)
             them = names.all(who) or "a member of staff"
             has = "have" if len(who) > 1 else "has"
+            # The school must not prejudge an allegation the LADO may have to consider: it does
+            # not accept it, and points to the safeguarding route; it never calls it untrue.
+            allegation = "these allegations" if pl else "this allegation"
             said.append(f"{subj} {_v(pl, 'alleges', 'allege')} that {them} {has} harmed a child or "
-                        f"{'are' if len(who) > 1 else 'is'} a risk to children. Any concern that "
-                        "a child is at risk must be reported straight away to the school\u2019s "
-                        "designated safeguarding lead, or to the local authority, so that it can "
-                        "be dealt with under the statutory procedures. It must not be made on "
-                        "social media, where it cannot be investigated and where it can do "
-                        "serious and lasting harm to the person named.")
+                        f"{'are' if len(who) > 1 else 'is'} a risk to children. The school does "
+                        f"not accept {allegation}. Any concern about a child\u2019s safety must be "
+                        f"raised {self.safeguarding_contact(who)} under our "
+                        "safeguarding procedure (or with the local authority), not online. Raised "
+                        "in that way it can be investigated under the statutory procedures; on "
+                        "social media it cannot be, and it can do real damage to the person "
+                        "named.")
             nouns.append(f"allegations about {names.all(who)}" if who else
                          "allegations that anyone at the school has harmed a child")
         false = [p for p in posts if "defamatory" in p.concerns
@@ -370,16 +444,34 @@ class Writer:
             who = people(false, lambda a: True)
             if who:
                 subj, pl = self.subject_posts(false)
-                untrue = any(a.inaccurate for p in false for a in _individuals(p))
-                which = "are untrue" if untrue else "the school does not accept"
-                consequence = (
-                    "Publishing untrue statements about a person can do serious and lasting "
-                    "harm to their reputation." if kind is kinds.CONCERN else
-                    "Publishing untrue statements that damage a person\u2019s reputation can "
-                    "expose the person who publishes them to a legal claim by the person "
-                    "concerned.")
-                said.append(f"{subj} {_v(pl, 'makes', 'make')} statements of fact about "
-                            f"{names.all(who)} which {which}. {consequence}")
+                # A post alleging harm to a child is never called untrue, even where the person
+                # named says it is: the safeguarding route has to run its course first.
+                harm = [p for p in false if "allegation_of_harm" in p.concerns]
+                untrue = not harm and any(a.inaccurate for p in false for a in _individuals(p))
+                if harm and len(harm) == len(false):
+                    line = (f"The same post{_s(len(false))} also {_v(pl, 'makes', 'make')} other "
+                            f"statements of fact about {names.all(who)}, which the school "
+                            "disputes.")
+                else:
+                    which = "are untrue" if untrue else "the school does not accept"
+                    line = (f"{subj} {_v(pl, 'makes', 'make')} statements of fact about "
+                            f"{names.all(who)} which {which}.")
+                if kind is kinds.CONCERN and untrue:
+                    consequence = ("Untrue statements about a person can do serious and lasting "
+                                   "harm to their reputation.")
+                elif kind is kinds.CONCERN:
+                    consequence = ("Statements like these can do serious and lasting harm to a "
+                                   "person\u2019s reputation.")
+                elif untrue:
+                    consequence = ("Publishing untrue statements that damage a person\u2019s "
+                                   "reputation can expose the person who publishes them to a "
+                                   "legal claim by the person concerned.")
+                else:
+                    consequence = ("If statements like these are untrue and damage a "
+                                   "person\u2019s reputation, publishing them can expose the "
+                                   "person who publishes them to a legal claim by the person "
+                                   "concerned.")
+                said.append(f"{line} {consequence}")
                 nouns.append(f"the statements about {names.all(who)} or anything like them")
         ps = having("personal_information")
         if ps:
@@ -436,8 +528,7 @@ class Writer:
                 subj, pl = self.subject_posts(ps)
                 said.append(f"{subj} {_v(pl, 'makes', 'make')} allegations about "
                             f"{names.all(who)}. If you have a concern about a member of staff or "
-                            "a pupil, please bring it to me so that it can be looked into "
-                            "properly.")
+                            "a pupil, please bring it to me.")
                 nouns.append(f"allegations about {names.all(who)}")
         statements = [n for n in nouns if n.startswith("the statements about ")]
         if statements:  # "the statements about X or anything like them" covers allegations
@@ -455,19 +546,21 @@ class Writer:
             roles = {a.role for a in staff}
             who_cannot = ("Staff and governors" if roles == {"staff", "governor"}
                           else "Governors" if roles == {"governor"} else "Staff")
+            seen = self.seen_by([p for p in ps if any(
+                _key(a.name or "") in {_key(s.name or "") for s in staff}
+                for a in _individuals(p))])
             said.append(f"{subj} {_v(pl, 'names', 'name')} {listed}, and "
-                        f"{_v(pl, 'criticises', 'criticise')} them personally in public. "
+                        f"{_v(pl, 'criticises', 'criticise')} them personally {seen}. "
                         f"{who_cannot} cannot answer comments about them on social media, and a "
-                        "concern about an individual\u2019s work is best raised with me so that "
-                        "it can be looked into fairly.")
+                        "concern about an individual\u2019s work is best raised with me.")
             nouns.append(f"comments about {names.all(staff)} personally")
         elif having("names_staff") and not named and not _people(ps):
             subj, pl = self.subject_posts(having("names_staff"))
+            seen = self.seen_by(having("names_staff"))
             said.append(f"{subj} {_v(pl, 'names', 'name')} a member of staff and "
-                        f"{_v(pl, 'criticises', 'criticise')} them personally in public. Staff "
+                        f"{_v(pl, 'criticises', 'criticise')} them personally {seen}. Staff "
                         "cannot answer comments about them on social media, and a concern about "
-                        "an individual\u2019s work is best raised with me so that it can be "
-                        "looked into fairly.")
+                        "an individual\u2019s work is best raised with me.")
             nouns.append("comments about members of staff personally")
         ps = having("grossly_obscene")
         if ps:
@@ -530,6 +623,15 @@ class Writer:
     def force(self) -> str:
         police = self.case.police
         return (police.force if police and police.force else self.src.school.police_force)
+
+    def keep_distance(self) -> bool:
+        """Whether the poster is offered writing or telephoning rather than a meeting: a recent
+        threat, a bar from the premises, the police involved, or someone's private details
+        published."""
+        premises = self.src.same_run(kinds.PREMISES_NOTICE) \
+            or self.facts.recorded(kinds.PREMISES_NOTICE)
+        personal = any("personal_information" in p.concerns for p in self.posts)
+        return bool(self.threat_case or premises or self.police_involved() or personal)
 
     def police_involved(self) -> bool:
         return police_told(self.facts) or bool(self.src.same_run(kinds.POLICE_REFERRAL))
@@ -611,6 +713,11 @@ def _same_person(a: str, b: str) -> bool:
 def _common(w: Writer, kind: kinds.Kind) -> dict[str, Any]:
     """The parts every letter to the poster has, under its kind's key."""
     w.ctx["signatory"] = w.signatory()
+    # Written for staff, never for the poster: a decision's reason (overrides.reason) and the
+    # notes on history steps. Kept out of the context, so an edited template cannot print them.
+    internal = [r for r in w.src.letter.overrides if r]
+    w.ctx["reasons"] = [r for r in w.ctx["reasons"] if not any(i in r for i in internal)]
+    w.ctx["history"] = [h | {"notes": ""} for h in w.ctx["history"]]
     w.post_fields(kind=kind)
     return {"telephone": w.telephone, "complaints": w.complaints(), "respond_by": w.respond(),
             "posts_heading": f"Your post{_s(len(w.posts))}"}
@@ -626,7 +733,8 @@ def _concern(ctx: dict[str, Any], src: LetterSource) -> None:
     n = len(w.posts)
     one = w.posts[0] if n == 1 else None
     out["subject"] = (f"Your post{_s(n)} on {w.platforms()}"
-                      + (f" on {long_date(one.posted)}" if one else ""))
+                      + (f" on {long_date(one.posted)}" if one else "") + w.about())
+    ctx["letter"]["subject"] = out["subject"]
     # Variant C: after our meeting (a first step already taken, so planned by a decision).
     meeting = next((s for s in src.case.history if s.step == kinds.DISCUSSION), None)
     history = w.history() if src.case.history else []
@@ -660,6 +768,7 @@ def _concern(ctx: dict[str, Any], src: LetterSource) -> None:
     out["dignity"] = bool(w.objected)
     out["asks_heading"] = "What I am asking you to do" if w.objected else "What I would ask of you"
     out["asks"] = _concern_asks(w, nouns)
+    out["raising"] = _raising(w)
     ctx[kinds.CONCERN.name] = out
 
 
@@ -712,7 +821,9 @@ def _concern_asks(w: Writer, nouns: list[str]) -> list[str]:
 def _warning(ctx: dict[str, Any], src: LetterSource) -> None:
     w = Writer(ctx, src)
     out = _common(w, kinds.WARNING)
-    out["subject"] = f"Formal warning: your post{_s(len(w.posts))} on {w.platforms()}"
+    out["subject"] = (f"Formal warning: your post{_s(len(w.posts))} on {w.platforms()}"
+                      + w.about())
+    ctx["letter"]["subject"] = out["subject"]
     out["opening"] = _warning_opening(w)
     first = [s for s in src.case.history if s.step in (kinds.DISCUSSION, kinds.CONCERN.step)]
     out["history"] = w.history() if first else []
@@ -729,9 +840,13 @@ def _warning(ctx: dict[str, Any], src: LetterSource) -> None:
     ctx[kinds.WARNING.name] = out
 
 
+def _first_step(w: Writer) -> HistoryStep:
+    return next(s for s in w.case.history if s.step in (kinds.DISCUSSION, kinds.CONCERN.step))
+
+
 def _first_contact(w: Writer) -> str:
     """'our meeting on 5 October 2026', 'my letter of 17 November 2026', …"""
-    step = next(s for s in w.case.history if s.step in (kinds.DISCUSSION, kinds.CONCERN.step))
+    step = _first_step(w)
     when = long_date(step.date)
     mine = story.is_signatory(step.by, w.school)
     if step.step == kinds.CONCERN.step:
@@ -743,6 +858,22 @@ def _first_contact(w: Writer) -> str:
         return f"the school\u2019s {talk} with you on {when}"
     colleague = story.who(step.by, w.school, to_poster=True) + " "
     return f"your {talk} with {colleague}on {when}"
+
+
+def _contact_about(w: Writer) -> str:
+    """The posts the first step was about, then any others in the letter: 'your post on
+    Facebook, and about your later post on Instagram'. A meeting or letter can only have been
+    about posts made by its date."""
+    step = _first_step(w)
+    discussed = story.posts_before(step, w.posts) or w.posts
+    rest = [p for p in w.posts if p not in discussed]
+    said = f"your post{_s(len(discussed))} on {w.platforms(discussed)}"
+    if rest:
+        later = all(day_of(p.posted) > step.date for p in rest)
+        where = w.platforms(rest)
+        on = "" if where == w.platforms(discussed) else f" on {where}"
+        said += f", and about your {'later' if later else 'other'} post{_s(len(rest))}{on}"
+    return said
 
 
 def _warning_opening(w: Writer) -> list[str]:
@@ -765,11 +896,12 @@ def _warning_opening(w: Writer) -> list[str]:
             whose = list(dict.fromkeys(d.person for p in personal for d in p.private_details
                                        if d.person))
             people = [Person(role="staff", name=x) for x in whose] or _people(personal)
-            parts.append("publishes personal information about "
+            parts.append("discloses private details of "
                          + (w.names.all(people) or "someone at the school"))
         subj = "your posts" if n > 1 and len(threats + personal) > 1 else "your post"
         urgent_clause = f"{subj} {' and '.join(parts)}"
     steps = [s for s in w.facts.steps if s.step.step in (kinds.DISCUSSION, kinds.CONCERN.step)]
+    asks_at_once = w.urgent and bool(w.removal_posts())  # the ask itself says "at once"
     paragraphs: list[str] = []
     if not steps:
         if grave:
@@ -777,9 +909,10 @@ def _warning_opening(w: Writer) -> list[str]:
                    f"Because of what {'the posts say' if n > 1 else 'the post says'}")
             text = (f"I am writing to you about your post{_s(n)} on {platforms}. I would usually "
                     "invite you to discuss a matter like this before writing formally. "
-                    f"{why}, I am instead writing to you at once with a formal warning, as our "
+                    f"{why}, I am instead writing to you now with a formal warning, as our "
                     f"{title} allows")
-            text += ", and I must ask you to act at once." if urgent_clause else "."
+            text += ", and I must ask you to act at once." if urgent_clause and not \
+                asks_at_once else "."
         else:
             text = f"I am writing to you about your post{_s(n)} on {platforms}."
         paragraphs.append(text)
@@ -790,16 +923,23 @@ def _warning_opening(w: Writer) -> list[str]:
         still = (f"{'they are' if len(online_posts) > 1 else 'it is'} still online"
                  if online_posts else "")
         if trigger is not None and trigger.overdue and trigger.step.outcome == "agreed":
-            due = long_date(trigger.due) if trigger.due else ""
-            because = (f"As the date by which you agreed to remove {_it(len(live) or n)}, {due}, "
-                       f"has passed" + (f" and {still}" if still else ""))
+            # The history above tells the agreement (and the date only when the case records
+            # one agreed: `due:`); the school's own reckoning of when it fell due is no agreement.
+            remains = (f"{'they remain' if len(online_posts) > 1 else 'it remains'} online"
+                       if online_posts else "")
+            if trigger.step.due:
+                because = (f"As {long_date(trigger.step.due)} has passed"
+                           + (f" and {remains}" if remains else ""))
+            else:
+                because = (f"As {remains}" if remains
+                           else "As the matter has not been resolved")
         elif trigger is not None and trigger.step.step == kinds.CONCERN.step \
                 and trigger.outcome == "no_response":
             mine = story.is_signatory(trigger.step.by, w.school)
             letter = (f"my letter of {long_date(trigger.step.date)}" if mine else
                       f"the school\u2019s letter of {long_date(trigger.step.date)}")
-            reply = "As I have had no reply" if contact == letter else \
-                f"As I have had no reply to {letter}"
+            reply = "As you have not replied" if contact == letter else \
+                f"As you have not replied to {letter}"
             because = reply + (f", and {still}" if still else "")
         elif online_posts and len(online_posts) == n:
             because = f"As {'they remain' if n > 1 else 'it remains'} online"
@@ -809,17 +949,17 @@ def _warning_opening(w: Writer) -> list[str]:
                        f"{'remain' if m > 1 else 'remains'} online")
         else:
             because = "As the matter has not been resolved"
-        text = (f"I am writing further to {contact} about your post{_s(n)} on {platforms}. "
+        text = (f"I am writing further to {contact} about {_contact_about(w)}. "
                 f"{because}, I am now setting out the school\u2019s concerns in writing and "
                 f"giving you a formal warning, as our {title} provides.")
-        if urgent_clause:
+        if urgent_clause and not asks_at_once:
             text += f" Because {urgent_clause}, I must ask you to act at once."
         paragraphs.append(text)
-    reasons = list(src.letter.overrides)
-    if reasons and w.mild:  # variant E: the decision, in the decision-maker's words
-        quoted = " ".join(f"\u201c{r}\u201d" for r in reasons)
-        end = "" if reasons[-1].rstrip().endswith((".", "!", "?")) else "."
-        paragraphs.append(f"I have decided to write to you formally. My reason is this: {quoted}{end}")
+    if src.letter.overrides and w.mild:
+        # Variant E: written by the school's decision. The decision's reason is written for
+        # staff (overrides.reason) and never reaches the poster.
+        paragraphs.append("Having considered the matter carefully, I have decided to write to "
+                          "you formally.")
     return paragraphs
 
 
@@ -857,17 +997,31 @@ def _warning_asks(w: Writer, nouns: list[str]) -> list[str]:
 def _doing(w: Writer, *, history: list[str]) -> list[str]:
     """What the school is doing (letter-spec 4.5): only the steps a poster may be told of."""
     out: list[str] = []
+    said_also = False
+
+    def also() -> str:  # "also" once: the first thing done besides this letter
+        nonlocal said_also
+        first, said_also = not said_also, True
+        return "also " if first else ""
+
+    asks: list[tuple[str, list[Post]]] = []
     for label, posts in w.same_run_platforms():
         if posts[0].platform == "whatsapp":
             group = posts[0].group
             named = f" \u201c{group.name}\u201d" if group else ""
             if group and group.admin and not _same_person(group.admin, w.case.poster.name):
-                out.append(f"I am also asking the admin of the group{named} to remove your "
+                out.append(f"I am {also()}asking the admin of the group{named} to remove your "
                            f"message{_s(len(posts))}.")
             else:
-                out.append(f"I am also reporting your message{_s(len(posts))} to WhatsApp.")
+                out.append(f"I am {also()}reporting your message{_s(len(posts))} to WhatsApp.")
         else:
-            out.append(f"I am also asking {label} to remove {w.the_posts(posts)}.")
+            asks.append((label, posts))
+    if len(asks) > 1 and sum(len(posts) for _, posts in asks) == len(w.posts):
+        out.append(f"I am {also()}asking {join([label for label, _ in asks])} to remove the "
+                   "posts.")
+    elif asks:  # one sentence for every platform asked
+        out.append(f"I am {also()}asking "
+                   f"{join([f'{label} to remove {w.the_posts(posts)}' for label, posts in asks])}.")
     if not history:
         for state in w.facts.steps:
             step = state.step
@@ -886,17 +1040,17 @@ def _doing(w: Writer, *, history: list[str]) -> list[str]:
         out.append(w.own_site_removal(own))
     site = w.platforms([p for p in w.posts if not p.external] or w.posts)
     if w.src.same_run(kinds.ACCESS_RESTRICTION):
-        out.append(f"I have also decided to restrict your access to {site}. My separate letter "
-                   "of today explains this and how to ask me to review it.")
+        out.append(f"I have {also()}decided to restrict your access to {site}. My separate "
+                   "letter of today explains this and how to ask me to review it.")
     if w.src.same_run(kinds.PREMISES_NOTICE):
-        out.append("I have also written to you separately today about your access to the school "
-                   "premises.")
+        out.append(f"I have {also()}written to you separately today about your access to the "
+                   "school premises.")
     false = [p for p in w.posts if "defamatory" in p.concerns or (
         "allegation" in p.concerns and any(a.inaccurate for a in _individuals(p)))]
     legal = w.src.same_run(kinds.LEGAL_REFERRAL) or w.facts.recorded(kinds.LEGAL_REFERRAL)
     who = _people(false)
     if false and legal and who and "I have sought legal advice." not in history:
-        out.append(f"I am taking legal advice about the statements about "
+        out.append(f"I am taking legal advice on what you have published concerning "
                    f"{join([_short(a.name or '') for a in who])}.")
     if w.disclosable and w.police_involved():
         police = w.case.police
@@ -918,54 +1072,83 @@ def _engages_rules(post: Post) -> bool:
 
 
 def _next_steps(w: Writer) -> tuple[str, list[str]]:
-    """What may happen next (letter-spec 4.6): only steps possible here, neither recorded nor
-    in the same run. Never the police (a letter to the poster mentions them only when the
-    police agree), never 'other legal action'."""
-    steps: list[str] = []
+    """What may happen next (letter-spec 4.6; REFERENCE.md: a parent letter "explains the next
+    steps if not"), worded as possible, never as certain: the policy's ladder, only the steps
+    its clauses allow for these posts and not already taken or in the same run:
+
+    - the host/provider (HOST): for a post still online that the school has not reported and
+      that engages the platform's rules (or is defamatory); and, where the school reports posts
+      of this kind, for any further post;
+    - restricting access (ACCESS): only for posts on the school's own forum or website;
+    - the police (POLICE): only for a post the police clause covers (a threat, a racial element,
+      grossly obscene, harassment), and only while the police have not been involved: a letter
+      to the poster never says the police have been told unless they agree, and never implies
+      that they have not been told when they have;
+    - legal advice (LEGAL): only for a defamatory or untrue post, and never 'other legal action'
+      (a school cannot itself sue in defamation).
+
+    Every warning has the lead sentence, so the poster always reads what may follow."""
+    now: list[str] = []  # steps for the posts in this letter, if they stay up
     asked = {p.id for _, posts in w.same_run_platforms() for p in posts}
+    reported: list[Post] = []
     groups: dict[str, list[Post]] = {}
-    for post in w.removal_posts():
+    for post in [p for p in w.objected if p.external]:
         if post.id in asked or w.facts.recorded(kinds.HOST_TAKEDOWN, post):
-            continue
-        if _engages_rules(post):
+            reported.append(post)
+        elif post in w.removal_posts() and _engages_rules(post):
             groups.setdefault(w.site(post), []).append(post)
     for label, posts in groups.items():
-        steps.append(f"asking {label} to remove {w.the_posts(posts)};")
+        now.append(f"asking {label} to remove {w.the_posts(posts)};")
     own = w.own_site_posts()
     if own and not w.src.same_run(kinds.ACCESS_RESTRICTION) \
             and not w.facts.recorded(kinds.ACCESS_RESTRICTION):
-        steps.append(f"restricting your access to {w.platforms(own)};")
+        now.append(f"restricting your access to {w.platforms(own)};")
     false = [p for p in w.posts if p.live and ("defamatory" in p.concerns or (
         "allegation" in p.concerns and any(a.inaccurate for a in _individuals(p))))]
     if false and not w.src.same_run(kinds.LEGAL_REFERRAL) \
             and not w.facts.recorded(kinds.LEGAL_REFERRAL):
-        steps.append("taking legal advice;")
-    if not steps:
-        return "", []
-    steps[-1] = steps[-1].rstrip(";") + "."
+        now.append("taking legal advice;")
+    police = w.case.police
+    if any(p.serious for p in w.objected) and not w.police_involved() and not police:
+        now.append("contacting the police;")
+    again: list[str] = []  # steps a further post of this kind could lead to
+    if not groups and (reported or any(_engages_rules(p) for p in w.objected if p.external)):
+        again.append("asking the platform concerned to remove any further post;")
+    steps = now + again
     remove = w.removal_posts() or w.whatsapp_posts()
     n = len(remove)
-    if remove:
+    if remove and now:
         when = (f"If {'the posts are' if n > 1 else 'the post is'} not removed by "
                 f"{w.respond_by}, or if you post material like this again")
     else:
         when = "If you post material like this again"
-    return (f"{when}, the school will consider the further steps its "
-            f"{w.src.school.policy.title} provides. In your case these are:", steps)
+    title = w.src.school.policy.title
+    if not steps:
+        return (f"{when}, the school will consider what further steps to take under its "
+                f"{title}.", [])
+    steps[-1] = steps[-1].rstrip(";") + "."
+    return f"{when}, the school may take further steps under its {title}. These could include:", \
+        steps
 
 
 def _raising(w: Writer) -> list[str]:
-    premises = w.src.same_run(kinds.PREMISES_NOTICE) or w.facts.recorded(kinds.PREMISES_NOTICE)
+    """The policy's own route for concerns, offered in every letter to the poster: "a private
+    and confidential discussion with the School, or using the School's formal complaints
+    process". Where meeting in person would not be right (a threat, a bar, the police involved,
+    someone's private details published), the poster is asked to write or telephone instead."""
     out = []
+    if not w.objected:  # criticism only: the asks already invite the poster to meet me
+        return [w.complaints()]
     if w.mild:
-        out.append("Your views about the school and its decisions are welcome, and I would much "
-                   "rather hear them directly.")
-    if w.threat_case or premises:
-        out.append("If you are unhappy about anything the school has done, please write to me at "
-                   f"the school or telephone the school office on {w.telephone}.")
+        out.append("Your views on the school\u2019s decisions are welcome.")
+    if w.keep_distance():
+        out.append("If you are unhappy about anything the school has done, please tell me "
+                   f"directly rather than online: write to me at the school or telephone the "
+                   f"school office on {w.telephone}.")
     else:
-        out.append("If you are unhappy about anything the school has done, please tell me. You "
-                   f"can telephone the school office on {w.telephone} to arrange to meet me.")
+        out.append("If you are unhappy about anything the school has done, please tell me "
+                   f"directly rather than online. You can telephone the school office on "
+                   f"{w.telephone} to arrange to meet me.")
     out.append(f"{w.complaints()} A concern raised in this way can be looked into properly and "
                "answered, which is not possible on social media.")
     return out
@@ -1005,12 +1188,13 @@ def _access(ctx: dict[str, Any], src: LetterSource) -> None:
     out["removal"] = [w.own_site_removal(live_own)] if live_own else []
     out["policy_lead"] = f"Our {src.school.policy.title} says:"
     out["policy_quotes"] = [ACCESS]
-    usual = (f"by telephone on {w.telephone} or by email to {src.school.email}" if w.threat_case
-             else f"by telephone on {w.telephone}, by email to {src.school.email} or at the "
-                  "school office")
+    usual = (f"by telephone on {w.telephone} or by email to {src.school.email}"
+             if w.keep_distance() else f"by telephone on {w.telephone}, by email to "
+             f"{src.school.email} or at the school office")
     out["means"] = [f"Until {until} you will not be able to sign in to {site} or post on it. "
-                    "This does not change how the school works with you on anything else, and "
-                    f"you can contact the school in the usual way: {usual}."]
+                    "This does not change how the school works with you on anything else. If "
+                    "you have a concern about the school, please raise it with me directly, "
+                    f"{usual}, rather than online."]
     out["review"] = [f"If you would like me to look at this decision again, please write to me "
                      f"at the school or email {src.school.email} by {w.respond_by}, giving your "
                      "reasons. I will reply within ten school days of receiving them.",
@@ -1035,7 +1219,14 @@ def _premises(ctx: dict[str, Any], src: LetterSource) -> None:
         "it should not be confirmed, as explained below."]
     objections, _ = w.objections(kind=kinds.PREMISES_NOTICE)
     out["why"] = objections
-    out["reasons"] = [f"The reason for my decision: \u201c{r}\u201d" for r in src.letter.overrides]
+    # The decision's own reason (overrides.reason) is written for staff and is never quoted to
+    # the poster: the letter's reasons are the posts and what the school objects to in them.
+    n = len(w.posts)
+    threats = [p for p in w.posts if "threat_of_violence" in p.concerns]
+    out["reasons"] = [f"The threat{_s(len(threats))} in your post{_s(n)} "
+                      f"{'are' if len(threats) > 1 else 'is'} the reason for my decision."
+                      if threats else f"What your post{_s(n)} {'say' if n > 1 else 'says'} is "
+                      "the reason for my decision."]
     poster = src.case.poster
     firsts = [c.name.split()[0] for c in poster.children]
     close = poster.relationship in ("parent", "carer")
@@ -1070,5 +1261,7 @@ def _premises(ctx: dict[str, Any], src: LetterSource) -> None:
         f"{src.school.email} by {long_date(respond_by)}. I will consider anything you send "
         f"before deciding whether to confirm the bar. I will write to you with my decision by "
         f"{decision_by}. If I confirm the bar, it will last until {until}, and I will review it "
-        "before then.", w.complaints()]
+        "before then.",
+        "Any other concern about the school is best raised with me in writing or through the "
+        "school office, rather than online.", w.complaints()]
     ctx["premises"] = out
