@@ -351,6 +351,18 @@ def test_a_warning_for_a_grumble_gets_a_proportion_note_and_a_proportionate_lett
     assert "legal" not in letter.outside_quotes() and not has("police", steps)
 
 
+@pytest.mark.parametrize(("name", "pronoun"), [
+    ("Mr A Teacher", "him"), ("Mrs A Teacher", "her"), ("Ms A Teacher", "her"),
+    ("Dr A Teacher", "them"), ("Mr and Mrs A Teacher", "them"), ("Alex Teacher", "them")])
+def test_a_named_member_of_staff_is_him_her_or_them_as_the_title_says(name, pronoun):
+    data = case(posts=[post(text=f"{name} sets far too much homework.",
+                            concerns=["complaint", "names_staff"],
+                            about=[{"role": "staff", "name": name}])],
+                history=[MET_BY_ME])
+    letter = built(data, "warning")
+    assert f"and criticises {pronoun} personally" in letter.text
+
+
 def test_a_mild_warning_included_by_decision_never_quotes_its_internal_reason():
     reason = "Mrs Doe has been asked twice and has now posted again."
     data = case(posts=[post(text="Mr A Teacher sets far too much homework.",

@@ -550,7 +550,8 @@ class Writer:
                 _key(a.name or "") in {_key(s.name or "") for s in staff}
                 for a in _individuals(p))])
             said.append(f"{subj} {_v(pl, 'names', 'name')} {listed}, and "
-                        f"{_v(pl, 'criticises', 'criticise')} them personally {seen}. "
+                        f"{_v(pl, 'criticises', 'criticise')} {_object_pronoun(staff)} "
+                        f"personally {seen}. "
                         f"{who_cannot} cannot answer comments about them on social media, and a "
                         "concern about an individual\u2019s work is best raised with me.")
             nouns.append(f"comments about {names.all(staff)} personally")
@@ -1265,3 +1266,17 @@ def _premises(ctx: dict[str, Any], src: LetterSource) -> None:
         "Any other concern about the school is best raised with me in writing or through the "
         "school office, rather than online.", w.complaints()]
     ctx["premises"] = out
+
+
+_TITLED_HIM = {"mr"}
+_TITLED_HER = {"mrs", "ms", "miss"}
+
+
+def _object_pronoun(people: list[Person]) -> str:
+    """"him" or "her" for one person whose title says which, else "them" ("Mr and Mrs Nowak",
+    "Dr Shah", "Sam Lee", several people)."""
+    name = (people[0].name or "") if len(people) == 1 else ""
+    if not name or " and " in f" {name.casefold()} " or "&" in name:
+        return "them"
+    title = name.split(" ", 1)[0].rstrip(".").casefold()
+    return "him" if title in _TITLED_HIM else "her" if title in _TITLED_HER else "them"
