@@ -688,7 +688,7 @@ def test_where_a_post_was_seen_follows_its_visibility(visibility, extra, seen):
                    concerns=["negative_comment", "names_staff"],
                    about=[{"role": "staff", "name": "Mr A Teacher"}], **extra)
     letter = built(case(posts=[grumble]), "concern")
-    assert f"criticises them personally {seen}." in letter.text
+    assert f"criticises him personally {seen}." in letter.text
     if visibility != "public":
         assert "in public" not in letter.text
 
