@@ -251,6 +251,17 @@ def test_021_is_signed_by_the_chair_as_the_posts_are_about_the_head(template):
            "Governors only\u201d" in squash(text)
 
 
+def test_021_reads_as_english_her_name_the_headteacher_after_a_colon(template):
+    _, ctx = sample("021")
+    text = squash(body(render(ctx, template)))
+    assert "Mrs Carter has not authorised any notice in her name." in text
+    assert "in their name" not in text
+    assert "latest step was on 16 November 2026: the Headteacher sent Mrs Ainsworth" in text
+    # Each concern is a noun phrase, one from the next by semicolons (some hold an "and").
+    assert ("Concerns the school recorded: criticism; an allegation about an individual; the "
+            "naming of a member of staff.") in text
+
+
 def test_021_gives_each_letter_its_sent_status():
     _, ctx = sample("021")
     rows = {r["what"]: r for r in ctx["advice"]["done"]}

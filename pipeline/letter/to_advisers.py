@@ -47,13 +47,13 @@ CONCERN_LABELS = {
     "allegation": "an allegation about an individual",
     "allegation_of_harm": "an allegation that a member of staff harmed a child or is a risk to "
                           "children",
-    "defamatory": "said to be defamatory",
-    "names_staff": "names a member of staff",
-    "names_pupil": "names a pupil",
+    "defamatory": "statements said to be defamatory",
+    "names_staff": "the naming of a member of staff",
+    "names_pupil": "the naming of a pupil",
     "negative_comment": "criticism",
     "complaint": "a complaint about the school",
-    "cyberbullying": "said to be cyber-bullying",
-    "harassment": "said to be harassing",
+    "cyberbullying": "conduct said to be cyber-bullying",
+    "harassment": "conduct said to be harassment",
     "racist": "racist content",
     "threat_of_violence": "a threat of violence",
     "personal_information": "personal information",
@@ -804,7 +804,10 @@ class _Request:
         if not events:
             return "The school has taken no step yet that the case records."
         last = events[-1]
-        return f"The school\u2019s latest step was on {last.date_words()}: {last.core or last.sentence}"
+        said = last.core or last.sentence
+        if said.split(" ", 1)[0] in ("The", "A", "An"):  # after a colon: "the Headteacher sent"
+            said = said[0].lower() + said[1:]
+        return f"The school\u2019s latest step was on {last.date_words()}: {said}"
 
     # -- the posts
 
@@ -820,7 +823,7 @@ class _Request:
             line = f"Posted {self.where(post)} on {self.when(post)}{account}: {url}."
             status = self._status(post)
             facts = [f"About: {_about(post)}. Concerns the school recorded: "
-                     f"{join([CONCERN_LABELS[c] for c in post.concerns])}."]
+                     f"{'; '.join(CONCERN_LABELS[c] for c in post.concerns)}."]
             if post.reach:
                 facts.append(f"Reach, as far as the school knows: {post.reach.strip()}")
             for person in individuals([post]):
@@ -880,9 +883,10 @@ class _Request:
                 authority = person.first("authority")
                 if authority:
                     said += (f" {person.short} authorised the school on {long_date(authority)} "
-                             "to give notices in their name.")
+                             f"to give notices in {_possessive(person.name)} name.")
                 else:
-                    said += f" {person.short} has not authorised any notice in their name."
+                    said += (f" {person.short} has not authorised any notice in "
+                             f"{_possessive(person.name)} name.")
             supported = sorted({a.date for a in case.actions
                                 if a.action == actions.SUPPORT_STAFF.id
                                 and any(a.covers(p.id) for p in person.posts)})
@@ -1155,3 +1159,12 @@ def _legal(ctx: dict[str, Any], src: LetterSource) -> None:
     }
     ctx["letter"]["enclosures"] = [f"the bundle for case {src.case.case_id} "
                                    f"({bundle_name(src.case.case_id)})"]
+
+
+def _possessive(name: str | None) -> str:
+    """"his" or "her" for one person whose title says which, else "their"."""
+    name = (name or "").strip()
+    if not name or " and " in f" {name.casefold()} " or "&" in name:
+        return "their"
+    title = name.split(" ", 1)[0].rstrip(".").casefold()
+    return "his" if title == "mr" else "her" if title in ("mrs", "ms", "miss") else "their"
