@@ -57,6 +57,11 @@ NAME = "{name}"
 # Fields of an entry that may be listed under `unconfirmed:` (the others carry their own flag).
 Unconfirmable = Literal["label", "operator", "operator_address", "rules_name"]
 
+# What a platform's legal route takes (`legal_contact.takes`): a defamation complaint, and other
+# unlawful content (a post that may be an offence but breaks none of the platform's listed
+# rules). Breaches of the platform's own rules always go by its standard report (abuse_report).
+Ground = Literal["defamation", "illegal_content"]
+
 # --- values (text, dates and flags are the case file's: pipeline/case/model.py) ---------------
 
 
@@ -132,12 +137,16 @@ class Rule(_Frozen):
 
 
 class LegalContact(_Frozen):
-    """How to send the operator a legal notice: in plain words, and by web form, email or post."""
+    """How to send the operator a legal notice: in plain words, and by web form, email or post;
+    and what the route takes (`takes`: a form for defamation alone, or for any unlawful
+    content). Content that breaks the platform's own rules goes by its standard report."""
 
     how: Words
     web_form: Url | None = None
     email: Email | None = None
     post: tuple[Words, ...] | None = None
+    takes: Annotated[tuple[Ground, ...], BeforeValidator(_one_or_many),
+                     Field(min_length=1)] = ("defamation",)
     unconfirmed: Flag = False
     note: Words | None = None
 

@@ -1,10 +1,12 @@
 """How each drafted letter can be sent, and the ready-to-send files made beside its PDF.
 
 A letter whose recipient has an email address (the poster's `email`, the school's legal advisers,
-a platform's legal contact in data/platforms.yaml) gets an email draft with the PDF attached; a
-letter to a platform reached by web form gets a text file with what to paste into each field of
-the form, and the form's address. The police and a WhatsApp group's admin get neither: the
-letter is posted or handed over (the plan and `letters due` say so).
+a platform's legal contact in data/platforms.yaml, a WhatsApp group's admin whose email the case
+records) gets an email draft with the PDF attached; a letter to a platform reached by web form
+gets a text file with each form's address and what to paste into each of its fields. Which form
+each ground goes by (a defamation form, or the platform's standard report for breaches of its
+rules) is pipeline/takedown.channels, which the letter's address block reads too. The police get
+neither: the letter is posted or handed over (the plan and `letters due` say so).
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ from datetime import date
 from typing import Any
 
 from pipeline.case.model import Case, School
-from pipeline.directory import platform_directory
 from pipeline.kinds import Recipient
-from pipeline.outbox import Attachment, FormField, covering_note, email_draft, webform_text
+from pipeline.outbox import Attachment, FormField, WebForm, covering_note, email_draft, webforms_text
 from pipeline.policy import PlannedLetter
+from pipeline.takedown import (
+    Channel,
+    Reading,
+    admin,
+    admin_contact,
+    channels,
+    ground_words,
+    read,
+)
 from pipeline.words import dear
 
 
 @dataclass(frozen=True)
 class Dispatch:
-    """Where a letter goes besides the post: an email address, or a platform's web form."""
+    """Where a letter goes besides the post: an email address, or a platform's web form(s)."""
 
     reference: str
     title: str
@@ -31,14 +41,23 @@ class Dispatch:
     to_name: str
     dear: str
     respond_by: date | None
+    signatory: tuple[str, str]  # (name, role) as the letter is signed
     email: str | None = None
-    form_url: str | None = None
-    form_how: str | None = None
-    fields: tuple[FormField, ...] = ()
+    forms: tuple[WebForm, ...] = ()
 
     @property
     def how(self) -> str | None:
-        return "email" if self.email else "webform" if self.form_how else None
+        return "email" if self.email else "webform" if self.forms else None
+
+    @property
+    def form_url(self) -> str | None:
+        """The first form's address (the archive's record of where the letter went)."""
+        return next((f.form_url for f in self.forms if f.form_url), None)
+
+    @property
+    def fields(self) -> tuple[FormField, ...]:
+        """Every field of every form (checked for pupils' names before anything is written)."""
+        return tuple(field for form in self.forms for field in form.fields)
 
     def outbox_name(self, docx_name: str) -> str:
         stem = docx_name.removesuffix(".docx")
@@ -47,17 +66,14 @@ class Dispatch:
     def outbox_bytes(self, *, school: School, pdf_name: str, pdf: bytes, on: date) -> bytes:
         """The email draft (PDF attached) or the web form's text, as bytes."""
         if self.email:
-            signatory = school.signatory
+            name, role = self.signatory
             body = covering_note(dear=self.dear, reference=self.reference, title=self.title,
-                                 respond_by=self.respond_by, signatory=signatory.name,
-                                 role=signatory.role, school=school.name,
-                                 telephone=school.telephone)
+                                 respond_by=self.respond_by, signatory=name, role=role,
+                                 school=school.name, telephone=school.telephone)
             return email_draft(sender=(school.name, school.notices_email),
                                to=(self.to_name, self.email), subject=self.subject, body=body,
                                on=on, attachments=[Attachment(pdf_name, pdf)])
-        text = webform_text(platform=self.to_name, form_url=self.form_url,
-                            how=self.form_how or "", reference=self.reference,
-                            fields=self.fields)
+        text = webforms_text(platform=self.to_name, reference=self.reference, forms=self.forms)
         return text.encode("utf-8")
 
 
@@ -72,31 +88,60 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _form_fields(context: dict[str, Any], school: School) -> tuple[FormField, ...]:
-    """What a platform's form asks for (REFERENCE.md: country, name, contact, each URL, the
-    content, why it is unlawful or breaks the rules, a declaration), from the letter's own
-    context, so the form says exactly what the letter says (pupils by initials included)."""
+def _why(channel: Channel, takedown: dict[str, Any], offences_here: bool) -> list[str]:
+    """What the letter says of the grounds that go by `channel`, in the letter's own words."""
+    why: list[str] = []
+    if "defamation" in channel.grounds:
+        why += _strings(takedown.get("defamation"))
+        for notice in takedown.get("notices", []):
+            why.append(notice["heading"])
+            why += [f"{f['label']}: {f['text']}" for f in notice["fields"]]
+    if "rules" in channel.grounds:
+        for rule in takedown.get("rules", []):
+            why.append(rule["name"] + (f" ({rule['url']})" if rule["url"] else "") + ":")
+            why += rule["lines"]
+    if offences_here:
+        why += _strings(takedown.get("offences"))
+    if "review" in channel.grounds:
+        why += _strings(takedown.get("request"))
+    return why
+
+
+def _forms(context: dict[str, Any], reading: Reading) -> tuple[WebForm, ...]:
+    """What each form the letter goes through asks for (REFERENCE.md: country, name, contact,
+    each URL, the content, why it is unlawful or breaks the rules, a declaration), from the
+    letter's own context, so the forms say exactly what the letter says (pupils by initials
+    included, and signed as the letter is)."""
     posts = context.get("posts", [])
     takedown = context.get("takedown", {})
-    why = _strings(takedown.get("rules")) + _strings(takedown.get("defamation")) + _strings(
-        takedown.get("offences"))
-    signatory = school.signatory
-    fields = [
-        FormField("Country", "United Kingdom (England)"),
-        FormField("Your full name", signatory.name),
-        FormField("Acting for", f"{school.name}, as its {signatory.role}"),
-        FormField("Email address", school.notices_email),
-        FormField("Postal address", ", ".join(school.address)),
-        FormField("Web address(es) of the content", "\n".join(
-            p.get("url") or "(no web address: a message in a group)" for p in posts)),
-        FormField("The content (as posted)", "\n\n".join(
-            f"{p['id']}: {p['text']}" for p in posts)),
-        FormField("Why it should be removed", "\n".join(why) or context["letter"]["subject"]),
-        FormField("Our reference", context["letter"]["reference"]),
-        FormField("Declaration", "I declare that the information in this notice is true and "
-                                 f"complete. {signatory.name}, {signatory.role}"),
-    ]
-    return tuple(fields)
+    signatory = context["signatory"]
+    school = context["school"]
+    found = [c for c in channels(reading) if c.form]
+    # Possible offences go with unlawful content where a route takes it, else with the rules.
+    home = next((c for c in found if "illegal_content" in c.grounds), None) or next(
+        (c for c in found if not c.legal), None) or (found[0] if found else None)
+    forms = []
+    for channel in found:
+        review = channel.grounds == ("review",)
+        why = _why(channel, takedown, channel is home)
+        fields = (
+            FormField("Country", "United Kingdom (England)"),
+            FormField("Your full name", signatory["name"]),
+            FormField("Acting for", f"{school['name']}, as its {signatory['role']}"),
+            FormField("Email address", school["notices_email"]),
+            FormField("Postal address", ", ".join(school["address"])),
+            FormField("Web address(es) of the content", "\n".join(
+                p.get("url") or "(no web address: a message in a group)" for p in posts)),
+            FormField("The content (as posted)", "\n\n".join(
+                f"{p['id']}: {p['text']}" for p in posts)),
+            FormField("What the school asks" if review else "Why it should be removed",
+                      "\n".join(why)),
+            FormField("Our reference", context["letter"]["reference"]),
+            FormField("Declaration", "I declare that the information in this notice is true and "
+                                     f"complete. {signatory['name']}, {signatory['role']}"),
+        )
+        forms.append(WebForm(channel.url, channel.how, fields, ground_words(channel, reading)))
+    return tuple(forms)
 
 
 def dispatch_for(letter: PlannedLetter, context: dict[str, Any], case: Case,
@@ -105,8 +150,10 @@ def dispatch_for(letter: PlannedLetter, context: dict[str, Any], case: Case,
     kind = letter.spec
     reference = context["letter"]["reference"]
     subject = f"{context['letter']['subject']} (our reference {reference})"
+    signed = context.get("signatory") or {"name": school.signatory.name,
+                                          "role": school.signatory.role}
     base = {"reference": reference, "title": kind.title, "subject": subject,
-            "respond_by": letter.respond_by}
+            "respond_by": letter.respond_by, "signatory": (signed["name"], signed["role"])}
     if kind.to is Recipient.POSTER:
         if not case.poster.email:
             return None
@@ -116,14 +163,23 @@ def dispatch_for(letter: PlannedLetter, context: dict[str, Any], case: Case,
         advisers = school.legal_advisers
         return Dispatch(**base, to_name=f"{advisers.name}, {advisers.firm}",
                         dear=dear(advisers.name), email=advisers.email)
-    if kind.to is not Recipient.PLATFORM or context.get("takedown", {}).get("group_letter"):
-        return None  # the police, and a group's admin: by post or by hand
-    post = case.post(letter.posts[0])
-    entry = platform_directory().entry(post.platform, post.platform_name)
-    contact = entry.legal_contact
-    if contact and contact.email:
-        return Dispatch(**base, to_name=entry.operator, dear="Sir or Madam", email=contact.email)
-    form = (contact.web_form if contact else None) or entry.abuse_report.url
-    how = (contact.how if contact else None) or entry.abuse_report.how
-    return Dispatch(**base, to_name=entry.label, dear="Sir or Madam", form_url=form,
-                    form_how=how, fields=_form_fields(context, school))
+    if kind.to is not Recipient.PLATFORM:
+        return None  # the police: by post or by hand
+    posts = [case.post(pid) for pid in letter.posts]
+    if context.get("takedown", {}).get("group_letter"):
+        # A group's admin: by email when the case records their address, else by post or hand.
+        person = admin(case, posts[0])
+        _, email = admin_contact(posts[0])
+        if not (person and email):
+            return None
+        return Dispatch(**(base | {"title": "letter about a message in the group"}),
+                        to_name=person, dear=dear(person), email=email)
+    reading = read(case, posts)
+    entry = reading.entry
+    legal = next((c for c in channels(reading) if c.legal and c.email), None)
+    if legal is not None:
+        return Dispatch(**base, to_name=entry.operator, dear="Sir or Madam", email=legal.email)
+    forms = _forms(context, reading)
+    if not forms:
+        return None
+    return Dispatch(**base, to_name=entry.label, dear="Sir or Madam", forms=forms)

@@ -72,16 +72,42 @@ class FormField:
     value: str
 
 
+@dataclass(frozen=True)
+class WebForm:
+    """One form a letter goes through, what it is for, and what to paste into each field."""
+
+    form_url: str | None
+    how: str
+    fields: tuple[FormField, ...]
+    purpose: str = ""  # e.g. "defamation"; said when a letter goes through two forms
+
+
 def webform_text(*, platform: str, form_url: str | None, how: str, reference: str,
                  fields: Sequence[FormField]) -> str:
     """The text to paste into a platform's web form, field by field."""
-    lines = [f"Web form for {platform} (our reference {reference})", ""]
-    lines.append(f"Where: {form_url}" if form_url else "Where: see below (no form address is "
-                 "recorded in data/platforms.yaml)")
-    lines += ["", f"How: {how}", "", "Paste each field below into the form as it asks for it.",
-              "Keep this file with the letter: it is what the school sent.", ""]
-    for field in fields:
-        lines.append(f"--- {field.label} ---")
-        lines.append(field.value.rstrip("\n"))
-        lines.append("")
+    return webforms_text(platform=platform, reference=reference,
+                         forms=[WebForm(form_url, how, tuple(fields))])
+
+
+def webforms_text(*, platform: str, reference: str, forms: Sequence[WebForm]) -> str:
+    """The text to paste into a platform's forms, form by form and field by field: a letter
+    whose grounds go by two routes (a defamation form, and the standard report for breaches of
+    the platform's rules) has a part for each."""
+    several = len(forms) > 1
+    lines = [f"Web form{'s' if several else ''} for {platform} (our reference {reference})", ""]
+    if several:
+        lines += [f"This letter goes through {len(forms)} forms, one for each kind of ground; "
+                  "fill in each.", ""]
+    for n, form in enumerate(forms, 1):
+        if several:
+            lines += [f"=== Form {n} of {len(forms)}: {form.purpose} ===", ""]
+        lines.append(f"Where: {form.form_url}" if form.form_url else "Where: see below (no form "
+                     "address is recorded in data/platforms.yaml)")
+        lines += ["", f"How: {form.how}", "",
+                  "Paste each field below into the form as it asks for it.",
+                  "Keep this file with the letter: it is what the school sent.", ""]
+        for field in form.fields:
+            lines.append(f"--- {field.label} ---")
+            lines.append(field.value.rstrip("\n"))
+            lines.append("")
     return "\n".join(lines)

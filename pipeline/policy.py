@@ -25,7 +25,8 @@ from pipeline.case.pupils import withheld_screenshots
 from pipeline.dates import add_working_days, day_of, is_overdue, long_date, real_today, step_due
 from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
-from pipeline.takedown import platform_notes
+from pipeline.takedown import Reading, no_ground_notes, platform_notes
+from pipeline.takedown import read as read_posts
 
 PLATFORM_WORDS = frozenset(PLATFORMS)
 
@@ -225,6 +226,15 @@ class Facts:
         self.case, self.today = case, today
         self.live = [p for p in case.posts if p.live]
         self.steps = [self._state(step) for step in case.history]
+        self._readings: dict[tuple[str, ...], Reading] = {}
+
+    def reading(self, posts: list[Post]) -> Reading:
+        """What a letter to the platform of `posts` would rest on (pipeline/takedown.py), read
+        once per set of posts: the rule and the notes ask the same question."""
+        key = tuple(p.id for p in posts)
+        if key not in self._readings:
+            self._readings[key] = read_posts(self.case, posts)
+        return self._readings[key]
 
     def _posts_of(self, step: HistoryStep) -> list[Post]:
         return [p for p in self.case.posts if step.covers(p.id)]
@@ -354,14 +364,31 @@ def _warning(facts: Facts) -> list[Match]:
     return []
 
 
-def _host_takedown(facts: Facts) -> list[Match]:
+def _takedown_due(facts: Facts) -> dict[str, list[Post]]:
+    """The live posts on outside platforms whose time has come to ask the platform (the poster
+    refused, or at once for a serious or urgent post), not yet asked, by platform."""
     why = facts.refusal()
-    matches: dict[str, list[Post]] = {}
+    due: dict[str, list[Post]] = {}
     for post in facts.live:
         if not post.external or facts.recorded(kinds.HOST_TAKEDOWN, post):
             continue
         if why or post.serious or post.urgent:
-            matches.setdefault(post.platform_key, []).append(post)
+            due.setdefault(post.platform_key, []).append(post)
+    return due
+
+
+def _grounded(facts: Facts, posts: list[Post]) -> list[Post]:
+    """The posts the school has a ground to ask the platform to remove: they engage one of the
+    platform's own rules, or they are unlawful on the case's facts (pipeline/takedown.py). The
+    others are not put to the platform; the plan's note says why and what the office can do."""
+    reading = facts.reading(posts)
+    return [p for p in posts if reading.grounded(p)]
+
+
+def _host_takedown(facts: Facts) -> list[Match]:
+    why = facts.refusal()
+    matches = {key: chosen for key, posts in _takedown_due(facts).items()
+               if (chosen := _grounded(facts, posts))}
     # Without a refusal, only serious or urgent posts qualify: they rest on the police clause.
     return [Match(posts, platform=key,
                   facts=why or f"{_urgency(posts)}, so the school reports "
@@ -634,7 +661,8 @@ def decide(case: Case, school: School | None = None, *, today: date | None = Non
                      "it is, and how the school knows, when that is known; the plan then "
                      f"considers {_and(sorted({l.kind for l in unaddressed}))} again.")
     notes = (_notes(facts, letters, excluded) + unmet + withheld_screenshots(case, letters, school)
-             + proportion_notes(facts, letters) + notice_notes(facts, letters))
+             + proportion_notes(facts, letters) + notice_notes(facts, letters)
+             + ungrounded_notes(facts, letters, excluded))
     return Plan(case.case_id, tuple(letters), tuple(notes),
                 tuple(excluded), tuple(_actions(facts, school, letters)), today)
 
@@ -677,6 +705,20 @@ def _override_hits(override: Override, letter: PlannedLetter) -> bool:
     return override.platform == "other" and letter.platform not in PLATFORM_WORDS
 
 
+def _with_ungrounded(letter: PlannedLetter, override: Override, facts: Facts) -> tuple[str, ...]:
+    """A platform letter's posts, with the posts on its platform the rules left out for want of
+    a ground that the school's decision to include a letter to that platform takes in: the
+    posts it names, or else every post due on that platform."""
+    if letter.kind != kinds.HOST_TAKEDOWN.name:
+        return letter.posts
+    case = facts.case
+    wanted = ([case.post(pid) for pid in override.posts] if override.posts
+              else _takedown_due(facts).get(letter.platform or "", []))
+    ids = set(letter.posts) | {p.id for p in wanted
+                               if p.live and p.external and p.platform_key == letter.platform}
+    return tuple(p.id for p in case.posts if p.id in ids)
+
+
 def _include(letters: list[PlannedLetter], override: Override, facts: Facts,
              school: School | None, on: date) -> list[PlannedLetter]:
     case = facts.case
@@ -685,7 +727,8 @@ def _include(letters: list[PlannedLetter], override: Override, facts: Facts,
     hits = [l for l in letters if _override_hits(override, l)]
     if hits:  # already planned: the decision is recorded on the letter all the same
         return [l if l not in hits else
-                PlannedLetter(l.kind, l.to, l.posts, l.reasons + (reason,), l.clauses, l.platform,
+                PlannedLetter(l.kind, l.to, _with_ungrounded(l, override, facts),
+                              l.reasons + (reason,), l.clauses, l.platform,
                               l.overrides + (override.reason,), l.guidance, l.respond_by,
                               l.urgent, l.further) for l in letters]
     posts = ([case.post(pid) for pid in override.posts] if override.posts
@@ -824,5 +867,24 @@ def notice_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
     for letter in letters:
         if letter.kind == kinds.HOST_TAKEDOWN.name:
             posts = [facts.case.post(pid) for pid in letter.posts]
-            notes += [n for n in platform_notes(facts.case, posts) if n not in notes]
+            notes += [n for n in platform_notes(facts.case, posts, facts.reading(posts))
+                      if n not in notes]
+    return notes
+
+
+def ungrounded_notes(facts: Facts, letters: list[PlannedLetter],
+                     excluded: list[Excluded]) -> list[str]:
+    """Why no letter goes to a platform about posts whose time has come but which engage none of
+    its rules and are not unlawful on the case's facts, and what the office could do (unless the
+    school's decision already includes or excludes a letter to that platform)."""
+    asked = {pid for l in letters if l.kind == kinds.HOST_TAKEDOWN.name for pid in l.posts}
+    decided = {e.platform for e in excluded if e.kind == kinds.HOST_TAKEDOWN.name}
+    notes: list[str] = []
+    for key, posts in _takedown_due(facts).items():
+        if key in decided or None in decided:
+            continue
+        grounded = {p.id for p in _grounded(facts, posts)}
+        left = [p for p in posts if p.id not in asked and p.id not in grounded]
+        if left:
+            notes += no_ground_notes(facts.case, left, platform=key)
     return notes

@@ -10,7 +10,11 @@ the case exactly as the letter does:
   course of conduct from every post in the case);
 * for each person a defamatory post names, whether a notice of complaint under the Defamation
   Act 2013 s5 can be given, and if not, why (the poster is known; no authority; no meaning or
-  inaccurate parts recorded).
+  inaccurate parts recorded);
+* whether the school has any ground to ask about a post (a rule engaged, or unlawful), which
+  decides whether the plan asks the platform at all, and why not when it does not;
+* the route each ground goes by (`channels`): the letter's address block and the web form text
+  (dispatch.py) both read it.
 """
 
 from __future__ import annotations
@@ -99,6 +103,17 @@ class Reading:
     def unlawful(self, post: Post) -> bool:
         return bool(self.defamed.get(post.id)) or post.id in self._offending
 
+    def grounded(self, post: Post) -> bool:
+        """Whether the school has a ground to ask for `post`'s removal: it engages one of the
+        platform's own rules, or it is unlawful on the case's facts. A post with neither is not
+        put to the platform by the rules (policy._host_takedown; the plan's note says why)."""
+        return self.engages(post) or self.unlawful(post)
+
+    def offending_only(self, post: Post) -> bool:
+        """Unlawful only as a possible offence: no rule engaged, no defamation shown."""
+        return post.id in self._offending and not self.engages(post) \
+            and not self.defamed.get(post.id)
+
     def posts_about(self, name: str) -> tuple[int, list[date]]:
         """(how many posts in the case are about `name`, the days they were posted, sorted)."""
         return self.about.get(person_key(name), (0, []))
@@ -118,6 +133,96 @@ class Reading:
     @property
     def given(self) -> list[Notice]:
         return [n for n in self.notices if not n.missing]
+
+
+# --- the route each ground goes by -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One way of putting a letter's grounds to a platform, from data/platforms.yaml: its legal
+    route (a defamation form, or a form for unlawful content, as `legal_contact.takes` says) or
+    its standard report (`abuse_report`: bullying, harassment, hate, threats, privacy). The
+    letter's address block and the ready-to-send web form text both read it, so they agree."""
+
+    legal: bool
+    grounds: tuple[str, ...]  # 'defamation', 'illegal_content', 'rules' or 'review'
+    how: str
+    url: str | None = None  # a web form, or the page that says how to report
+    email: str | None = None
+    post: tuple[str, ...] = ()
+    unconfirmed: bool = False
+
+    @property
+    def form(self) -> bool:
+        """Reached by filling in a form (the legal route's web form, or the standard report)."""
+        return not self.email and (not self.legal or bool(self.url))
+
+    def words(self, rules_name: str) -> str:
+        """How the letter is sent by this channel, for the address block ('' when the
+        directory gives no address for it)."""
+        if not self.legal:
+            return f"By report under your {rules_name}"
+        if self.url:
+            return f"By web form at {self.url}"
+        if self.email:
+            return f"By email to {self.email}"
+        if self.post:
+            return "By post"
+        return ""
+
+
+GROUND_WORDS = {"defamation": "defamation", "illegal_content": "unlawful content",
+                "review": "the request for review"}
+
+
+def ground_words(channel: Channel, reading: Reading) -> str:
+    """What goes by `channel`, in a few words: 'defamation', or the names of the platform's
+    rules the posts engage ('Bullying and Harassment and Hateful Conduct')."""
+    rules = list(dict.fromkeys(rule.name for p in reading.posts
+                               for rule, _ in reading.rules.get(p.id, [])))
+    return join([join(rules) if g == "rules" else GROUND_WORDS[g] for g in channel.grounds])
+
+
+def channels(reading: Reading) -> list[Channel]:
+    """The routes the letter's grounds go by, the legal route first: defamation (and, where the
+    legal route takes it, other unlawful content that breaks no rule) by the legal route; every
+    breach of the platform's rules by its standard report. A letter with no ground (only ever
+    added by the school's decision) asks for review through the standard report."""
+    entry, posts = reading.entry, reading.posts
+    contact = entry.legal_contact
+    takes = contact.takes if contact is not None else ()
+    legal: list[str] = []
+    report: list[str] = []
+    if any(reading.defamed.get(p.id) for p in posts):
+        (legal if "defamation" in takes else report).append("defamation")
+    if any(reading.engages(p) for p in posts):
+        report.append("rules")
+    if any(reading.offending_only(p) for p in posts):
+        (legal if "illegal_content" in takes else report).append("illegal_content")
+    if not legal and not report:
+        report.append("review")
+    found = []
+    if legal and contact is not None:
+        found.append(Channel(True, tuple(legal), contact.how, contact.web_form, contact.email,
+                             tuple(contact.post or ()), contact.unconfirmed))
+    if report:
+        route = entry.abuse_report
+        found.append(Channel(False, tuple(report), route.how, route.url,
+                             unconfirmed=route.unconfirmed))
+    return found
+
+
+def route_words(reading: Reading, rules_name: str) -> str:
+    """The address block's line saying how the letter is sent, one clause per channel: 'By web
+    form at https://... (defamation); by report under your Community Standards (Bullying and
+    Harassment)'."""
+    found = [(c, c.words(rules_name)) for c in channels(reading)]
+    found = [(c, w) for c, w in found if w]
+    if len(found) <= 1:
+        return found[0][1] if found else ""
+    parts = [f"{w} ({ground_words(c, reading)})" for c, w in found]
+    return "; ".join([parts[0]] + [p[:1].lower() + p[1:] for p in parts[1:]])
 
 
 def read(case: Case, posts: Sequence[Post]) -> Reading:
@@ -176,13 +281,13 @@ def _why_no_notice(case: Case, post: Post, person: Person) -> str:
 # --- the plan's notes -------------------------------------------------------------------------
 
 
-def platform_notes(case: Case, posts: Sequence[Post]) -> list[str]:
+def platform_notes(case: Case, posts: Sequence[Post], reading: Reading | None = None) -> list[str]:
     """What the office should know before sending the letter to the platform of `posts`: why
     there is no notice of complaint, what the platform may decline, what the directory has not
     confirmed, and for a WhatsApp group what to do besides."""
     if not posts:
         return []
-    reading = read(case, posts)
+    reading = reading or read(case, posts)
     entry, label = reading.entry, reading.entry.label
     notes = [f"no notice of complaint for {n.person.name}: {n.missing}"
              if not n.missing.startswith("record") else
@@ -191,10 +296,10 @@ def platform_notes(case: Case, posts: Sequence[Post]) -> list[str]:
     if reading.group:
         return notes + _group_notes(case, reading)
     for post in posts:
-        if not reading.engages(post) and not reading.unlawful(post):
+        if not reading.grounded(post):
             notes.append(f"{post.id} engages none of {label}'s {entry.rules_name} and is not "
-                         f"recorded as unlawful: the letter only asks {label} to review it "
-                         f"against them, and {label} may decline")
+                         f"recorded as unlawful: the letter only asks {label} to review it, and "
+                         f"{label} may decline")
         unexplained = [a.name for a in individuals(post) if not a.meaning]
         if "defamatory" in post.concerns and unexplained and not reading.defamed.get(post.id):
             notes.append(f"{post.id} is recorded as defamatory, but no meaning is recorded for "
@@ -207,8 +312,9 @@ def platform_notes(case: Case, posts: Sequence[Post]) -> list[str]:
     if not entry.is_confirmed("operator"):
         check.append(f"which company provides it to users in the UK (the letter is addressed to "
                      f"{entry.operator})")
-    if entry.legal_contact is None or entry.legal_contact.unconfirmed:
-        check.append("its legal route")
+    for channel in channels(reading):
+        if channel.unconfirmed:
+            check.append("its legal route" if channel.legal else "its reporting route")
     names = list(dict.fromkeys(rule.name for post in posts for rule, _ in reading.rules[post.id]
                                if rule.unconfirmed))
     if names:
@@ -231,7 +337,79 @@ def _group_notes(case: Case, reading: Reading) -> list[str]:
         notes.append(f"find out who runs the WhatsApp group{f' “{name}”' if name else ''} and "
                      "record them (group: admin:), so the letter can be addressed to them; "
                      "WhatsApp itself has no route for a notice")
+    seen: set[str] = set()
+    for post in reading.posts:
+        person = admin(case, post)
+        if person and person not in seen and not any(admin_contact(post)):
+            seen.add(person)
+            notes.append(f"the case records no postal or email address for {person} (the admin "
+                         f"of “{group_name(post)}”), so the letter to them has none: record the "
+                         "one the school holds (group: admin_address: [...] or admin_email:) "
+                         "and draft again, or hand the letter over and record it with "
+                         "letters sent REF --by hand")
     return notes
+
+
+def admin_contact(post: Post) -> tuple[tuple[str, ...], str]:
+    """(the postal address lines, the email address) the case records for the group's admin."""
+    group = post.group
+    if group is None:
+        return (), ""
+    return tuple(group.admin_address or ()), group.admin_email or ""
+
+
+# --- posts the school has no ground to put to the platform ------------------------------------
+
+# Concerns that say a post alleges something about a person (the start of a defamation claim).
+ALLEGING = frozenset({"allegation", "allegation_of_harm", "defamatory"})
+CRITICISM = frozenset({"complaint", "negative_comment"})
+
+
+def no_ground_notes(case: Case, posts: Sequence[Post], *, platform: str) -> list[str]:
+    """Why no letter asks the platform to remove `posts` (none of them engages the platform's
+    rules or is unlawful on the case's facts), and what the office could do instead."""
+    posts = list(posts)
+    if not posts:
+        return []
+    first = posts[0]
+    entry = platform_directory().entry(first.platform, first.platform_name)
+    label, rules_name = entry.label, entry.rules_name or "terms of use"
+    ids = join([p.id for p in posts])
+    many = len(posts) > 1
+    to = (f"the admin of the WhatsApp group “{group_name(first)}”"
+          if first.platform == "whatsapp" and group_name(first) else label)
+    said = (f"No letter to {to} about {ids}: {'they engage' if many else 'it engages'} none of "
+            f"{label}'s {rules_name} and {'are' if many else 'is'} not recorded as unlawful, so "
+            f"the school has no ground to ask {label if to == label else 'them'} to remove "
+            f"{'them' if many else 'it'}.")
+    if any(CRITICISM & set(p.concerns) for p in posts):
+        said += " Criticism of the school and its staff, even harsh, is protected expression."
+    could = []
+    defamatory = [p for p in posts if "defamatory" in p.concerns]
+    people = list(dict.fromkeys(a.name for p in posts if ALLEGING & set(p.concerns)
+                                for a in individuals(p) if a.role in COMPLAINANT_ROLES))
+    if defamatory:
+        could.append(f"record the meaning {join(people) or 'the person named'} "
+                     f"attribute{'' if len(people) > 1 else 's'} to "
+                     f"{join([p.id for p in defamatory])} and which parts are inaccurate "
+                     "(about: meaning:, inaccurate:), so that a letter can say why it is unlawful")
+    elif people:
+        alleging = [p.id for p in posts if ALLEGING & set(p.concerns)]
+        several = len(alleging) > 1
+        could.append(f"if {join(people)} {'consider' if len(people) > 1 else 'considers'} what "
+                     f"{join(alleging)} {'say' if several else 'says'} untrue and damaging, "
+                     f"record {'them' if several else 'it'} as defamatory, with the meaning and "
+                     "the inaccurate parts (concerns: defamatory; about: meaning:, "
+                     "inaccurate:), and take legal advice")
+    if any(CRITICISM & set(p.concerns) for p in posts):
+        could.append("answer the criticism itself, or point the poster to the complaints "
+                     "procedure")
+    could.append(f"ask {to} all the same by recording the school's decision as an override "
+                 f"(letter: host_takedown, action: include, platform: {first.platform}, "
+                 f"posts: [{', '.join(p.id for p in posts)}], reason: ...)")
+    said += " What the office can do instead: " + "; ".join(could[:-1]) \
+        + ("; or " if len(could) > 1 else "") + could[-1] + "."
+    return [said]
 
 
 def group_name(post: Post) -> str:

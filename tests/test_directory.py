@@ -151,6 +151,30 @@ def test_shipped_external_platforms_have_a_legal_route_and_rules_own_sites_neith
         assert entry.own_site and entry.legal_contact is None and not entry.rules
 
 
+def test_each_legal_route_says_what_it_takes_and_meta_and_youtube_take_defamation_only(directory):
+    # Facebook's and Instagram's forms and YouTube's webform are for defamation: bullying, hate and
+    # threats go through the standard report (abuse_report) instead.
+    for key in ("facebook", "instagram", "youtube"):
+        assert directory.entry(key).legal_contact.takes == ("defamation",), key
+    for key in ("x", "tiktok", "snapchat", "other"):
+        assert directory.entry(key).legal_contact.takes == ("defamation", "illegal_content"), key
+    for key in EXTERNAL:
+        assert directory.entry(key).abuse_report.how, key
+
+
+def test_a_legal_route_that_says_nothing_takes_defamation(sample):
+    assert sample.facebook.legal_contact.takes == ("defamation",)
+
+
+def test_an_unknown_ground_for_a_legal_route_is_reported_at_its_line(tmp_path):
+    text = replace_once(SAMPLE, "    email: legal@x.example\n",
+                        "    email: legal@x.example\n    takes: [defamation, bullying]\n")
+    [problem] = problems_in(tmp_path, text)
+    assert problem.startswith(f"{tmp_path / 'platforms.yaml'}:{line_of(text, 'takes:')}: "
+                              "x.legal_contact.takes[2]:")
+    assert "bullying" in problem and "illegal_content" in problem
+
+
 def test_a_defamatory_facebook_post_cites_no_community_rule(directory):
     assert directory.facebook.rules_for(["defamatory"]) == []
     assert directory.facebook.rules_for({"defamatory", "names_staff", "allegation"}) == []

@@ -41,13 +41,13 @@ def drafted_once(tmp_path_factory, school_path, sample_cases) -> Path:
     out = tmp_path_factory.mktemp("journal") / "out"
     outcomes = draft_many([p for p in sample_cases if p.stem in (C009, C014)],
                           Settings(school_path=school_path, out_dir=out, today=PINNED))
-    assert all(o.ok for o in outcomes) and sum(len(o.letters) for o in outcomes) == 7
+    assert all(o.ok for o in outcomes) and sum(len(o.letters) for o in outcomes) == 6
     return out
 
 
 @pytest.fixture
 def archive(tmp_path, drafted_once) -> Path:
-    """OUT holding the letters of BPS-2026-009 (3) and BPS-2026-014 (4), drafted on PINNED
+    """OUT holding the letters of BPS-2026-009 (3) and BPS-2026-014 (3), drafted on PINNED
     (once for the module; each test tampers with its own copy, modes kept)."""
     out = tmp_path / "out"
     shutil.copytree(drafted_once, out, symlinks=True)
@@ -133,8 +133,8 @@ def test_every_archived_file_has_a_chained_journal_line_and_verify_prints_the_se
     code, found, stdout = verify(invoke, archive)
 
     assert (code, found) == (0, [])
-    assert f"Seal: {prev} (journal line 7)" in stdout
-    assert stdout.rstrip().endswith("7 files checked, 0 problems.")
+    assert f"Seal: {prev} (journal line 6)" in stdout
+    assert stdout.rstrip().endswith("6 files checked, 0 problems.")
 
 
 def test_files_and_folders_are_readable_by_everyone_and_letters_read_only(tmp_path, draft_into,
@@ -212,7 +212,7 @@ def test_an_emptied_manifest_misses_every_entry(archive, invoke):
     code, found, _ = verify(invoke, archive)
 
     assert code == 1
-    assert kinds_at(found, archive / C014 / "manifest.json") == ["missing"] * 4
+    assert kinds_at(found, archive / C014 / "manifest.json") == ["missing"] * 3
 
 
 @pytest.mark.parametrize("how", ["removed", "blank", "not-hex"])
@@ -230,7 +230,7 @@ def test_a_removed_or_blanked_sha256_is_a_malformed_entry(archive, invoke, how):
     where = str(archive / C014 / "manifest.json")
     assert ("malformed" in kinds_at(found, where))
     assert any("entry 1" in d and "sha256.docx" in d for w, k, d in found if k == "malformed")
-    assert "7 files checked" in stdout  # the file is still checked against the journal
+    assert "6 files checked" in stdout  # the file is still checked against the journal
 
 
 def test_an_unlisted_file_in_a_case_folder(archive, invoke):
@@ -387,7 +387,7 @@ def test_the_seal_proves_the_archive_extends_an_earlier_one(archive, invoke, dra
     code, found, later = verify(invoke, archive, "--seal", seal)
 
     assert (code, found) == (0, [])
-    assert f"The seal {seal} (journal line 7) is still part of the archive" in later
+    assert f"The seal {seal} (journal line 6) is still part of the archive" in later
     assert seal_of(later) != seal
 
 
@@ -431,7 +431,7 @@ def test_journal_lines_the_manifest_lacks_are_restored_by_the_next_draft(archive
     """A run killed between the journal and the manifest (or entries removed by hand)."""
     data = manifest(archive, C014)
     complete = json.loads(json.dumps(data))
-    data["letters"] = data["letters"][:2]
+    data["letters"] = data["letters"][:1]
     write_manifest(archive, C014, data)
     assert verify(invoke, archive)[0] == 1
 
@@ -567,7 +567,7 @@ def test_an_archive_from_before_the_journal_is_adopted_once(archive, invoke, let
     adopted = invoke("verify", "--adopt", archive)
 
     assert adopted.exit_code == 0, adopted.output
-    assert "Adopted 7 entries of 2 cases into the journal." in adopted.stdout
+    assert "Adopted 6 entries of 2 cases into the journal." in adopted.stdout
     assert {json.loads(r)["event"] for r in journal_lines(archive)} == {"adopted"}
     assert letters("draft", case, "--out", archive, "--date", "2026-12-01").exit_code == 0
     assert verify(invoke, archive)[:2] == (0, [])

@@ -210,8 +210,8 @@ def test_014_lists_every_letter_of_the_run_and_encloses_the_bundle():
     _, ctx = sample("014")
     done = ctx["advice"]["done"]
     same_run = [r for r in done if r["sent"] == "Drafted today with this letter"]
-    assert [plain(r["reference"]) for r in same_run] == ["BPS-2026-014/01", "BPS-2026-014/02",
-                                                         "BPS-2026-014/03"]
+    # The warning and the letter to Facebook (Instagram is not asked: P2 gives no ground).
+    assert [plain(r["reference"]) for r in same_run] == ["BPS-2026-014/01", "BPS-2026-014/02"]
     assert ctx["letter"]["enclosures"] == ["the bundle for case BPS-2026-014 "
                                            "(BPS-2026-014-bundle.zip)"]
     listed = " ".join(ctx["advice"]["bundle"])
@@ -269,8 +269,8 @@ def test_021_gives_each_letter_its_sent_status():
     assert warning["sent"] == "16 November 2026 by post"
     assert warning["outcome"].startswith("No reply by 23 November 2026")
     assert "Sent by first-class post and by email." in warning["outcome"]  # the note, verbatim
-    [takedown] = [r for r in ctx["advice"]["done"] if r["what"].startswith("Request to Instagram")]
-    assert takedown["sent"] == "Drafted today with this letter"
+    # Criticism gives the school no ground to ask Instagram: no platform letter in the run.
+    assert [r for r in ctx["advice"]["done"] if r["what"].startswith("Request to Instagram")] == []
 
 
 def test_archived_letters_say_whether_they_were_sent():
@@ -455,13 +455,13 @@ def test_the_chronology_says_what_was_sent_and_what_was_not(run_014):
         if row[3].startswith("BPS-2026-014/"):
             assert row[3] not in by_reference, f"{row[3]} appears twice"
             by_reference[row[3]] = row
-    assert sorted(by_reference) == [f"BPS-2026-014/0{n}" for n in (1, 2, 3, 4)]
+    assert sorted(by_reference) == [f"BPS-2026-014/0{n}" for n in (1, 2, 3)]
     warning = by_reference["BPS-2026-014/01"]
     assert warning[0] == "2 December 2026"
     assert "Formal warning" in warning[2] and "sent by post on 2 December 2026" in warning[2]
-    for ref in ("BPS-2026-014/02", "BPS-2026-014/03", "BPS-2026-014/04"):
+    for ref in ("BPS-2026-014/02", "BPS-2026-014/03"):
         assert "not yet recorded as sent" in by_reference[ref][2]
-    assert "(revised 3 December 2026)" in by_reference["BPS-2026-014/04"][2]
+    assert "(revised 3 December 2026)" in by_reference["BPS-2026-014/03"][2]
     text = " ".join(" ".join(r) for r in rows)
     assert "He refused to remove the post and said he would \"keep sharing it\"." in text
     assert "Mr Darren Kettley posted P1 on Facebook" in text

@@ -1,15 +1,19 @@
 """The letter to a platform (host_takedown): facts over the sample cases and over built cases.
 
 What is checked is what the letter may and may not say (letter-spec section 5; REFERENCE.md
-"Website operators: two kinds of notice"), not its wording: which of the platform's rules are
-cited, who it is addressed to, when it rests on the hosting rule and when it gives a notice of
-complaint, when it asks for preservation, what it says about earlier reports, and that no
-pupil's name and no private detail leaves the school in it.
+"Website operators: two kinds of notice"): which of the platform's rules are cited, who it is
+addressed to and who signs it, when it rests on the hosting rule and when it gives a notice of
+complaint, when it asks for preservation, what it says about earlier reports, by which route each
+ground goes (in the letter and in its web form), when no letter goes at all, and that no pupil's
+name and no private detail leaves the school in it. Where a solicitor's review found a sentence
+wrong, the sentence itself is asserted.
 """
 
 from __future__ import annotations
 
 import copy
+import email
+import email.policy
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +26,8 @@ from reading import blocks
 from pipeline.case.load import validate_case
 from pipeline.cli import cli
 from pipeline.directory import platform_directory
+from pipeline.dispatch import dispatch_for
+from pipeline.letter.context import LetterMeta, build_context
 from pipeline.policy import decide
 
 LETTER_DATE = "2026-12-01"
@@ -100,7 +106,9 @@ def test_a_defamatory_facebook_post_cites_no_community_standard(sample_run):
     text = text_of(platform_letters(sample_run.out, "BPS-2026-014")["facebook"])
     entry = platform_directory().entry("facebook")
     assert [r.name for r in entry.rules.values() if r.name in text] == []
-    assert "Community Standards" in text  # named only as what the notice also relies on
+    # P1 engages none of them, so the letter does not claim to rely on them either.
+    assert "It relies on the regulations above." in text
+    assert "Community Standards" not in text
 
 
 def test_the_operator_is_the_directorys(sample_run, samples):
@@ -126,7 +134,11 @@ def test_why_defamatory_is_told_from_the_facts(sample_run):
     text = text_of(platform_letters(sample_run.out, "BPS-2026-014")["facebook"])
     assert "was dismissed from his previous school for assaulting a child" in text  # meaning
     assert "shared 23 times, with 61 comments" in text  # reach
-    assert "The post is public." in text  # audience
+    # The audience, with the recorded reach set inside the sentence (its "Public post;"
+    # would only say again that the post is public).
+    assert ("The post is public; the school has recorded how far it went: shared 23 times, "
+            "with 61 comments, many from parents of the school.") in text
+    assert "Reach: Public post; shared 23 times, with 61 comments" in text  # the item's line
     assert "harmed a child" in text  # gravity: allegation_of_harm
     # The person has not authorised the school: their account of the facts is not passed on.
     assert "on promotion in 2022" not in text
@@ -213,14 +225,37 @@ def test_the_whatsapp_letter_goes_to_the_groups_admin(sample_run):
     assert "Yours sincerely" in text and "addressee only" in text
 
 
-def test_posts_that_engage_nothing_are_only_put_for_review(sample_run, samples):
-    for case_id in ("BPS-2026-021", "BPS-2026-022"):
-        text = only_letter(sample_run.out, case_id)
-        assert "regulation 19" not in text and "breaches the following" not in text, case_id
-        assert "does not say that" in text, case_id
-        assert "that them" not in text, case_id
-        notes = " ".join(samples[case_id][1].notes)
-        assert "may decline" in notes, case_id
+def test_posts_with_no_ground_get_no_platform_letter_and_the_plan_says_why(sample_run, samples):
+    # 014 P2 (Instagram), 021 P1 and P2 (Instagram), 022 P1 (Facebook): criticism and
+    # allegations that engage none of the platform's rules and are not recorded as unlawful.
+    expected = {"BPS-2026-014": ("instagram", "No letter to Instagram about P2: it engages none "
+                                 "of Instagram's Community Guidelines and is not recorded as "
+                                 "unlawful, so the school has no ground to ask Instagram to "
+                                 "remove it."),
+                "BPS-2026-021": ("instagram", "No letter to Instagram about P1 and P2: they "
+                                 "engage none of Instagram's Community Guidelines and are not "
+                                 "recorded as unlawful, so the school has no ground to ask "
+                                 "Instagram to remove them."),
+                "BPS-2026-022": ("facebook", "No letter to Facebook about P1: it engages none of "
+                                 "Facebook's Community Standards and is not recorded as "
+                                 "unlawful, so the school has no ground to ask Facebook to "
+                                 "remove it.")}
+    for case_id, (platform, why) in expected.items():
+        _, plan = samples[case_id]
+        assert platform not in {l.platform for l in plan.letters}, case_id
+        assert platform not in platform_letters(sample_run.out, case_id), case_id
+        [note] = [n for n in plan.notes if n.startswith("No letter to")]
+        assert note.startswith(why), case_id
+        # What the office can do instead: the school's decision, by override, names the posts.
+        assert (f"(letter: host_takedown, action: include, platform: {platform}, posts: "
+                in note), case_id
+        assert "may decline" not in " ".join(plan.notes), case_id
+    # Mrs H Carter and Mr P Hargreaves are named in allegations: the route to a defamation claim.
+    assert "if Mrs H Carter considers what P1 says untrue and damaging, record it as defamatory" \
+        in " ".join(samples["BPS-2026-021"][1].notes)
+    assert "if Mr P Hargreaves considers what P2 says untrue and damaging" in " ".join(
+        samples["BPS-2026-014"][1].notes)
+    assert "protected expression" in " ".join(samples["BPS-2026-022"][1].notes)
 
 
 def test_the_plan_says_why_there_is_no_notice_of_complaint(samples):
@@ -338,6 +373,51 @@ def _youtube(case):
     case["posts"][0]["url"] = "https://www.youtube.com/watch?v=abc123"
 
 
+def _criticism_included(case):
+    _criticism_of_a_governor(case)
+    case["overrides"] = [{"letter": "host_takedown", "action": "include", "platform": "facebook",
+                          "reason": "The governors want Facebook to see it"}]
+
+
+def _bullying_and_criticism(case):
+    case["posts"][0].update({
+        "text": "Everyone go and tell Mr Hill what a creep he is. Pile on.",
+        "concerns": ["cyberbullying", "names_staff"],
+        "about": [{"role": "staff", "name": "Mr K Hill"}]})
+    case["posts"].append({
+        "id": "P2", "platform": "facebook", "url": "https://www.facebook.com/dan.kerr.3/posts/2",
+        "posted": "2026-11-20T20:00", "visibility": "public",
+        "text": "The governors at this school are useless.", "concerns": ["negative_comment"],
+        "about": [{"role": "school", "name": "Bexton Primary School"}]})
+    case["history"][0]["posts"] = ["P1", "P2"]
+    case["overrides"] = [{"letter": "host_takedown", "action": "include", "platform": "facebook",
+                          "posts": ["P2"], "reason": "The Headteacher wants Facebook to see P2"}]
+
+
+def _about_the_head(case):
+    case["posts"][0].update({
+        "text": "Mrs Carter the head is a disgrace. Everyone message her and tell her so.",
+        "concerns": ["cyberbullying", "names_staff"],
+        "about": [{"role": "staff", "name": "Mrs H Carter"}]})
+
+
+def _defamatory_and_bullying(case):
+    case["posts"][0]["concerns"] = ["defamatory", "allegation", "cyberbullying", "names_staff"]
+
+
+def _whatsapp_with(**contact):
+    def change(case):
+        _whatsapp(case)
+        case["posts"][0]["group"].update(contact)
+    return change
+
+
+def _reach_in_a_group(case):
+    case["posts"][0].update({"visibility": "group",
+                             "reach": 'posted in "Bexton Mums & Dads", a group of about 1,900 '
+                                      'members; 37 comments'})
+
+
 BUILT = {
     "T-KNOWN": variant("T-KNOWN"),
     "T-ANON": variant("T-ANON", lambda c: _anonymous(c, consent=True)),
@@ -355,6 +435,14 @@ BUILT = {
     "T-WA-ADMIN": variant("T-WA-ADMIN", _whatsapp),
     "T-WA-NOADMIN": variant("T-WA-NOADMIN", lambda c: _whatsapp(c, admin=None)),
     "T-REVIEW": variant("T-REVIEW", _criticism_of_a_governor),
+    "T-REVIEW-INCLUDED": variant("T-REVIEW-INCLUDED", _criticism_included),
+    "T-MIXED": variant("T-MIXED", _bullying_and_criticism),
+    "T-HEAD": variant("T-HEAD", _about_the_head),
+    "T-DEF-BULLY": variant("T-DEF-BULLY", _defamatory_and_bullying),
+    "T-WA-ADDRESS": variant("T-WA-ADDRESS", _whatsapp_with(
+        admin_address=["9 Birch Road", "Bexton", "WA16 0BR"])),
+    "T-WA-EMAIL": variant("T-WA-EMAIL", _whatsapp_with(admin_email="kelly.ashby@example.org")),
+    "T-REACH-GROUP": variant("T-REACH-GROUP", _reach_in_a_group),
     "T-PRIVATE": variant("T-PRIVATE", lambda c: _personal_information(c, recorded=True)),
     "T-PRIVATE-UNRECORDED": variant("T-PRIVATE-UNRECORDED",
                                     lambda c: _personal_information(c, recorded=False)),
@@ -424,10 +512,12 @@ def test_anonymous_poster_without_authority_gets_no_notice(built):
             "(record authority: DATE)") in notes(built, "T-ANON-NOAUTH")
 
 
-def test_defamatory_without_a_meaning_is_not_called_unlawful_and_the_plan_says_why(built):
-    text = letter(built, "T-DEF-NOMEANING")
-    assert "regulation 19" not in text and "unlawful content" not in text
-    assert "no meaning is recorded for Mr K Hill" in notes(built, "T-DEF-NOMEANING")
+def test_defamatory_without_a_meaning_is_not_put_to_the_platform_and_the_plan_says_why(built):
+    assert platform_letters(built[0], "T-DEF-NOMEANING") == {}
+    said = notes(built, "T-DEF-NOMEANING")
+    assert "No letter to Facebook about P1" in said
+    assert ("record the meaning Mr K Hill attributes to P1 and which parts are inaccurate "
+            "(about: meaning:, inaccurate:), so that a letter can say why it is unlawful") in said
 
 
 def test_a_notice_needs_the_meaning(built):
@@ -461,7 +551,7 @@ def test_preservation_when_the_police_have_a_crime_reference(built):
 
 
 def test_no_preservation_without_the_police(built):
-    for case_id in ("T-KNOWN", "T-ANON", "T-REVIEW", "T-INAPP"):
+    for case_id in ("T-KNOWN", "T-ANON", "T-REVIEW-INCLUDED", "T-INAPP"):
         assert "preserve" not in letter(built, case_id), case_id
 
 
@@ -501,13 +591,36 @@ def test_whatsapp_letter_without_an_admin_asks_the_office_to_find_them(built):
     assert "find out who runs the WhatsApp group “Year 2 parents”" in notes(built, "T-WA-NOADMIN")
 
 
-def test_criticism_is_put_for_review_without_claiming_a_breach(built):
-    text = letter(built, "T-REVIEW")
+def test_criticism_alone_gets_no_platform_letter(built):
+    assert platform_letters(built[0], "T-REVIEW") == {}
+    said = notes(built, "T-REVIEW")
+    assert "No letter to Facebook about P1" in said
+    assert "answer the criticism itself, or point the poster to the complaints procedure" in said
+
+
+def test_criticism_the_school_decides_to_put_to_the_platform_is_only_put_for_review(built):
+    text = letter(built, "T-REVIEW-INCLUDED")
     entry = platform_directory().entry("facebook")
     assert [r.name for r in entry.rules.values() if r.name in text] == []
     assert "regulation 19" not in text and "unlawful content" not in text
-    assert "does not say that it is unlawful or that it breaches" in text
-    assert "may decline" in notes(built, "T-REVIEW")
+    assert ("The school does not say that it is unlawful or that it breaches your Community "
+            "Standards. It asks you to review it and to tell us what you decide by 3 December "
+            "2026") in text
+    assert "against them" not in text and "them against" not in text
+    assert "may decline" in notes(built, "T-REVIEW-INCLUDED")
+    assert "No letter to" not in notes(built, "T-REVIEW-INCLUDED")
+
+
+def test_a_post_with_no_ground_added_by_the_school_is_put_for_review_beside_the_others(built):
+    plan = built[1]["T-MIXED"]
+    [takedown] = [l for l in plan.letters if l.kind == "host_takedown"]
+    assert takedown.posts == ("P1", "P2")  # the decision took P2 into the planned letter
+    text = letter(built, "T-MIXED")
+    assert "Please remove P1 and tell us what you have done" in text
+    assert ("The school also asks you to review P2. It does not say that it breaches your "
+            "Community Standards, and it recognises that you may decide to leave it online.") \
+        in text
+    assert "against your Community Standards" not in text.split("Our request", 1)[1]
 
 
 def test_private_details_never_leave_the_school(built):
@@ -538,6 +651,193 @@ def test_the_screenshot_is_mentioned_only_when_there_is_one(built, sample_run):
     text = text_of(platform_letters(sample_run.out, "BPS-2026-009")["facebook"])
     assert "screenshot 1" in text and "screenshot 2" in text
     assert "BPS-2026-009-P1.png" not in text  # named by number, not by file
+
+
+# --- how the letter goes, and what its web form says ---------------------------------------------
+
+
+def sent_by(path: Path, school, *, kind: str = "host_takedown"):
+    """(the letter's context, how it is sent) for the first letter of `kind` in the case's plan,
+    as `letters draft --pdf` makes them (without LibreOffice)."""
+    case = validate_case(path, today=TODAY, school=school).case
+    plan = decide(case, school, today=TODAY)
+    planned = next(l for l in plan.letters if l.kind == kind)
+    meta = LetterMeta(reference=f"{case.case_id}/01", letter_date=TODAY)
+    context = build_context(planned, case, school, meta, path.parent, plan=plan, today=TODAY)
+    return context, dispatch_for(planned, context, case, school)
+
+
+def built_case(tmp_path: Path, case_id: str) -> Path:
+    path = tmp_path / f"{case_id}.yaml"
+    path.write_text(yaml.safe_dump(BUILT[case_id], allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+def form_fields(form) -> dict[str, str]:
+    return {f.label: f.value for f in form.fields}
+
+
+def test_the_web_form_gives_the_grounds_never_the_subject_line(repo, school):
+    context, dispatch = sent_by(repo / "data" / "cases" / "BPS-2026-009.yaml", school)
+    [form] = dispatch.forms
+    why = form_fields(form)["Why it should be removed"]
+    assert context["letter"]["subject"] not in why
+    assert why.startswith("Bullying and Harassment (https://transparency.meta.com/policies/"
+                          "community-standards/bullying-harassment):\nP1 and P2: they single "
+                          "out [S.F.] for abuse")
+    assert "P1 and P2 may amount to harassment (Protection from Harassment Act 1997 s2)" in why
+    every = "\n".join(f.value for f in form.fields)
+    assert "Sam" not in every.split() and "Fenwick" not in every  # pupils by initials only
+
+
+def test_a_review_form_says_what_the_school_asks_and_claims_nothing(tmp_path, school):
+    context, dispatch = sent_by(built_case(tmp_path, "T-REVIEW-INCLUDED"), school)
+    [form] = dispatch.forms
+    fields = form_fields(form)
+    assert "Why it should be removed" not in fields
+    assert fields["What the school asks"].startswith(
+        "The content names Mr D Okafor, a governor of the school. The school does not say that "
+        "it is unlawful or that it breaches your Community Standards.")
+    assert context["letter"]["subject"] not in fields["What the school asks"]
+
+
+def test_bullying_and_hate_go_by_the_standard_report_not_the_defamation_form(sample_run, repo,
+                                                                            school):
+    defamation_form = platform_directory().entry("facebook").legal_contact.web_form
+    report = platform_directory().entry("facebook").abuse_report
+    for case_id in ("BPS-2026-009", "BPS-2026-024"):  # harassment of a pupil; a racist threat
+        text = only_letter(sample_run.out, case_id)
+        assert "By report under your Community Standards" in text, case_id
+        assert defamation_form not in text, case_id
+        _, dispatch = sent_by(repo / "data" / "cases" / f"{case_id}.yaml", school)
+        [form] = dispatch.forms
+        assert (form.form_url, form.how) == (report.url, report.how), case_id
+    text = text_of(platform_letters(sample_run.out, "BPS-2026-014")["facebook"])
+    assert f"By web form at {defamation_form}" in text  # defamation: the defamation form
+    _, dispatch = sent_by(repo / "data" / "cases" / "BPS-2026-014.yaml", school)
+    [form] = dispatch.forms
+    assert form.form_url == defamation_form
+
+
+def test_the_x_route_is_one_source_for_the_letter_and_its_web_form(sample_run, repo, school):
+    entry = platform_directory().entry("x")
+    text = only_letter(sample_run.out, "BPS-2026-011")
+    assert "By report under your X Rules" in text
+    _, dispatch = sent_by(repo / "data" / "cases" / "BPS-2026-011.yaml", school)
+    [form] = dispatch.forms
+    assert (form.form_url, form.how) == (entry.abuse_report.url, entry.abuse_report.how)
+    assert entry.legal_contact.how not in dispatch.outbox_bytes(
+        school=school, pdf_name="x.pdf", pdf=b"%PDF", on=TODAY).decode("utf-8")
+
+
+def test_defamation_and_bullying_go_by_two_routes_each_with_its_own_grounds(built, tmp_path,
+                                                                           school):
+    form_url = platform_directory().entry("facebook").legal_contact.web_form
+    text = letter(built, "T-DEF-BULLY")
+    assert (f"By web form at {form_url} (defamation); by report under your Community "
+            "Standards (Bullying and Harassment)") in text
+    # It relies on the rules the post engages, by name (and on none it does not).
+    assert ("It relies on the regulations above and on your Community Standards on Bullying "
+            "and Harassment.") in text
+    _, dispatch = sent_by(built_case(tmp_path, "T-DEF-BULLY"), school)
+    legal, report = dispatch.forms
+    assert (legal.form_url, legal.purpose, report.purpose) == (
+        form_url, "defamation", "Bullying and Harassment")
+    assert "makes statements of fact about Mr K Hill" in form_fields(legal)[
+        "Why it should be removed"]
+    assert "Bullying and Harassment" not in form_fields(legal)["Why it should be removed"]
+    assert form_fields(report)["Why it should be removed"].startswith(
+        "Bullying and Harassment (https://transparency.meta.com/policies/community-standards/"
+        "bullying-harassment):\nP1: it singles out Mr Hill for abuse.")
+    said = dispatch.outbox_bytes(school=school, pdf_name="x.pdf", pdf=b"%PDF",
+                                 on=TODAY).decode("utf-8")
+    assert "=== Form 1 of 2: defamation ===" in said
+    assert "=== Form 2 of 2: Bullying and Harassment ===" in said
+
+
+def test_posts_about_the_head_are_signed_by_the_chair_and_so_is_the_web_form(built, tmp_path,
+                                                                            school):
+    chair, head = school.chair_of_governors, school.signatory.name
+    text = letter(built, "T-HEAD")
+    assert f"I am the Chair of Governors of {school.name}" in text
+    assert ("The content is about our Headteacher, Mrs H Carter, so I am writing as Chair of "
+            "Governors.") in text
+    assert (f"Signed: {chair} (typed signature), Chair of Governors, for and on behalf of "
+            f"{school.name}.") in text
+    assert text.split("Yours faithfully\n", 1)[1].startswith(f"{chair}\nChair of Governors\n")
+    assert head not in text
+    assert "marked “Private – for the Chair of Governors only”, quoting our reference" in text
+    _, dispatch = sent_by(built_case(tmp_path, "T-HEAD"), school)
+    [form] = dispatch.forms
+    fields = form_fields(form)
+    assert fields["Your full name"] == chair
+    assert fields["Acting for"] == f"{school.name}, as its Chair of Governors"
+    assert fields["Declaration"].endswith(f"{chair}, Chair of Governors")
+    # A post about someone else is signed as before.
+    assert f"Signed: {head} (typed signature), Headteacher" in letter(built, "T-KNOWN")
+
+
+def test_an_email_draft_is_signed_as_its_letter_is(repo, school):
+    # BPS-2026-021: the posts are about the Head, so the Chair signs the request for advice.
+    context, dispatch = sent_by(repo / "data" / "cases" / "BPS-2026-021.yaml", school,
+                                kind="legal_referral")
+    assert context["signatory"]["role"] == "Chair of Governors"
+    message = email.message_from_bytes(dispatch.outbox_bytes(
+        school=school, pdf_name="x.pdf", pdf=b"%PDF", on=TODAY), policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert body.rstrip().endswith(f"{school.chair_of_governors}\nChair of Governors\n"
+                                  f"{school.name}")
+    assert school.signatory.name not in body
+
+
+def test_several_posts_on_one_line_agree_and_also_follows_a_first_ground(sample_run):
+    text = only_letter(sample_run.out, "BPS-2026-009")
+    assert ("P1 and P2: they single out [S.F.] for abuse on two occasions since 30 September "
+            "2026; they name a child of primary-school age ([S.F.]) and make allegations about "
+            "the child.") in text
+    assert ": it singles out" not in text
+    for case_id in ("BPS-2026-009", "BPS-2026-011", "BPS-2026-024"):  # no defamation first
+        text = only_letter(sample_run.out, case_id)
+        assert "In the school’s view the content may be a criminal offence." in text, case_id
+        assert "may also be" not in text, case_id
+    text = text_of(platform_letters(sample_run.out, "BPS-2026-014")["facebook"])
+    assert "In the school’s view the content may also be a criminal offence." in text
+
+
+def test_people_are_described_once_not_on_every_line(sample_run):
+    text = only_letter(sample_run.out, "BPS-2026-024")
+    assert text.count("a family at the school") == 1  # "It is about: ... (a family ...)"
+    assert "P2: it threatens violence against Mr and Mrs Nowak." in text
+    assert ("P2: it singles out Mr and Mrs Nowak for abuse and is one of two posts about Mr and "
+            "Mrs Nowak since 26 October 2026.") in text
+
+
+def test_the_whatsapp_letter_reaches_the_admin_only_as_the_case_records(sample_run, samples,
+                                                                       built, tmp_path, school):
+    text = only_letter(sample_run.out, "BPS-2026-016")
+    assert text.split("Mrs Kelly Ashby\n", 1)[1].startswith("\nDear Mrs Ashby")  # no address
+    assert ("the case records no postal or email address for Mrs Kelly Ashby (the admin of "
+            "“Year 5 mums”), so the letter to them has none") in " ".join(
+        samples["BPS-2026-016"][1].notes)
+    by_post = letter(built, "T-WA-ADDRESS")
+    assert "Mrs Kelly Ashby\n9 Birch Road\nBexton\nWA16 0BR\n" in by_post
+    assert "no postal or email address" not in notes(built, "T-WA-ADDRESS")
+    by_email = letter(built, "T-WA-EMAIL")
+    assert "Mrs Kelly Ashby\nBy email to kelly.ashby@example.org\n" in by_email
+    assert "no postal or email address" not in notes(built, "T-WA-EMAIL")
+    _, dispatch = sent_by(built_case(tmp_path, "T-WA-EMAIL"), school)
+    assert (dispatch.email, dispatch.dear) == ("kelly.ashby@example.org", "Mrs Ashby")
+    _, dispatch = sent_by(built_case(tmp_path, "T-WA-ADDRESS"), school)
+    assert dispatch is None  # by post
+
+
+def test_a_recorded_reach_reads_as_part_of_the_letter(built):
+    text = letter(built, "T-REACH-GROUP")
+    assert ("Reach: Posted in “Bexton Mums & Dads”, a group of about 1,900 members; "
+            "37 comments.") in text
+    assert ("The post was made in a group; the school has recorded how far it went: posted in "
+            "“Bexton Mums & Dads”, a group of about 1,900 members; 37 comments.") in text
+    assert '"Bexton' not in text
 
 
 # --- the platform directory: read from the office's copy, shipped, cached, checked -------------

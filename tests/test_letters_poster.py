@@ -278,7 +278,8 @@ def test_whatsapp_asks_for_a_withdrawal_in_the_group(sample_run):
 
 def test_the_same_runs_platform_letters_and_legal_advice_are_told(sample_run):
     letter = sample(sample_run, "BPS-2026-014", "warning")
-    assert "I am also asking Facebook and Instagram to remove the posts." in letter.text
+    assert "I am also asking Facebook to remove the post of 19 November 2026." in letter.text
+    assert "asking Instagram" not in letter.text  # P2 gives the school no ground to ask it
     assert "I am taking legal advice" in letter.text
     # Every step for these posts is in this run: what may follow is about a further post.
     steps = letter.text[letter.text.index("What may happen next"):]

@@ -6,7 +6,15 @@ import email
 from datetime import date
 from email import policy
 
-from pipeline.outbox import Attachment, FormField, covering_note, email_draft, webform_text
+from pipeline.outbox import (
+    Attachment,
+    FormField,
+    WebForm,
+    covering_note,
+    email_draft,
+    webform_text,
+    webforms_text,
+)
 
 PDF = b"%PDF-1.7\n... a letter ...\n%%EOF\n"
 
@@ -57,6 +65,23 @@ def test_a_web_form_text_gives_the_address_and_each_field_verbatim():
     assert "BPS-2026-025/02" in text
 
 
+def test_a_letter_going_by_two_forms_gives_each_its_address_and_fields():
+    text = webforms_text(platform="Facebook", reference="BPS-2026-030/02", forms=[
+        WebForm("https://www.facebook.com/help/3894625317215414", "The defamation form.",
+                (FormField("Why it should be removed", "P1 makes statements of fact"),),
+                "defamation"),
+        WebForm(None, "On the post, choose Report.",
+                (FormField("Why it should be removed", "P1: it singles out Mr Hill"),),
+                "Bullying and Harassment")])
+
+    first, second = text.split("=== Form 2 of 2: Bullying and Harassment ===")
+    assert "Web forms for Facebook (our reference BPS-2026-030/02)" in first
+    assert "=== Form 1 of 2: defamation ===" in first
+    assert "Where: https://www.facebook.com/help/3894625317215414" in first
+    assert "P1 makes statements of fact" in first and "singles out" not in first
+    assert "How: On the post, choose Report." in second and "P1: it singles out Mr Hill" in second
+
+
 # --- made with the PDF copies, archived with them ---------------------------------------------
 
 
@@ -82,8 +107,14 @@ def test_draft_pdf_makes_an_email_draft_or_a_web_form_text_for_each_letter_that_
     assert pdf.get_content() == (folder / "BPS-2026-014-01-warning.pdf").read_bytes()
     form = (folder / "BPS-2026-014-02-host_takedown-facebook-webform.txt").read_text("utf-8")
     assert "https://www.facebook.com/darren.kettley.9/posts/1187654321098765" in form
-    assert (folder / "BPS-2026-014-04-legal_referral-email.eml").exists()
+    # The defamation goes by Facebook's defamation form, with the letter's reasons (never its
+    # subject line) in "Why it should be removed".
+    assert "Where: https://www.facebook.com/help/3894625317215414" in form
+    why = form.split("--- Why it should be removed ---\n", 1)[1].split("\n---", 1)[0]
+    assert why.startswith("P1 makes statements of fact about Mr P Hargreaves")
+    assert "Notice of unlawful content" not in why
+    assert (folder / "BPS-2026-014-03-legal_referral-email.eml").exists()
     manifest = (folder / "manifest.json").read_text("utf-8")
-    assert manifest.count('"event": "outbox"') == 4
+    assert manifest.count('"event": "outbox"') == 3
     verified = invoke("verify", out)
     assert verified.exit_code == 0 and "0 problems" in verified.stdout

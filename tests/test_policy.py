@@ -35,9 +35,11 @@ CONTRACT_KINDS = {"concern", "warning", "host_takedown", "police_referral", "leg
 # --- building cases ----------------------------------------------------------------------------
 
 
-def post(id="P1", platform="facebook", concerns=("negative_comment",), status="live",
+def post(id="P1", platform="facebook", concerns=("cyberbullying",), status="live",
          posted="2026-10-30", **extra) -> dict:
-    """One post as a case file holds it; a url unless on WhatsApp, a name for 'other'."""
+    """One post as a case file holds it; a url unless on WhatsApp, a name for 'other'. By
+    default it bullies (which every platform's rules cover, so a platform can be asked) without
+    being serious (so the policy's usual order applies)."""
     data = {"id": id, "platform": platform, "posted": posted, "text": f"Post {id}.",
             "concerns": list(concerns), "status": status}
     if platform != "whatsapp":
@@ -231,6 +233,44 @@ def test_one_host_takedown_per_platform(build, school):
 
     assert planned(plan) == [("host_takedown", "P1,P2", "facebook"),
                              ("host_takedown", "P3", "instagram")]
+
+
+def test_no_platform_letter_for_posts_that_give_no_ground_and_the_plan_says_why(build, school):
+    posts = [post("P1", concerns=["negative_comment", "names_staff"],
+                  about=[{"role": "staff", "name": "Mr A Teacher"}]),
+             post("P2", concerns=["cyberbullying"]), post("P3", "instagram", ["complaint"])]
+
+    plan = decide(build(posts, [REFUSED, WARNED]), school)
+
+    # Criticism engages none of the platform's rules and is not unlawful: Facebook is asked
+    # about P2 only, Instagram not at all.
+    assert planned(plan) == [("host_takedown", "P2", "facebook")]
+    notes = [n for n in plan.notes if n.startswith("No letter to")]
+    assert notes[0].startswith("No letter to Facebook about P1: it engages none of Facebook's "
+                               "Community Standards and is not recorded as unlawful")
+    assert notes[1].startswith("No letter to Instagram about P3:")
+    assert "posts: [P3], reason: ...)" in notes[1]
+
+
+def test_the_schools_decision_puts_a_post_with_no_ground_to_the_platform(build, school):
+    posts = [post("P1", concerns=["negative_comment"]), post("P2")]
+    overrides = [override("host_takedown", "include", platform="facebook", posts=["P1"])]
+
+    plan = decide(build(posts, [REFUSED, WARNED], overrides), school)
+
+    assert planned(plan) == [("host_takedown", "P1,P2", "facebook")]
+    assert not any(n.startswith("No letter to") for n in plan.notes)
+    assert any("the letter only asks Facebook to review it, and Facebook may decline" in n
+               for n in plan.notes)
+
+
+def test_an_excluded_platform_gets_no_note_about_grounds(build, school):
+    overrides = [override("host_takedown", "exclude", platform="facebook")]
+
+    plan = decide(build([post(concerns=["negative_comment"])], [REFUSED, WARNED], overrides),
+                  school)
+
+    assert not any(n.startswith("No letter to") for n in plan.notes)
 
 
 def test_host_takedown_at_once_rests_on_the_police_clause_not_on_refusal(build, school):
@@ -504,7 +544,8 @@ def test_no_letter_goes_to_a_poster_the_school_cannot_identify(anonymous):
 
 
 def test_the_platform_is_asked_at_once_because_nobody_can_be_asked_first(anonymous):
-    plan = decide(anonymous(posts=[post(concerns=["defamatory"])]))
+    teacher = {"role": "staff", "name": "Mr A Teacher", "meaning": "That Mr Teacher steals."}
+    plan = decide(anonymous(posts=[post(concerns=["defamatory"], about=[teacher])]))
     assert planned(plan) == [("host_takedown", "P1", "facebook"), ("legal_referral", "P1", "")]
     assert all("does not know who runs the account" in letter.reasons[0]
                for letter in plan.letters)

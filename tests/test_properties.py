@@ -41,10 +41,12 @@ from pipeline.archive.verify import verify
 from pipeline.case.load import PLACEHOLDER, load_school
 from pipeline.case.model import Case
 from pipeline.dates import add_working_days, date_problems, uk_time
+from pipeline.directory import platform_directory
 from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate
 from pipeline.draft import Settings, draft_many
 from pipeline.letter.context import LetterMeta, build_context
+from pipeline.offences import PostFacts, offences_for
 from pipeline.policy import decide as decide_on
 
 # Every plan here is judged on this day, after every date the strategies make.
@@ -56,6 +58,7 @@ def decide(case: Case):
 
 REPO = Path(__file__).resolve().parent.parent
 SCHOOL = load_school(REPO / "data" / "school.yaml")
+DIRECTORY = platform_directory(REPO / "data" / "platforms.yaml")
 # Compiled once: a letter then renders in milliseconds, so the property can try many texts.
 CONCERN_TEMPLATE = CompiledTemplate.load(REPO / "letter_templates" / "concern.docx")
 
@@ -138,6 +141,27 @@ def warning_unanswered(case: Case) -> bool:
                for s in case.history)
 
 
+INDIVIDUALS = ("staff", "governor", "pupil", "parent")
+
+
+def has_ground(case: Case, post) -> bool:
+    """The school can ask the platform to remove `post`: it engages one of the platform's own
+    rules (data/platforms.yaml, by concern), or it is unlawful on the case's facts (defamatory of
+    a person whose meaning is recorded, or an offence the offence table finds, a course of
+    conduct counted over every post in the case)."""
+    entry = DIRECTORY.entry(post.platform, post.platform_name)
+    if set(post.concerns) & set(entry.rules):
+        return True
+    if "defamatory" in post.concerns and any(a.meaning for a in post.about
+                                             if a.role in INDIVIDUALS and a.name):
+        return True
+    facts = [PostFacts(p.id, frozenset(p.concerns), day_of(p.posted),
+                       targets=frozenset(a.name for a in p.about
+                                         if a.role in INDIVIDUALS and a.name),
+                       false_statement=any(a.inaccurate for a in p.about)) for p in case.posts]
+    return any(post.id in m.posts for m in offences_for(facts))
+
+
 def site(post) -> tuple[str, str]:
     """The site a post is on: the platform, and for `other` the site's name as a slug would
     read it, so 'Bexton Chat' and 'bexton-chat' are one site."""
@@ -188,13 +212,19 @@ def test_host_takedown_only_for_live_external_posts_one_letter_per_platform(case
         assert all(is_live(p) and is_external(p) for p in chosen), letter
         assert len({site(p) for p in chosen}) == 1, letter  # all on one site ...
         assert {p.platform_key for p in chosen} == {letter.platform}, letter  # ... its letter's
-        # When the poster refused, or at once for serious or urgent posts.
+        # When the poster refused, or at once for serious or urgent posts; and only posts the
+        # school has a ground to ask about.
         assert has_refused(case) or all(is_grave(p) for p in chosen), letter
-    # And every post that qualifies is in its platform's letter.
+        assert all(has_ground(case, p) for p in chosen), letter
+    # And every post that qualifies is in its platform's letter; one that does not is explained.
     for post in case.posts:
         if (is_live(post) and is_external(post) and not covered(case, "host_takedown", post)
                 and (has_refused(case) or is_grave(post))):
-            assert any(post.id in l.posts and l.platform == post.platform_key for l in takedowns)
+            if has_ground(case, post):
+                assert any(post.id in l.posts and l.platform == post.platform_key
+                           for l in takedowns)
+            else:
+                assert any(n.startswith("No letter to") and post.id in n for n in plan.notes)
 
 
 @given(cases())
@@ -238,7 +268,9 @@ def test_every_letter_has_a_kind_reasons_and_a_basis(case):
 
 
 def contract_plan(case: Case) -> list[tuple[str, str, tuple[str, ...]]]:
-    """The plan as CASE_FORMAT.md's tables (v1 and v2) state it: sorted (kind, platform, posts)."""
+    """The plan as CASE_FORMAT.md's tables (v1 and v2) state it: sorted (kind, platform, posts);
+    a platform letter only for posts the school has a ground to ask about (docs/case-format.md:
+    no letter to a platform without one)."""
     live = [p for p in case.posts if is_live(p)]
     first, refused = first_step_day(case) is not None, has_refused(case)
     grave = any(is_grave(p) for p in live)
@@ -249,7 +281,8 @@ def contract_plan(case: Case) -> list[tuple[str, str, tuple[str, ...]]]:
         plan.append(("warning", "", tuple(p.id for p in live)))
     by_platform: dict[str, list[str]] = {}
     for p in live:
-        if is_external(p) and not covered(case, "host_takedown", p) and (refused or is_grave(p)):
+        if is_external(p) and not covered(case, "host_takedown", p) and (refused or is_grave(p)) \
+                and has_ground(case, p):
             by_platform.setdefault(p.platform_key, []).append(p.id)
     plan += [("host_takedown", k, tuple(v)) for k, v in by_platform.items()]
     police = [p.id for p in case.posts if is_serious(p) and not covered(case, "police_referral", p)]
@@ -372,9 +405,9 @@ def test_an_include_naming_a_platform_does_not_duplicate_a_planned_police_referr
 
 OTHER_SITE_CALLED_X = [
     {"id": "P1", "platform": "x", "url": "https://x.com/a/status/1", "posted": date(2026, 10, 30),
-     "text": "The teachers are a joke.", "concerns": ["negative_comment"]},
+     "text": "Let's all pile on the teachers.", "concerns": ["cyberbullying"]},
     {"id": "P2", "platform": "other", "platform_name": "X", "url": "https://x.com/a/status/2",
-     "posted": date(2026, 10, 30), "text": "Really a joke.", "concerns": ["negative_comment"]},
+     "posted": date(2026, 10, 30), "text": "Pile on them.", "concerns": ["cyberbullying"]},
 ]
 REFUSED = {"date": date(2026, 11, 3), "step": "discussion", "outcome": "refused"}
 INCLUDE_OTHER = {"letter": "host_takedown", "action": "include", "platform": "other",
@@ -393,10 +426,10 @@ def test_a_site_called_x_gets_its_own_letter_and_no_duplicate():
 
 NON_LATIN_SITES = [
     {"id": "P1", "platform": "other", "platform_name": "ВКонтакте", "url": "https://vk.com/wall1_2",
-     "posted": date(2026, 10, 30), "text": "The teachers are a joke.",
-     "concerns": ["negative_comment"]},
+     "posted": date(2026, 10, 30), "text": "Let's all pile on the teachers.",
+     "concerns": ["cyberbullying"]},
     {"id": "P2", "platform": "other", "platform_name": "微博", "url": "https://weibo.com/1/2",
-     "posted": date(2026, 10, 30), "text": "Really a joke.", "concerns": ["negative_comment"]},
+     "posted": date(2026, 10, 30), "text": "Pile on them.", "concerns": ["cyberbullying"]},
 ]
 
 

@@ -64,9 +64,9 @@ def test_draft_sign_send_record_and_let_the_days_pass(tmp_path, repo, letters, i
     office = Office(tmp_path, repo, letters, invoke)
     before = office.case.read_text(encoding="utf-8")
 
-    # 1 December: the plan calls for a warning, two platform letters and legal advice.
-    assert kinds(office.plan("2026-12-01")) == ["warning", "host_takedown", "host_takedown",
-                                                "legal_referral"]
+    # 1 December: the plan calls for a warning, a letter to Facebook and legal advice (the
+    # Instagram post gives no ground to ask Instagram: the plan says why).
+    assert kinds(office.plan("2026-12-01")) == ["warning", "host_takedown", "legal_referral"]
     office.run("draft", office.case, "--out", office.out, "--date", "2026-12-01", "--pdf")
     office.verified()
     folder = office.out / CASE
@@ -91,7 +91,7 @@ def test_draft_sign_send_record_and_let_the_days_pass(tmp_path, repo, letters, i
     office.verified()
 
     plan = office.plan("2026-12-02")
-    assert kinds(plan) == ["host_takedown", "legal_referral"]  # the Instagram letter and advice
+    assert kinds(plan) == ["legal_referral"]  # the advice, drafted but not yet sent
     register = office.register("2026-12-02")
     assert (register[f"{CASE}/01"]["status"], register[f"{CASE}/01"]["sent by"]) == ("sent",
                                                                                       "email")

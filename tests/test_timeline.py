@@ -59,7 +59,8 @@ def actions(plan) -> list[str]:
 
 
 def test_an_agreement_is_waited_for_until_its_due_date_then_counts_as_no_response():
-    case = case_of(post(), history=[step("discussion", "agreed", "2026-11-03")])
+    case = case_of(post(concerns=["cyberbullying"]),
+                   history=[step("discussion", "agreed", "2026-11-03")])
 
     assert kinds(on("2026-11-10", case)) == []  # due on the 10th: the last day to act
     moved = on("2026-11-11", case)
@@ -70,7 +71,8 @@ def test_an_agreement_is_waited_for_until_its_due_date_then_counts_as_no_respons
 
 
 def test_a_due_date_in_the_history_entry_wins():
-    case = case_of(post(), history=[step("discussion", "agreed", "2026-11-03", due="2026-11-20")])
+    case = case_of(post(concerns=["cyberbullying"]),
+                   history=[step("discussion", "agreed", "2026-11-03", due="2026-11-20")])
 
     assert kinds(on("2026-11-20", case)) == []
     assert kinds(on("2026-11-21", case)) == ["warning", "host_takedown"]
@@ -400,8 +402,9 @@ def actions_in(plan: dict) -> list[str]:
 
 def test_a_month_in_the_life_of_a_case(tmp_path, letters):
     story = Story(tmp_path, letters)
-    story.post("P1", "2026-11-01T20:00", "2026-11-02T08:30", "Mrs Smith is a useless teacher.",
-               ["negative_comment", "names_staff"])
+    story.post("P1", "2026-11-01T20:00", "2026-11-02T08:30",
+               "Mrs Smith is a useless teacher. Everyone tell her what you think of her.",
+               ["cyberbullying", "names_staff"])
 
     # 2 November: the first post. The gentle first letter, and support for the teacher.
     plan = story.plan("2026-11-02")

@@ -276,6 +276,10 @@ class Group(_Strict):
 
     name: Line
     admin: Line | None = None  # who can remove the message
+    # How a letter reaches the admin: a postal address, or an email address, as the school
+    # holds them (without either the plan asks the office to record one).
+    admin_address: list[Line] | None = None
+    admin_email: Line | None = None
 
 
 class Post(_Strict):

@@ -12,8 +12,13 @@ operators: two kinds of notice"), and it says no more than the case supports:
   (`poster.identified: false`) and for a person who has authorised it (`about[].authority`),
   with the 2013 Regulations' elements and timetable;
 * a request to preserve the content and account data whenever the police are involved;
-* a post that engages no rule and is not shown to be unlawful is only put to the platform for
-  review against its terms, without claiming a breach.
+* a post that engages no rule and is not shown to be unlawful is not planned for a platform
+  letter at all (policy._host_takedown; the plan's note says why); where the school decides to
+  ask all the same (an include override), it is only put to the platform for review, without
+  claiming a breach;
+* how the letter is sent, by the route each ground goes by (takedown.channels: defamation by
+  the legal form, breaches of the rules by the standard report), which the web form text reads
+  too; and who signs it: the Chair of Governors when the posts are about the signatory.
 
 A WhatsApp message has no web address and WhatsApp publishes no legal route, so the letter for
 WhatsApp goes to the group's admin instead, asking them to delete the message (REFERENCE.md: the
@@ -28,16 +33,27 @@ from collections.abc import Iterable
 from typing import Any
 
 from pipeline import kinds
-from pipeline.case.model import Case, Person, Post, School
+from pipeline.case.model import Case, Person, Post, School, Signatory
 from pipeline.dates import long_date, uk_time
 from pipeline.directory import PlatformEntry
 from pipeline.kinds import MARKINGS, Recipient
 from pipeline.letter.parts import LetterSource
 from pipeline.letter.redact import REDACTION_NOTE, Redactor
-from pipeline.letter.story import handle_of, keep_together
+from pipeline.letter.story import handle_of, is_signatory, keep_together
 from pipeline.offences import OffenceMention
 from pipeline.policy import Facts, PlannedLetter, police_told
-from pipeline.takedown import Notice, Reading, admin, group_name, individuals, read, reported
+from pipeline.takedown import (
+    Notice,
+    Reading,
+    admin,
+    admin_contact,
+    channels,
+    group_name,
+    individuals,
+    read,
+    reported,
+    route_words,
+)
 from pipeline.words import CONCERN_WORDS, dear, initials, join, number
 
 NOT_QUOTED = ("[The text is not reproduced here because it contains personal information; the "
@@ -136,16 +152,61 @@ def _where(post: Post, redact: Redactor) -> str:
     return "to a restricted audience"
 
 
+# Words a recorded reach may begin with that read as the middle of our sentence once
+# lower-cased ("Public post; shared 23 times", "Posted in ...", "Shared 45 times ...").
+_REACH_STARTS = frozenset({"public", "posted", "shared", "seen", "viewed", "liked", "reposted",
+                           "retweeted", "forwarded", "commented", "closed", "private", "open",
+                           "about", "around", "over", "more", "at", "in", "on", "by", "with",
+                           "up"}) | _SENTENCE_STARTS
+# A first clause that only says again what the letter has just said of the audience.
+_SAYS_PUBLIC = frozenset({"public", "public post", "a public post", "posted publicly",
+                          "publicly posted", "public on facebook", "public profile"})
+
+
+def _curly(text: str) -> str:
+    """Straight double quotes typed in the office made into the letter's curly ones."""
+    out, opening = [], True
+    for ch in text:
+        if ch == '"':
+            out.append("\u201c" if opening else "\u201d")
+            opening = not opening
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def reach_label(reach: str | None, redact: Redactor) -> str:
+    """A post's recorded reach as the item's 'Reach:' line shows it: one line, curly quotes, a
+    capital to begin and a full stop to end."""
+    text = _curly(" ".join(redact(reach or "").split()))
+    if not text:
+        return ""
+    return _sentence(text[:1].upper() + text[1:])
+
+
+def _reach_words(post: Post, redact: Redactor) -> str:
+    """The recorded reach set inside a sentence: its first word lower-cased when it is an
+    ordinary word, and a first clause that only repeats that the post is public left out."""
+    text = _curly(" ".join(redact(post.reach or "").split())).rstrip(".")
+    head, _, rest = text.partition(";")
+    if post.visibility == "public" and rest.strip() and head.strip().casefold() in _SAYS_PUBLIC:
+        text = rest.strip()
+    first = text.split(" ", 1)[0]
+    if first.casefold() in _REACH_STARTS and first[:1].isupper() and \
+            first[1:] == first[1:].lower():
+        text = first[:1].lower() + text[1:]
+    return text
+
+
 def _audience(post: Post, redact: Redactor) -> list[str]:
     """The facts about who saw a post, as sentences (serious harm: REFERENCE.md, Defamation)."""
-    said = {"public": "The post is public.",
-            "group": (f"The post was made in the group “{redact(post.group.name)}”."
-                      if post.group else "The post was made in a group."),
-            "private": "The post was shared with a restricted audience."}[post.visibility]
-    out = [said]
-    if post.reach:
-        out.append(f"The school has recorded its reach: {_sentence(redact(post.reach))}")
-    return out
+    said = {"public": "The post is public",
+            "group": (f"The post was made in the group “{redact(post.group.name)}”"
+                      if post.group else "The post was made in a group"),
+            "private": "The post was shared with a restricted audience"}[post.visibility]
+    reach = _reach_words(post, redact) if post.reach else ""
+    return [f"{said}; the school has recorded how far it went: {reach}." if reach
+            else f"{said}."]
 
 
 def _gravity(post: Post, person: Person, redact: Redactor) -> list[str]:
@@ -157,16 +218,23 @@ def _gravity(post: Post, person: Person, redact: Redactor) -> list[str]:
             f"gravest allegations that can be made{works}."]
 
 
-def _repeated(reading: Reading, person: Person, redact: Redactor) -> str:
-    """' and is one of two posts about [S.F.] since 30 September 2026' when the case holds posts
-    about the same person on two or more days (every post in the case, removed ones too)."""
+def _repeated(reading: Reading, person: Person, redact: Redactor, lines: int) -> str:
+    """How the posts on one line fit the case's posts about the same person, when the case holds
+    posts about them on two or more days (every post in the case, removed ones too): ' and is
+    one of two posts about [S.F.] since 30 September 2026' for one post; for several, ' and are
+    two of three posts about ...', or ' on two occasions since ...' when they are all of them."""
     if not person.name:
         return ""
     count, days = reading.posts_about(person.name)
     if len(days) < 2:
         return ""
-    return (f" and is one of {number(count)} posts about {_short(person, redact)} since "
-            f"{long_date(days[0])}")
+    since = long_date(days[0])
+    if lines <= 1:
+        return f" and is one of {number(count)} posts about {_short(person, redact)} since {since}"
+    if count > lines:
+        return (f" and are {number(lines)} of {number(count)} posts about "
+                f"{_short(person, redact)} since {since}")
+    return f" on {number(len(days))} occasions since {since}"
 
 
 def _kinds_of(post: Post) -> str:
@@ -174,38 +242,51 @@ def _kinds_of(post: Post) -> str:
     return join([f"the {k}" for k in kinds_])
 
 
-def _rule_reason(concern: str, post: Post, reading: Reading, redact: Redactor) -> str:
+def _rule_reason(concern: str, post: Post, reading: Reading, redact: Redactor,
+                 lines: int = 1) -> str:
+    """What `post` does that breaks a rule, said of the `lines` posts that do the same ('it
+    names ...' of one post, 'they name ...' of several). The people are named shortly: each
+    item above says who they are."""
+    many = lines > 1
+    it = "they" if many else "it"
+
+    def verb(singular: str) -> str:
+        if not many:
+            return singular
+        return {"is": "are", "has": "have"}.get(singular) or (
+            singular[:-2] if singular.endswith(("shes", "ches", "sses")) else singular[:-1])
+
     people = individuals(post)
-    who = join([_full(a, redact) for a in people]) or "members of our school community"
+    who = join([_short(a, redact) for a in people]) or "members of our school community"
     if concern in ("harassment", "cyberbullying"):
         if not people:
-            return "it is directed at members of our school community"
-        repeated = "".join(_repeated(reading, a, redact) for a in people[:1])
-        return f"it singles out {who}, for abuse{repeated}"
+            return f"{it} {verb('is')} directed at members of our school community"
+        repeated = "".join(_repeated(reading, a, redact, lines) for a in people[:1])
+        return f"{it} {verb('singles')} out {who} for abuse{repeated}"
     if concern == "names_pupil":
         pupils = [f"[{initials(a.name)}]" for a in people if a.role == "pupil" and a.name]
-        said = "it names a child of primary-school age" + (f" ({join(pupils)})" if pupils else "")
-        return said + (" and makes allegations about the child"
+        child = "a child" if len(pupils) <= 1 else "children"
+        said = f"{it} {verb('names')} {child} of primary-school age" + (
+            f" ({join(pupils)})" if pupils else "")
+        return said + (f" and {verb('makes')} allegations about the "
+                       f"{'child' if len(pupils) <= 1 else 'children'}"
                        if "allegation" in post.concerns else "")
     if concern == "racist":
-        return f"it contains racist remarks about {who}"
+        return f"{it} {verb('contains')} racist remarks about {who}"
     if concern == "threat_of_violence":
-        return f"it threatens violence against {who}"
+        return f"{it} {verb('threatens')} violence against {who}"
     if concern in ("personal_information", "confidential_information"):
         owners = [d.person for d in post.private_details if d.person]
-        # Whose details they are: as the case lists them, else the people (then with their
-        # roles, closed by a comma).
-        whose = join([redact(o) for o in dict.fromkeys(owners)]) or (who + "," if people
-                                                                       else who)
+        whose = join([redact(o) for o in dict.fromkeys(owners)]) or who
         what = _kinds_of(post) or ("personal information" if concern == "personal_information"
                                    else "confidential information")
-        return f"it publishes {what} of {whose} without their consent"
+        return f"{it} {verb('publishes')} {what} of {whose} without their consent"
     if concern == "grossly_obscene":
-        return "it is obscene"
+        return f"{it} {verb('is')} obscene"
     if concern == "defamatory":
         see = " (see below)" if reading.defamed.get(post.id) else ""
-        return f"it is defamatory of {who}{see}"
-    return f"it contains {CONCERN_WORDS[concern]}"
+        return f"{it} {verb('is')} defamatory of {who}{see}"
+    return f"{it} {verb('contains')} {CONCERN_WORDS[concern]}"
 
 
 def _rules(reading: Reading, redact: Redactor) -> list[dict[str, Any]]:
@@ -213,15 +294,22 @@ def _rules(reading: Reading, redact: Redactor) -> list[dict[str, Any]]:
     out: dict[tuple[str, str | None], dict[str, Any]] = {}
     for post in reading.posts:
         for rule, concerns in reading.rules.get(post.id, []):
-            reasons = "; ".join(dict.fromkeys(
-                _rule_reason(c, post, reading, redact) for c in concerns))
+            # Posts whose reasons read the same of one post share a line.
+            same = tuple(dict.fromkeys(_rule_reason(c, post, reading, redact) for c in concerns))
             entry = out.setdefault((rule.name, rule.url),
                                    {"name": rule.name, "url": rule.url or "", "why": {}})
-            entry["why"].setdefault(reasons, []).append(post.id)
-    # Posts that break a rule in the same way share a line: "P1 and P2: it singles out ...".
+            entry["why"].setdefault(same, []).append((post, concerns))
+    # Several posts on one line agree with it: "P1 and P2: they single out [S.F.] ...".
     return [{"name": e["name"], "url": e["url"],
-             "lines": [f"{join(ids)}: {reasons}." for reasons, ids in e.pop("why").items()]}
+             "lines": [_rule_line(group, reading, redact) for group in e.pop("why").values()]}
             for e in out.values()]
+
+
+def _rule_line(group: list[tuple[Post, list[str]]], reading: Reading, redact: Redactor) -> str:
+    post, concerns = group[0]
+    reasons = "; ".join(dict.fromkeys(_rule_reason(c, post, reading, redact, len(group))
+                                      for c in concerns))
+    return f"{join([p.id for p, _ in group])}: {reasons}."
 
 
 def _defamation(reading: Reading, redact: Redactor) -> list[str]:
@@ -314,25 +402,36 @@ def _item(post: Post, src: LetterSource, reading: Reading) -> dict[str, Any]:
                                              f"{_where(post, redact)}",
         "report_reference": redact(reference), "about_text": join(people),
         "screenshot": screenshot, "text": text, "note": "; ".join(notes),
-        "review": not reading.engages(post) and not reading.unlawful(post),
+        "reach": reach_label(post.reach, redact),
+        "review": not reading.grounded(post),
     }
 
 
-def _recipient(entry: PlatformEntry, redact: Redactor) -> dict[str, Any]:
+def _recipient(reading: Reading, rules_name: str, redact: Redactor) -> dict[str, Any]:
+    """The operator, its address, and how the letter is sent: by the route each of its grounds
+    goes by (pipeline/takedown.channels, which the web form text reads too)."""
+    entry = reading.entry
     operator = redact(entry.operator)
     lines = list(entry.operator_address or []) if entry.is_confirmed("operator_address") else []
-    route = ""
-    contact = entry.legal_contact
-    if contact is not None:
-        if contact.web_form:
-            route = f"By web form at {contact.web_form}"
-        elif contact.email:
-            route = f"By email to {contact.email}"
-        elif contact.post:
-            route = "By post"
-            lines = lines or list(contact.post)
+    for channel in channels(reading):
+        if channel.legal and channel.post and not (channel.url or channel.email):
+            lines = lines or list(channel.post)
     return {"name": operator[:1].upper() + operator[1:], "lines": [redact(l) for l in lines],
-            "dear": "Sir or Madam", "route": route}
+            "dear": "Sir or Madam", "route": redact(route_words(reading, rules_name))}
+
+
+def signer(src: LetterSource) -> Signatory:
+    """The Chair of Governors when the posts are about the signatory (a person should not be the
+    sole voice of a complaint about themselves) [judgement, letter-spec 1.4], as the letters to
+    the poster and to the advisers do; else the school's signatory."""
+    school = src.school
+    chair = school.chair_of_governors
+    named = [a.name for p in src.posts for a in p.about if a.name]
+    if chair and any(is_signatory(n, school) for n in named):
+        as_chair = school.model_copy(update={"signatory": Signatory(name=chair, role="Chair")})
+        if not any(is_signatory(n, as_chair) for n in named):
+            return Signatory(name=chair, role="Chair of Governors")
+    return school.signatory
 
 
 def _preservation(src: LetterSource, entry: PlatformEntry) -> list[str]:
@@ -413,8 +512,12 @@ def _group_letter(ctx: dict[str, Any], src: LetterSource) -> dict[str, Any]:
     to = admins[0] if len(admins) == 1 else ""
     the_group = (f"the WhatsApp group “{src.redact(names[0])}”" if len(names) == 1 and names[0]
                  else "a WhatsApp group" if len(names) == 1 else "WhatsApp groups")
+    # How the letter reaches the admin: only as the case records it (else the plan's note asks
+    # the office to record it).
+    lines, email = admin_contact(src.posts[0]) if to else ((), "")
     if to:
-        ctx["recipient"] = {"name": src.redact(to), "lines": [], "dear": src.redact(dear(to))}
+        ctx["recipient"] = {"name": src.redact(to), "lines": [src.redact(l) for l in lines],
+                            "dear": src.redact(dear(to))}
     else:
         ctx["recipient"] = {"name": f"The admin of {the_group}", "lines": [], "dear": "Sir or Madam"}
     poster = src.redact(case.poster.name) if case.poster.identified else "a member of the group"
@@ -433,7 +536,8 @@ def _group_letter(ctx: dict[str, Any], src: LetterSource) -> dict[str, Any]:
         withdraw = f"I am also writing to {poster} to ask for {it} to be withdrawn. "
     respond_by = ctx["letter"]["respond_by"]
     return {
-        "opening": (f"I am the {school.signatory.role} of {school.name}. I am writing to you as an "
+        "route": f"By email to {src.redact(email)}" if email else "",
+        "opening": (f"I am the {signer(src).role} of {school.name}. I am writing to you as an "
                     f"admin of {the_group}. " + " ".join(told)
                     + f" I have not repeated the message{'s' if many else ''} in this letter."),
         "request": (f"{withdraw}As an admin of the group you can delete "
@@ -488,8 +592,11 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
         "youtube_declaration": False, "closing": "Yours faithfully",
         "group": {"opening": "", "request": "", "contact": ""},
     }
+    writer = signer(src)
+    ctx["signatory"] = {"name": writer.name, "role": writer.role}
     if variant == "group":
         takedown["group"] = _group_letter(ctx, src)
+        takedown["route"] = takedown["group"].pop("route")
         names = list(dict.fromkeys(group_name(p) for p in src.posts))
         group = f"the WhatsApp group “{redact(names[0])}”" if len(names) == 1 and names[0] \
             else "a WhatsApp group"
@@ -499,7 +606,7 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
         ctx["letter"]["marking"] = MARKINGS[Recipient.POSTER]  # to a person, by name
         ctx["takedown"] = takedown
         return
-    recipient = _recipient(entry, redact)
+    recipient = _recipient(reading, rules_name, redact)
     takedown["route"] = recipient.pop("route")
     ctx["recipient"] = recipient
     handles = {handle_of(p)[0] for p in src.posts}
@@ -508,9 +615,15 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
     ask = (f"to ask you to review {it} against your {rules_name}" if variant == "review"
            else f"to ask you to remove {it}")
     takedown["opening"] = (
-        f"I am the {school.signatory.role} of {school.name}, a state primary school in England, "
+        f"I am the {writer.role} of {school.name}, a state primary school in England, "
         f"at {', '.join(school.address)}. I am writing on behalf of the school about "
         f"{number(len(src.posts))} item{'s' if many else ''} of content on {label}{by}, and {ask}.")
+    chair = writer.name != school.signatory.name
+    if chair:
+        about = next(a for p in src.posts for a in p.about
+                     if a.name and is_signatory(a.name, school))
+        takedown["opening"] += (f" The content is about our {school.signatory.role}, "
+                                f"{redact(about.name)}, so I am writing as {writer.role}.")
     rules = _rules(reading, redact)
     takedown["rules"] = rules
     if variant == "notice":
@@ -526,10 +639,12 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
         takedown["offences"] = [_offence(m, ids) for m in reading.offences]
         defamatory = [p for p in src.posts if "defamatory" in p.concerns]
         if defamatory and src.case.poster.identified:
+            # It relies on the platform's own rules only where the posts engage them, by name.
+            cited = join([r["name"] for r in rules])
             takedown["not_section5"] = (
                 "The school knows who posted this content, so this is not a notice of complaint "
-                "under section 5 of the Defamation Act 2013. It relies on the regulations above "
-                f"and on your own {rules_name}.")
+                "under section 5 of the Defamation Act 2013. It relies on the regulations above"
+                + (f" and on your {rules_name} on {cited}." if cited else "."))
         elif defamatory and not reading.given:
             takedown["not_section5"] = ("This letter is not a notice of complaint under section 5 "
                                         "of the Defamation Act 2013.")
@@ -542,7 +657,9 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
     act = [i["id"] for i in items if not i["review"]]
     respond_by = ctx["letter"]["respond_by"]
     by_when = f" by {respond_by}" if respond_by else ""
-    reply = f", by email to {school.notices_email}, quoting our reference {ref}."
+    # The office reads the mailbox; a reply about the signatory is marked for the Chair alone.
+    marked = f" marked “Private – for the {writer.role} only”," if chair else ""
+    reply = f", by email to {school.notices_email},{marked} quoting our reference {ref}."
     if act:
         what = "the content" if not review else f"{join(act)}"
         notice = ", or act on the notice of complaint as the Regulations provide," \
@@ -550,19 +667,19 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
         takedown["request"] = f"Please remove {what}{notice} and tell us what you have done" \
                               f"{by_when}{reply}"
         if review:
+            several = len(review) > 1
             takedown["review"] = (
-                f"The school also asks you to review {join(review)} against your {rules_name}. "
-                f"It does not say that {'they breach' if len(review) > 1 else 'it breaches'} "
-                "them, and it recognises that you may decide to leave "
-                f"{'them' if len(review) > 1 else 'it'} online.")
+                f"The school also asks you to review {join(review)}. It does not say that "
+                f"{'they breach' if several else 'it breaches'} your {rules_name}, and it "
+                f"recognises that you may decide to leave {'them' if several else 'it'} online.")
     else:
         named = [a for p in src.posts for a in individuals(p)]
         about = (f"The content names {join(list(dict.fromkeys(_full(a, redact) for a in named)))}"
                  ". " if named else "")
         takedown["request"] = (
-            f"{about}The school does not say that {'they are' if many else 'it is'} unlawful "
-            f"or that {'they breach' if many else 'it breaches'} your {rules_name}, but asks "
-            f"you to review {it} against them and to tell us what you decide{by_when}{reply}")
+            f"{about}The school does not say that {'the items are' if many else 'it is'} "
+            f"unlawful or that {'they breach' if many else 'it breaches'} your {rules_name}. It "
+            f"asks you to review {it} and to tell us what you decide{by_when}{reply}")
     for post in src.posts:
         on, reference = reported(src.case, post)
         if on or reference:
