@@ -348,7 +348,11 @@ def test_a_warning_for_a_grumble_gets_a_proportion_note_and_a_proportionate_lett
     assert "so that it no longer names Mr Teacher" in letter.text
     assert "Are such comments likely to cause emotional or reputational harm" in letter.text
     steps = letter.text[letter.text.index("What may happen next"):]
-    assert "asking the platform concerned to remove any further post." in steps
+    # A grumble gives no ground to ask a platform (no rule of its broken, nothing unlawful), so
+    # no step is listed: the school will consider what to do.
+    assert ("If you post material like this again, the school will consider what further steps "
+            "to take under its Social Media Policy.") in steps
+    assert "asking the platform" not in steps
     assert "legal" not in letter.outside_quotes() and not has("police", steps)
 
 
