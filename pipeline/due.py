@@ -97,9 +97,12 @@ def _actions(plan: Plan, facts: Facts, today: date) -> list[DueItem]:
                            today, action=action.action))
     for state in facts.steps:
         if state.overdue:
+            what = (f"Agreed at {state.words()} to remove by {long_date(state.due)}, still "
+                    "live: check, and record what happened" if state.step.outcome == "agreed"
+                    else f"No outcome recorded for {state.words()} (due "
+                    f"{long_date(state.due)}): record what happened")
             items.append(_item(
-                plan.case_id, f"No outcome recorded for {state.words()} (due "
-                f"{long_date(state.due)}): record what happened", "the office", state.due,
+                plan.case_id, what, "the office", state.due,
                 today, action=actions.RECORD_OUTCOME.id, reference=state.step.reference))
     return items
 

@@ -214,6 +214,17 @@ class StepState:
         """'the discussion on 3 November 2026'."""
         return f"the {step_words(self.step.step)} on {long_date(self.step.date)}"
 
+    def lapse(self) -> str:
+        """Why an overdue step counts as no response: 'there was no reply by 10 November 2026',
+        or, for an agreement, 'the poster agreed to remove the material by 10 November 2026 but
+        has not done so' (a step is overdue only while a post it covers is live; an agreement is
+        an outcome, never called "no reply")."""
+        assert self.due is not None
+        if self.step.outcome == "agreed":
+            return (f"the poster agreed to remove the material by {long_date(self.due)} but "
+                    "has not done so")
+        return f"there was no reply by {long_date(self.due)}"
+
 
 UNKNOWN_POSTER = ("the school does not know who runs the account, so it cannot ask them to "
                   "remove anything")
@@ -261,7 +272,7 @@ class Facts:
             if state.step.step not in (*FIRST_STEPS, kinds.WARNING.step):
                 continue
             if state.overdue:
-                return f"after {state.words()} there was no reply by {long_date(state.due)}"
+                return f"after {state.words()} {state.lapse()}"
             if state.outcome in REFUSING_OUTCOMES:
                 return f"after {state.words()} the poster {SAID[state.outcome]}"
         first = self.first_step_date()
@@ -277,6 +288,8 @@ class Facts:
         for state in self.steps:
             if state.step.step != kinds.WARNING.step:
                 continue
+            if state.overdue and state.step.outcome == "agreed":
+                return f"after the warning letter of {long_date(state.step.date)} {state.lapse()}"
             if state.overdue:
                 return f"the warning letter of {long_date(state.step.date)} had no reply by " \
                        f"{long_date(state.due)}"
@@ -549,7 +562,9 @@ def _step_actions(facts: Facts, found: dict[str, _Found]) -> None:
         if not state.overdue:
             continue
         posts = facts._posts_of(state.step)
-        reason = f"{state.words()} had no outcome by {long_date(state.due)}"
+        reason = (f"after {state.words()} {state.lapse()}, as far as the case records"
+                  if state.step.outcome == "agreed"
+                  else f"{state.words()} had no outcome by {long_date(state.due)}")
         if state.step.step == kinds.HOST_TAKEDOWN.step and not facts.done(actions.ESCALATE_TO_POSH):
             live = [p for p in posts if p.live]
             entry = found.setdefault(actions.ESCALATE_TO_POSH.id, _Found())

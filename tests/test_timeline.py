@@ -66,8 +66,15 @@ def test_an_agreement_is_waited_for_until_its_due_date_then_counts_as_no_respons
     moved = on("2026-11-11", case)
 
     assert kinds(moved) == ["warning", "host_takedown"]
-    assert "no reply by 10 November 2026" in moved.letters[0].reasons[0]
+    # An agreement is an outcome: the reason says it was not kept, never "no reply".
+    assert ("after the discussion on 3 November 2026 the poster agreed to remove the material "
+            "by 10 November 2026 but has not done so") in moved.letters[0].reasons[0]
+    assert "no reply" not in moved.letters[0].reasons[0]
     assert "record_outcome" in actions(moved)
+    [record] = [a for a in moved.actions if a.action == "record_outcome"]
+    assert record.reasons == ("after the discussion on 3 November 2026 the poster agreed to "
+                              "remove the material by 10 November 2026 but has not done so, as "
+                              "far as the case records",)
 
 
 def test_a_due_date_in_the_history_entry_wins():
@@ -332,6 +339,12 @@ def test_letters_due_lists_every_case_most_overdue_first(repo, tmp_path, runner)
     assert ("BPS-2026-025", "escalate_to_posh") in whats
     assert ("BPS-2026-021", "record_outcome") in whats
     assert ("BPS-2026-004", "concern") in whats  # planned, not yet drafted
+    # 022: the parent agreed on 20 November to remove the post within the week; it is still up.
+    [lapsed] = [i for i in items if i["case_id"] == "BPS-2026-022"
+                and i.get("action") == "record_outcome"]
+    assert lapsed["what"] == ("Agreed at the discussion on 20 November 2026 to remove by 27 "
+                              "November 2026, still live: check, and record what happened")
+    assert lapsed["overdue_days"] == 4
 
 
 def test_letters_due_with_an_invalid_case_lists_the_others_and_exits_2(repo, tmp_path, runner):
