@@ -309,6 +309,20 @@ def test_one_post_is_no_course_of_conduct():
     assert "Derbyshire" in asked  # a statement said to be defamatory
 
 
+def test_a_lapsed_agreement_is_never_called_no_reply():
+    warned = {"date": date(2026, 11, 16), "step": "warning_letter", "outcome": "agreed",
+              "by": "Headteacher", "due": date(2026, 11, 20)}
+    criticism = post(concerns=["negative_comment", "names_staff"],
+                     about=[{"role": "staff", "name": "Mr R Vance"}])
+    ctx = advice(case_with(posts=[criticism], history=[BASE["history"][0], warned]))
+    opening = squash(" ".join(ctx["advice"]["opening"]))
+    assert ("after the formal warning of 16 November 2026, Mr Quill agreed to remove it by 20 "
+            "November 2026 but has not done so") in opening
+    [row] = [r for r in ctx["advice"]["done"] if r["what"].startswith("Formal warning")]
+    assert row["outcome"].startswith("Mr Quill agreed to remove it by 20 November 2026; not done")
+    assert "no reply" not in opening.casefold() and "No reply" not in row["outcome"]
+
+
 def test_two_posts_about_one_person_on_one_day_are_one_occasion():
     second = post(id="P2", posted="2026-11-10T22:40", url="https://www.facebook.com/dan.quill/p/2")
     asked = questions(advice(case_with(posts=[post(), second])))

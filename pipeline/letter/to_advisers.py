@@ -378,6 +378,9 @@ class Account:
         n = len(posts) or 1
         if state is not None and state.overdue and state.due:
             live = " (still online)" if any(p.live for p in posts) else ""
+            if step.outcome == "agreed":
+                return (f"{_cap(subject)} agreed to remove {_it(n)} by {long_date(state.due)}; "
+                        f"not done{live}")
             return f"No reply by {long_date(state.due)}{live}"
         due = f" by {long_date(state.due)}" if state is not None and state.due else ""
         return {
@@ -714,6 +717,9 @@ class _Request:
                 continue
             words = f"the {state.words().removeprefix('the ')}"
             n = len(self.account.posts_of(step)) or 1
+            if state.overdue and state.due and step.outcome == "agreed":
+                return (f"after {words}, {self.poster_short} agreed to remove {_it(n)} by "
+                        f"{long_date(state.due)} but has not done so")
             if state.overdue and state.due:
                 return f"{words} had no reply by {long_date(state.due)}"
             if state.outcome == "refused":
@@ -740,6 +746,10 @@ class _Request:
             since = (f"; {self.poster_short} has since posted again ("
                      f"{join([f'{p.id} on {long_date(p.posted)}' for p in later])})"
                      if later else "")
+            if state.overdue and state.due and step.outcome == "agreed":
+                n = len(self.account.posts_of(step)) or 1
+                return (f"after the formal warning of {on}, {self.poster_short} agreed to remove "
+                        f"{_it(n)} by {long_date(state.due)} but has not done so{since}")
             if state.overdue and state.due:
                 return (f"the formal warning of {on} had no reply by {long_date(state.due)}"
                         f"{since}")
