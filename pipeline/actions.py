@@ -25,8 +25,9 @@ CALL_POLICE = Action(
     priority=0,
     what="Ring 999 if anyone is in immediate danger, otherwise 101, today, before any letter "
          "goes to the poster; note the incident number",
-    source="REFERENCE.md (police: 999 for immediate danger, otherwise 101 first); the policy: "
-           "\"Contact the Police where the School feels it appropriate\"")
+    source="Police guidance: 999 where anyone may be in immediate danger, otherwise 101 first, "
+           "and the letter follows with the incident number; the policy: \"Contact the Police "
+           "where the School feels it appropriate\"")
 REMOVE_OWN_POST = Action(
     id="remove_own_post", short="Hide the post on the school's own site (keep a copy)",
     priority=1,

@@ -190,6 +190,15 @@ def test_each_action_when_its_post_calls_for_it(concerns, platform, about, expec
     assert expected in actions(plan)
 
 
+def test_every_action_names_a_source_the_office_can_read():
+    # The office has the policy and the guidance, not the developers' reference notes.
+    from pipeline import actions as registry
+
+    for action in registry.ACTIONS:
+        assert action.source.strip()
+        assert ".md" not in action.source and "letter-spec" not in action.source, action.id
+
+
 def test_an_action_recorded_as_done_is_not_asked_again():
     done = {"action": "tell_dsl", "date": "2026-11-02", "posts": ["P1"]}
     plan = on("2026-11-03", case_of(post(concerns=["names_pupil"]), actions=[done]))
