@@ -481,3 +481,15 @@ def test_an_action_dated_before_the_post_it_names_is_refused(tmp_path, letters):
 
     assert result.exit_code == 2
     assert f"{path}:{len(text.splitlines())}: actions[1].date: " in result.stderr
+
+
+def test_a_table_counts_wide_characters_as_two_columns_so_the_columns_stay_in_line():
+    from pipeline.cli import display_width, format_table
+
+    rows = [("R-1", "warning letter", "Mr Zhang Wei 张伟", "1 Dec 2026"),
+            ("R-2", "warning letter", "Mrs Jane Doe", "2 Dec 2026")]
+    lines = format_table(("Ref", "Letter", "To", "Due"), rows, wrap=(1,))
+    # Every row's last column starts at the same terminal column.
+    starts = {display_width(line[:line.index(" Dec 2026") - 1]) for line in lines[2:]}
+    assert len(starts) == 1, lines
+    assert display_width("张伟") == 4 and display_width("e\u0301") == 1
