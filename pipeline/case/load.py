@@ -21,7 +21,7 @@ from pipeline.case.images import image_problem
 from pipeline.case.model import Case, School
 from pipeline.case.pupils import name_findings
 from pipeline.case.yaml import Located, dotted, load_yaml, read_text
-from pipeline.dates import date_problems, real_today
+from pipeline.dates import DateProblem, after_today, date_problems, real_today
 from pipeline.errors import InvalidInput, Problem
 
 # --- turning pydantic errors into FILE:LINE: field: message -----------------------------------
@@ -248,9 +248,12 @@ class LoadedCase:
 
 
 def _date_problems(case: Case, located: Located, today: date) -> list[Problem]:
-    """Dates that cannot be right, at their lines: in posts and history, and in the actions the
-    office records as done (checked like history entries)."""
-    found = list(date_problems(case.posts, case.history, today))
+    """Dates that cannot be right, at their lines: the day the case was opened, posts and
+    history, and the actions the office records as done (checked like history entries)."""
+    found = []
+    if case.opened > today:
+        found.append(DateProblem(("opened",), after_today(case.opened, today)))
+    found += date_problems(case.posts, case.history, today)
     found += [problem._replace(path=("actions", *problem.path[1:]))
               for problem in date_problems(case.posts, case.actions, today)
               if problem.path[0] == "history"]
