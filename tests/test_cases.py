@@ -79,6 +79,9 @@ BAD_FIELDS = [
                  "opened", "is required but missing", id="missing-opened"),
     pytest.param([("    text: The teachers at this school are a joke.\n", "")], "- id: P1",
                  "posts[1].text", "is required but missing", id="missing-post-text"),
+    # A blank post would be quoted as nothing in every letter ("you posted ...:" and then no words).
+    pytest.param([("text: The teachers at this school are a joke.", 'text: "  "')], "text:",
+                 "posts[1].text", "is empty; copy the words of the post", id="post-text-blank"),
     pytest.param([("platform: facebook", "platform: myspace")], "platform: myspace",
                  "posts[1].platform", "'myspace' is not one of:", id="platform-myspace"),
     pytest.param([("[negative_comment]", "[rude]")], "concerns: [rude]",
