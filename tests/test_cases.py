@@ -417,3 +417,33 @@ def test_an_unindented_line_in_a_pasted_post_is_reported_at_that_line(tmp_path, 
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{path}:{line}: not valid YAML")
     assert "indent it like the lines above" in result.stderr
+
+
+
+SECOND_POST = """\
+platform: x
+    url: https://x.com/jd/status/1
+    posted: 2026-10-31
+    text: Still a joke.
+    concerns: [negative_comment]
+history: []
+"""
+
+
+@pytest.mark.parametrize("first, second, at, message", [
+    # The second post has no id line: it is P2 by default, and the first is called P2.
+    ("  - id: P2\n    ", "  - ", "- platform: x",
+     "post 2 has no id, so its id is 'P2' by default, which is already the id of post 1; give "
+     "it its own id (id: ...)"),
+    # The first post has no id line (P1 by default) and the second is called P1.
+    ("  - ", "  - id: P1\n    ", "- id: P1",
+     "'P1' is already post 1's id by default (it has no id: line); ids must differ"),
+])
+def test_a_clash_with_a_default_post_id_says_where_the_id_came_from(
+        tmp_path, base_case, write_case, letters, first, second, at, message):
+    text = edit(base_case, ("  - id: P1\n    ", first), ("history: []\n", second + SECOND_POST))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert_problem(lines, path, line_of(text, at), "posts[2].id", message)

@@ -133,11 +133,25 @@ def _cross_check(case: Case, located: Located, case_dir: Path | None) -> list[Pr
     def add(path: tuple, field_name: str, message: str) -> None:
         problems.append(Problem(located.source, located.line_of(path), field_name, message))
 
+    raw_posts = located.data.get("posts") if isinstance(located.data, dict) else None
+
+    def written(i: int) -> bool:
+        """Whether post i's id is in the file (else it is P1, P2, ... by position)."""
+        return not (isinstance(raw_posts, list) and i < len(raw_posts)
+                    and isinstance(raw_posts[i], dict) and "id" not in raw_posts[i])
+
     seen: dict[str, int] = {}
     for i, post in enumerate(case.posts):
         if post.id in seen:
-            add(("posts", i, "id"), dotted(("posts", i, "id")),
-                f"'{post.id}' is already the id of post {seen[post.id] + 1}; ids must differ")
+            first = seen[post.id]
+            taken = (f"the id of post {first + 1}" if written(first) else
+                     f"post {first + 1}'s id by default (it has no id: line)")
+            if written(i):
+                message = f"'{post.id}' is already {taken}; ids must differ"
+            else:
+                message = (f"post {i + 1} has no id, so its id is '{post.id}' by default, which "
+                           f"is already {taken}; give it its own id (id: ...)")
+            add(("posts", i, "id"), dotted(("posts", i, "id")), message)
         seen.setdefault(post.id, i)
     sites: dict[str, tuple[int, str]] = {}
     for i, post in enumerate(case.posts):
