@@ -242,6 +242,29 @@ def test_bad_indentation_is_reported_at_the_parsers_line(tmp_path, base_case, wr
     assert lines == [f"{path}:{line}: not valid YAML: {message}"]
 
 
+def test_a_line_indented_with_a_tab_says_to_use_spaces(tmp_path, base_case, write_case,
+                                                      letters):
+    text = edit(base_case, ("    url:", "\turl:"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{path}:{line_of(text, 'url:')}: not valid YAML: ")
+    assert lines[0].endswith("(this line has a tab where YAML allows only spaces, usually to "
+                             "indent it: use spaces instead)")
+
+
+def test_a_tab_inside_a_posts_quoted_text_is_kept(tmp_path, base_case, write_case, letters):
+    text = edit(base_case, ("text: The teachers", 'text: "\tThe teachers'),
+                ("are a joke.", 'are a joke.\t"'))
+    path = write_case(tmp_path, text)
+
+    result = letters("check", path)
+
+    assert result.exit_code == 0, result.output
+
+
 def test_unclosed_quote_is_reported_as_invalid_yaml(tmp_path, base_case, write_case, letters):
     text = edit(base_case, ("name: Mrs Jane Doe", "name: 'Mrs Jane Doe"))
     path = write_case(tmp_path, text)
