@@ -312,6 +312,21 @@ def test_folder_without_cases_is_refused(tmp_path, letters):
     assert lines == [f"{folder}: is a folder, not a case file; name a .yaml file inside it"]
 
 
+def test_a_folder_stands_for_its_yml_and_upper_case_yaml_files_too(tmp_path, base_case, letters):
+    # Saved on Windows as .yml or .YAML: such a case was left out of check, draft and due
+    # without a word, or the folder was called empty.
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for n, name in enumerate(("a.yml", "B.YAML", "c.yaml", "notes.txt")):
+        (folder / name).write_text(base_case.replace("T-001", f"T-00{n + 1}"), encoding="utf-8")
+
+    result = letters("check", folder)
+
+    assert result.exit_code == 0, result.output
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
+        str(folder / "B.YAML"), str(folder / "a.yml"), str(folder / "c.yaml")]
+
+
 def test_missing_file_is_refused(tmp_path, letters):
     path = tmp_path / "no-such-case.yaml"
 

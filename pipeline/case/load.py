@@ -275,6 +275,19 @@ def _date_problems(case: Case, located: Located, today: date) -> list[Problem]:
             for p in found]
 
 
+CASE_SUFFIXES = (".yaml", ".yml")
+
+
+def case_files_in(folder: Path) -> list[Path]:
+    """The case files in `folder`, in name order: every file ending .yaml or .yml in any case
+    (BPS-2026-030.YML saved on Windows is read, never silently left out)."""
+    try:
+        return sorted(p for p in folder.iterdir()
+                      if p.suffix.lower() in CASE_SUFFIXES and p.is_file())
+    except OSError:
+        return []
+
+
 def validate_case(path: Path | str, text: str | None = None, *,
                   today: date | None = None, school: School | None = None) -> LoadedCase:
     """Load and validate one case file, or raise InvalidInput with every problem in it.
