@@ -84,6 +84,12 @@ BAD_FIELDS = [
                  "posts[1].text", "is empty; copy the words of the post", id="post-text-blank"),
     pytest.param([("platform: facebook", "platform: myspace")], "platform: myspace",
                  "posts[1].platform", "'myspace' is not one of:", id="platform-myspace"),
+    # A site not in the list is 'other' with its name; Twitter's new name is X.
+    pytest.param([("platform: facebook", "platform: nextdoor")], "platform: nextdoor",
+                 "posts[1].platform", "for a site not listed, write platform: other and "
+                 "platform_name: nextdoor", id="platform-not-listed"),
+    pytest.param([("platform: facebook", "platform: Twitter")], "platform: Twitter",
+                 "posts[1].platform", "Twitter is now X: write platform: x", id="platform-twitter"),
     pytest.param([("[negative_comment]", "[rude]")], "concerns: [rude]",
                  "posts[1].concerns[1]", "'rude' is not one of:", id="concern-rude"),
     pytest.param([WITH_HISTORY, ("step: discussion", "step: meeting")], "step: meeting",

@@ -94,6 +94,13 @@ def problems_from(exc: ValidationError, located: Located, model: type[BaseModel]
             if guess:
                 message = f"'{given}' is not one of the words allowed here; did you mean " \
                           f"'{guess}'? (allowed: {expected})"
+            if loc[:1] == ("posts",) and loc[-1:] == ("platform",):
+                if given.strip().casefold() in ("twitter", "twitter.com", "x.com"):
+                    message = (f"'{given}' is not one of the words allowed here; Twitter is now "
+                               f"X: write platform: x (allowed: {expected})")
+                elif not guess:
+                    message += (f"; for a site not listed, write platform: other and "
+                                f"platform_name: {given}")
         elif kind == "required_when":
             field_name, _, message = message.partition(": ")
             loc = loc + (field_name,)
