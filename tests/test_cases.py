@@ -491,3 +491,17 @@ def test_a_clash_with_a_default_post_id_says_where_the_id_came_from(
     lines = assert_refused(letters("check", path), path)
 
     assert_problem(lines, path, line_of(text, at), "posts[2].id", message)
+
+
+def test_a_case_file_given_as_the_school_profile_is_called_the_school_profile(
+        tmp_path, base_case, write_case, runner):
+    from pipeline.cli import cli
+
+    path = write_case(tmp_path, base_case)
+
+    result = runner.invoke(cli, ["check", str(path), "--school", str(path)])
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"{path}:1: case_id: is not a field the school profile can have" in result.stderr
+    assert "a case file can have" not in result.stderr

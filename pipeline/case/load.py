@@ -82,7 +82,8 @@ def problems_from(exc: ValidationError, located: Located, model: type[BaseModel]
         elif kind == "extra_forbidden":
             allowed = _allowed_fields(model, loc[:-1])
             guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-            message = "is not a field a case file can have"
+            message = ("is not a field the school profile can have" if model is School
+                       else "is not a field a case file can have")
             message += f"; did you mean '{guess[0]}'?" if guess else ""
             if allowed:
                 message += f" (allowed here: {', '.join(allowed)})"
