@@ -408,7 +408,13 @@ def format_table(heads: tuple[str, ...], rows: list[tuple[str, ...]], *,
 
 def format_due(found) -> str:
     """The list as a table that fits the terminal: the 'what' and 'who' columns wrap."""
+    unread = len({p.file for p in found.problems if not p.warning})
+    incomplete = (f"{unread} case file{'s' if unread != 1 else ''} could not be read (the "
+                  f"problems are listed above), so this list is not complete: fix "
+                  f"{'them' if unread != 1 else 'it'} and run letters due again.")
     if not found.items:
+        if unread:
+            return f"Nothing is due on {long_date(found.today)} in the cases read. {incomplete}"
         return f"Nothing is due on {long_date(found.today)}."
     rows = [(i.case_id or "all cases", i.what, i.who, i.due.strftime("%d %b %Y").lstrip("0"),
              str(i.overdue_days) if i.overdue_days else "") for i in found.items]
@@ -416,6 +422,8 @@ def format_due(found) -> str:
              ", most overdue first.", ""]
     lines += format_table(("Case", "What to do", "Who", "Due", "Days late"), rows, wrap=(1, 2),
                           right=(4,))
+    if unread:
+        lines += ["", incomplete]
     return "\n".join(lines)
 
 

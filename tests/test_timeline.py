@@ -493,3 +493,18 @@ def test_a_table_counts_wide_characters_as_two_columns_so_the_columns_stay_in_li
     starts = {display_width(line[:line.index(" Dec 2026") - 1]) for line in lines[2:]}
     assert len(starts) == 1, lines
     assert display_width("张伟") == 4 and display_width("e\u0301") == 1
+
+
+def test_letters_due_never_says_nothing_is_due_plainly_when_a_case_could_not_be_read(
+        tmp_path, runner):
+    from pipeline.cli import cli
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("case_id: X\n", encoding="utf-8")
+    result = runner.invoke(cli, ["due", str(bad), "--out", str(tmp_path / "o"),
+                                 "--today", "2026-12-01", "--school", str(SCHOOL_PATH)])
+
+    assert result.exit_code == 2
+    assert result.stdout.strip() != "Nothing is due on 1 December 2026."
+    assert "1 case file could not be read" in result.stdout
+    assert "this list is not complete" in result.stdout
