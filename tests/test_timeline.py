@@ -147,6 +147,22 @@ def test_legal_advice_when_a_warning_is_ignored_even_without_a_defamatory_post()
         "legal_referral")].reasons[0]
 
 
+def test_the_legal_reason_counts_its_posts():
+    # One post is "P1 is", never "the posts are"; two defamatory posts "are" said to be so.
+    one = on("2026-12-01", case_of(post(), history=[
+        step("discussion", "refused", "2026-11-03"), step("warning_letter", "refused",
+                                                          "2026-11-05")]))
+    [legal] = [letter for letter in one.letters if letter.kind == "legal_referral"]
+    assert legal.reasons[0].endswith("the poster refused, and P1 is still live. "
+                                     "Take legal advice.")
+    two = on("2026-12-01", case_of(post(concerns=["defamatory"]),
+                                   post(id="P2", concerns=["defamatory"]),
+                                   history=[step("discussion", "refused", "2026-11-03")]))
+    [legal] = [letter for letter in two.letters if letter.kind == "legal_referral"]
+    assert "P1, P2 are said to be defamatory, and" in legal.reasons[0]
+    assert " is said to be" not in legal.reasons[0]
+
+
 def test_a_premises_notice_is_proposed_as_an_action_and_added_only_by_override():
     threat = post(concerns=["threat_of_violence"])
     proposed = on("2026-11-03", case_of(threat))
