@@ -21,7 +21,7 @@ from pipeline.case.images import image_problem
 from pipeline.case.model import Case, School
 from pipeline.case.pupils import name_findings
 from pipeline.case.yaml import Located, dotted, load_yaml, read_text
-from pipeline.dates import DateProblem, after_today, date_problems, real_today
+from pipeline.dates import DateProblem, after_today, date_problems, long_date, real_today
 from pipeline.errors import InvalidInput, Problem
 
 # --- turning pydantic errors into FILE:LINE: field: message -----------------------------------
@@ -276,6 +276,11 @@ def _date_problems(case: Case, located: Located, today: date) -> list[Problem]:
     if case.opened > today:
         found.append(DateProblem(("opened",), after_today(case.opened, today)))
     found += date_problems(case.posts, case.history, today)
+    for i, step in enumerate(case.history):
+        if step.due is not None and step.due < step.date:
+            found.append(DateProblem(("history", i, "due"), (
+                f"is {long_date(step.due)}, before the step itself on {long_date(step.date)}; "
+                "write the date by which the other side agreed or was asked to act")))
     found += [problem._replace(path=("actions", *problem.path[1:]))
               for problem in date_problems(case.posts, case.actions, today)
               if problem.path[0] == "history"]

@@ -169,6 +169,11 @@ def _date(value: Any) -> date:
                 return date.fromisoformat(text)
             except ValueError:
                 raise _impossible(text) or _not_a_date(value) from None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+                        r"(Z|[+-]\d{2}:?\d{2})?", text):
+            raise PydanticCustomError(
+                "date_only", "'{value}' has a time; this field takes a date without a time: "
+                + _DATE_HINT, {"value": text[:40]})
         raise _not_a_date(value)
     raise PydanticCustomError("not_iso_date", "must be a date; " + _DATE_HINT)
 
