@@ -341,28 +341,65 @@ def due(cases: tuple[Path, ...], out_dir: Path, today: date | None, as_json: boo
         sys.exit(EXIT_INVALID)
 
 
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide (CJK) characters two, combining marks none."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap_to(text: str, width: int) -> list[str]:
+    """`text` wrapped at spaces into lines of at most `width` columns (a longer word is split)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        while display_width(word) > width:
+            cut = 1
+            while display_width(word[:cut + 1]) <= width:
+                cut += 1
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        if current and display_width(current) + 1 + display_width(word) <= width:
+            current += " " + word
+        else:
+            if current:
+                lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
 def format_table(heads: tuple[str, ...], rows: list[tuple[str, ...]], *,
                  wrap: tuple[int, ...], right: tuple[int, ...] = ()) -> list[str]:
     """Rows as a table that fits the terminal: the `wrap` columns share the width left over and
-    wrap their words onto more lines; nothing is cut off."""
+    wrap their words onto more lines; nothing is cut off. Widths are counted in terminal columns,
+    so a name in Chinese or Japanese keeps the columns after it in line."""
     import shutil
-    import textwrap
 
     width = max(80, shutil.get_terminal_size((100, 24)).columns)
-    natural = [max(len(h), *(len(r[c]) for r in rows)) for c, h in enumerate(heads)]
+    natural = [max(display_width(h), *(display_width(r[c]) for r in rows))
+               for c, h in enumerate(heads)]
     fixed = sum(w for c, w in enumerate(natural) if c not in wrap) + 2 * (len(heads) - 1)
     room = max(12 * len(wrap), width - fixed)
     wanted = sum(natural[c] for c in wrap) or 1
     widths = [min(w, max(12, room * w // wanted)) if c in wrap else w
               for c, w in enumerate(natural)]
 
+    def pad(cell: str, c: int) -> str:
+        gap = " " * max(0, widths[c] - display_width(cell))
+        return gap + cell if c in right else cell + gap
+
     def line(cells: list[str]) -> str:
-        return "  ".join(f"{cell:>{widths[c]}}" if c in right else f"{cell:<{widths[c]}}"
-                         for c, cell in enumerate(cells)).rstrip()
+        return "  ".join(pad(cell, c) for c, cell in enumerate(cells)).rstrip()
 
     out = [line(list(heads)), "-" * min(width, sum(widths) + 2 * (len(heads) - 1))]
     for row in rows:
-        cells = [textwrap.wrap(v, widths[c]) or [""] if c in wrap else [v]
+        cells = [wrap_to(v, widths[c]) or [""] if c in wrap else [v]
                  for c, v in enumerate(row)]
         for n in range(max(len(lines) for lines in cells)):
             out.append(line([lines[n] if n < len(lines) else "" for lines in cells]))
@@ -371,7 +408,13 @@ def format_table(heads: tuple[str, ...], rows: list[tuple[str, ...]], *,
 
 def format_due(found) -> str:
     """The list as a table that fits the terminal: the 'what' and 'who' columns wrap."""
+    unread = len({p.file for p in found.problems if not p.warning})
+    incomplete = (f"{unread} case file{'s' if unread != 1 else ''} could not be read (the "
+                  f"problems are listed above), so this list is not complete: fix "
+                  f"{'them' if unread != 1 else 'it'} and run letters due again.")
     if not found.items:
+        if unread:
+            return f"Nothing is due on {long_date(found.today)} in the cases read. {incomplete}"
         return f"Nothing is due on {long_date(found.today)}."
     rows = [(i.case_id or "all cases", i.what, i.who, i.due.strftime("%d %b %Y").lstrip("0"),
              str(i.overdue_days) if i.overdue_days else "") for i in found.items]
@@ -379,6 +422,8 @@ def format_due(found) -> str:
              ", most overdue first.", ""]
     lines += format_table(("Case", "What to do", "Who", "Due", "Days late"), rows, wrap=(1, 2),
                           right=(4,))
+    if unread:
+        lines += ["", incomplete]
     return "\n".join(lines)
 
 

@@ -354,7 +354,7 @@ def is_before(a: date | datetime, b: date | datetime) -> bool:
     return day_of(a) < day_of(b)
 
 
-def _after_today(value: date | datetime, today: date) -> str:
+def after_today(value: date | datetime, today: date) -> str:
     hint = "check the year" if day_of(value).year != today.year else "check the date"
     return f"is {uk_time(value).words()}, after today ({long_date(today)}); {hint}"
 
@@ -372,12 +372,12 @@ def date_problems(posts: Sequence[PostDates], history: Sequence[StepDates],
     for i, post in enumerate(posts):
         posted_by_id.setdefault(post.id or f"P{i + 1}", post.posted)
         if day_of(post.posted) > today:
-            problems.append(DateProblem(("posts", i, "posted"), _after_today(post.posted, today)))
+            problems.append(DateProblem(("posts", i, "posted"), after_today(post.posted, today)))
         captured = post.captured
         if captured is None:
             continue
         if day_of(captured) > today:
-            problems.append(DateProblem(("posts", i, "captured"), _after_today(captured, today)))
+            problems.append(DateProblem(("posts", i, "captured"), after_today(captured, today)))
         if is_before(captured, post.posted):
             check = "the date and time" if isinstance(captured, datetime) else "the date"
             problems.append(DateProblem(
@@ -387,7 +387,7 @@ def date_problems(posts: Sequence[PostDates], history: Sequence[StepDates],
     for i, step in enumerate(history):
         step_day = day_of(step.date)
         if step_day > today:
-            problems.append(DateProblem(("history", i, "date"), _after_today(step_day, today)))
+            problems.append(DateProblem(("history", i, "date"), after_today(step_day, today)))
         for post_id in dict.fromkeys(step.posts or ()):
             posted = posted_by_id.get(post_id)
             if posted is not None and step_day < day_of(posted):

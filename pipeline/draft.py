@@ -36,7 +36,7 @@ from pipeline.archive.store import (
     sha256_bytes,
     sha256_file,
 )
-from pipeline.case.load import LoadedCase, load_school, validate_case
+from pipeline.case.load import LoadedCase, case_files_in, load_school, validate_case
 from pipeline.case.model import School
 from pipeline.case.pupils import case_names
 from pipeline.case.yaml import line_number, load_yaml, read_text
@@ -704,14 +704,14 @@ def _ready_to_send(letter: LetterOutcome, docx: LetterEntry, pdf_name: str, pdf:
 
 
 def case_files(paths: Iterable[Path | str]) -> list[Path]:
-    """Case files named on the command line; a folder stands for the .yaml files in it.
+    """Case files named on the command line; a folder stands for the .yaml (or .yml) files in it.
 
     A folder with none is passed on as it is, so reading it says plainly that it is a folder.
     """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        inside = sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else []
+        inside = case_files_in(path) if path.is_dir() else []
         found += inside or [path]
     return found
 

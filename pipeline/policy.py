@@ -431,11 +431,15 @@ def _legal(facts: Facts) -> list[Match]:
     defamatory = [p for p in facts.live if "defamatory" in p.concerns]
     why = facts.refusal()
     if defamatory and why:
-        return [Match(defamatory, facts=f"{_ids(defamatory)} is said to be defamatory, and {why}")]
+        is_are = "is" if len(defamatory) == 1 else "are"
+        return [Match(defamatory,
+                      facts=f"{_ids(defamatory)} {is_are} said to be defamatory, and {why}")]
     ignored = facts.warning_unanswered()
     if ignored:
         # "or if the circumstances warrant this": a warning has not worked.
-        return [Match(facts.live, facts=f"{ignored}, and the posts are still live")]
+        still = f"{facts.live[0].id} is" if len(facts.live) == 1 else \
+            f"{_ids(facts.live)} are"
+        return [Match(facts.live, facts=f"{ignored}, and {still} still live")]
     return []
 
 

@@ -40,7 +40,7 @@ from pipeline.archive.journal import JOURNAL
 from pipeline.archive.manifest import MANIFEST, LetterEntry, Manifest, SignedEntry
 from pipeline.archive.store import case_folder, replace_atomically, sha256_bytes
 from pipeline.archive.verify import damaged_archive, verify
-from pipeline.case.load import LoadedCase, evidence_path, validate_case
+from pipeline.case.load import LoadedCase, case_files_in, evidence_path, validate_case
 from pipeline.case.model import Case, Post, School
 from pipeline.dates import long_date, real_today, uk_time
 from pipeline.docx.images import image_size
@@ -150,7 +150,7 @@ class _CaseFinder:
         if self.by_id is None:
             self.by_id = {}
             for path in (p for folder in self.folders if folder.is_dir()
-                         for p in sorted(folder.glob("*.yaml"))):
+                         for p in case_files_in(folder)):
                 found = self._read(path)
                 if found is not None:
                     self.by_id.setdefault(found.case_id, []).append(path)

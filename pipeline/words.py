@@ -83,6 +83,16 @@ def dear(name: str) -> str:
     return name
 
 
+def short_for(name: str, salutation: str | None, shorten) -> str:
+    """How a letter names a person after the first mention: their recorded salutation when it
+    is a title and a name ('Mr Zhang' for 'Mr Zhang Wei 张伟', 'Dr de la Cruz'), since only
+    the office knows which word is the family name; otherwise `shorten(name)`."""
+    if salutation and len(words := salutation.split()) > 1 and \
+            words[0].rstrip(".") in TITLES:
+        return " ".join(words)
+    return shorten(name)
+
+
 def initials(name: str) -> str:
     """'Sam Fenwick' -> 'S.F.'."""
     return "".join(f"{word[0].upper()}." for word in name.split() if word[:1].isalpha())

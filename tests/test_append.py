@@ -73,6 +73,13 @@ LAYOUTS = {
     "flow list with an entry": POSTS + "history: [{date: 2026-11-03, step: discussion, "
                                        "outcome: agreed}]   # kept\n",
     "history with nothing after it": POSTS + "history:\n# nothing yet\npolice: {}\n",
+    # A flow list one entry a line, with YAML's optional comma after the last entry: appending
+    # ", {...}" after that comma made the file unreadable ("found ','").
+    "flow list one entry a line, trailing comma": POSTS + "history: [\n  {date: 2026-11-03, "
+        "step: discussion, outcome: refused},\n]\n",
+    "flow list one entry a line, no trailing comma, a comment": POSTS + "history: [\n  {date: "
+        "2026-11-03, step: discussion, outcome: refused}  # the meeting\n]\n",
+    "flow list, empty, the bracket on its own line": POSTS + "history: [  # none yet\n]\n",
     "no history key, no final newline": POSTS.rstrip("\n"),
     "history first, in the middle of the file": "history:\n  - {date: 2026-11-03, step: "
         "discussion, outcome: refused}\n" + POSTS,
@@ -143,3 +150,17 @@ def test_any_case_file_gets_exactly_one_entry_and_keeps_every_byte(data):
     inserted_once(before, after)
     assert history_of(after) == history_of(before) + [
         {**ENTRY, "posts": [], "date": date(2026, 12, 1)}]
+
+
+@pytest.mark.parametrize("empty", ["~", "null", "~   # none yet"])
+def test_history_written_as_null_gets_its_first_entry(empty):
+    # "A blank history: means an empty list", and so do `~` and `null`: the entry used to go
+    # on the next line with the `~` left in place, which YAML cannot read.
+    before = POSTS + f"history: {empty}\npolice: {{crime_reference: CR-1/26}}\n"
+
+    after = insert_history(before, ENTRY)
+
+    assert history_of(after) == [{**ENTRY, "date": date(2026, 12, 1)}]
+    assert yaml.safe_load(after)["police"] == {"crime_reference": "CR-1/26"}
+    assert after.startswith(POSTS + "history:")
+    assert "# none yet" in after or "#" not in empty

@@ -79,8 +79,17 @@ BAD_FIELDS = [
                  "opened", "is required but missing", id="missing-opened"),
     pytest.param([("    text: The teachers at this school are a joke.\n", "")], "- id: P1",
                  "posts[1].text", "is required but missing", id="missing-post-text"),
+    # A blank post would be quoted as nothing in every letter ("you posted ...:" and then no words).
+    pytest.param([("text: The teachers at this school are a joke.", 'text: "  "')], "text:",
+                 "posts[1].text", "is empty; copy the words of the post", id="post-text-blank"),
     pytest.param([("platform: facebook", "platform: myspace")], "platform: myspace",
                  "posts[1].platform", "'myspace' is not one of:", id="platform-myspace"),
+    # A site not in the list is 'other' with its name; Twitter's new name is X.
+    pytest.param([("platform: facebook", "platform: nextdoor")], "platform: nextdoor",
+                 "posts[1].platform", "for a site not listed, write platform: other and "
+                 "platform_name: nextdoor", id="platform-not-listed"),
+    pytest.param([("platform: facebook", "platform: Twitter")], "platform: Twitter",
+                 "posts[1].platform", "Twitter is now X: write platform: x", id="platform-twitter"),
     pytest.param([("[negative_comment]", "[rude]")], "concerns: [rude]",
                  "posts[1].concerns[1]", "'rude' is not one of:", id="concern-rude"),
     pytest.param([WITH_HISTORY, ("step: discussion", "step: meeting")], "step: meeting",
@@ -92,6 +101,15 @@ BAD_FIELDS = [
     pytest.param([WITH_HISTORY, ("date: 2026-11-03", "date: 03/11/2026")], "date: 03/11/2026",
                  "history[1].date", "'03/11/2026' is not a date in ISO form",
                  id="history-date-not-iso"),
+    pytest.param([WITH_HISTORY, ("date: 2026-11-03", "date: 2026-11-03T10:00")],
+                 "date: 2026-11-03T10:00", "history[1].date",
+                 "'2026-11-03T10:00' has a time; this field takes a date without a time",
+                 id="history-date-with-a-time"),
+    # A step cannot fall due before it was taken.
+    pytest.param([WITH_HISTORY, ("    posts: [P1]\n", "    posts: [P1]\n    due: 2026-11-01\n")],
+                 "due: 2026-11-01", "history[1].due",
+                 "is 1 November 2026, before the step itself on 3 November 2026",
+                 id="history-due-before-its-step"),
     pytest.param([("text: The teachers at this school are a joke.", "text: no")], "text: no",
                  "posts[1].text", "put the text in quotes", id="text-no"),
     pytest.param([WITH_HISTORY, ("notes: Declined to remove the post.", "notes: off")],
@@ -239,6 +257,29 @@ def test_bad_indentation_is_reported_at_the_parsers_line(tmp_path, base_case, wr
     assert lines == [f"{path}:{line}: not valid YAML: {message}"]
 
 
+def test_a_line_indented_with_a_tab_says_to_use_spaces(tmp_path, base_case, write_case,
+                                                      letters):
+    text = edit(base_case, ("    url:", "\turl:"))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{path}:{line_of(text, 'url:')}: not valid YAML: ")
+    assert lines[0].endswith("(this line has a tab where YAML allows only spaces, usually to "
+                             "indent it: use spaces instead)")
+
+
+def test_a_tab_inside_a_posts_quoted_text_is_kept(tmp_path, base_case, write_case, letters):
+    text = edit(base_case, ("text: The teachers", 'text: "\tThe teachers'),
+                ("are a joke.", 'are a joke.\t"'))
+    path = write_case(tmp_path, text)
+
+    result = letters("check", path)
+
+    assert result.exit_code == 0, result.output
+
+
 def test_unclosed_quote_is_reported_as_invalid_yaml(tmp_path, base_case, write_case, letters):
     text = edit(base_case, ("name: Mrs Jane Doe", "name: 'Mrs Jane Doe"))
     path = write_case(tmp_path, text)
@@ -284,6 +325,21 @@ def test_folder_without_cases_is_refused(tmp_path, letters):
     lines = assert_refused(letters("check", folder), folder)
 
     assert lines == [f"{folder}: is a folder, not a case file; name a .yaml file inside it"]
+
+
+def test_a_folder_stands_for_its_yml_and_upper_case_yaml_files_too(tmp_path, base_case, letters):
+    # Saved on Windows as .yml or .YAML: such a case was left out of check, draft and due
+    # without a word, or the folder was called empty.
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for n, name in enumerate(("a.yml", "B.YAML", "c.yaml", "notes.txt")):
+        (folder / name).write_text(base_case.replace("T-001", f"T-00{n + 1}"), encoding="utf-8")
+
+    result = letters("check", folder)
+
+    assert result.exit_code == 0, result.output
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
+        str(folder / "B.YAML"), str(folder / "a.yml"), str(folder / "c.yaml")]
 
 
 def test_missing_file_is_refused(tmp_path, letters):
@@ -414,3 +470,47 @@ def test_an_unindented_line_in_a_pasted_post_is_reported_at_that_line(tmp_path, 
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{path}:{line}: not valid YAML")
     assert "indent it like the lines above" in result.stderr
+
+
+
+SECOND_POST = """\
+platform: x
+    url: https://x.com/jd/status/1
+    posted: 2026-10-31
+    text: Still a joke.
+    concerns: [negative_comment]
+history: []
+"""
+
+
+@pytest.mark.parametrize("first, second, at, message", [
+    # The second post has no id line: it is P2 by default, and the first is called P2.
+    ("  - id: P2\n    ", "  - ", "- platform: x",
+     "post 2 has no id, so its id is 'P2' by default, which is already the id of post 1; give "
+     "it its own id (id: ...)"),
+    # The first post has no id line (P1 by default) and the second is called P1.
+    ("  - ", "  - id: P1\n    ", "- id: P1",
+     "'P1' is already post 1's id by default (it has no id: line); ids must differ"),
+])
+def test_a_clash_with_a_default_post_id_says_where_the_id_came_from(
+        tmp_path, base_case, write_case, letters, first, second, at, message):
+    text = edit(base_case, ("  - id: P1\n    ", first), ("history: []\n", second + SECOND_POST))
+    path = write_case(tmp_path, text)
+
+    lines = assert_refused(letters("check", path), path)
+
+    assert_problem(lines, path, line_of(text, at), "posts[2].id", message)
+
+
+def test_a_case_file_given_as_the_school_profile_is_called_the_school_profile(
+        tmp_path, base_case, write_case, runner):
+    from pipeline.cli import cli
+
+    path = write_case(tmp_path, base_case)
+
+    result = runner.invoke(cli, ["check", str(path), "--school", str(path)])
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"{path}:1: case_id: is not a field the school profile can have" in result.stderr
+    assert "a case file can have" not in result.stderr

@@ -621,3 +621,15 @@ def _readable(name: str, data: bytes) -> str | None:
     if name.endswith((".png", ".jpg", ".jpeg", ".pdf")):
         return None
     return data.decode("utf-8-sig")
+
+
+def test_the_poster_is_called_by_their_salutation_not_the_last_word_of_their_name(template):
+    # 'Mr Zhang Wei 张伟' with salutation 'Mr Zhang': the last word is not the family name, and
+    # only the salutation the office recorded says which is.
+    poster = {**BASE["poster"], "name": "Mr Zhang Wei 张伟", "salutation": "Mr Zhang"}
+    text = squash(body(render(advice(case_with(poster=poster)), template)))
+    assert "Mr Zhang declined to remove it" in text
+    assert "Mr 张伟" not in text
+    # Without a salutation the name is shortened as before.
+    text = squash(body(render(advice(case_with()), template)))
+    assert "Mr Quill declined to remove it" in text

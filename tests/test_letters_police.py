@@ -690,3 +690,13 @@ def test_a_couple_is_two_people_as_targets_and_as_posters(template):
            "Mill Row, Bexton, WA16 0QQ, the parents of a pupil at the school ([T.Q.], Year 3)." \
         in text
     assert "same person" not in text and "the parent of" not in text
+
+
+def test_the_poster_is_called_by_their_salutation_not_the_last_word_of_their_name(template):
+    poster = {**BASE["poster"], "name": "Dr Maria de la Cruz", "salutation": "Dr de la Cruz"}
+    history = [{"date": date(2026, 11, 22), "step": "discussion", "outcome": "refused",
+                "by": "Headteacher"}]
+    text = " ".join(text_of(render(referral(case_with(poster=poster, history=history)),
+                                   template)).split())
+    assert "Dr de la Cruz" in text
+    assert "Dr Cruz" not in text

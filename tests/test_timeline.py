@@ -147,6 +147,22 @@ def test_legal_advice_when_a_warning_is_ignored_even_without_a_defamatory_post()
         "legal_referral")].reasons[0]
 
 
+def test_the_legal_reason_counts_its_posts():
+    # One post is "P1 is", never "the posts are"; two defamatory posts "are" said to be so.
+    one = on("2026-12-01", case_of(post(), history=[
+        step("discussion", "refused", "2026-11-03"), step("warning_letter", "refused",
+                                                          "2026-11-05")]))
+    [legal] = [letter for letter in one.letters if letter.kind == "legal_referral"]
+    assert legal.reasons[0].endswith("the poster refused, and P1 is still live. "
+                                     "Take legal advice.")
+    two = on("2026-12-01", case_of(post(concerns=["defamatory"]),
+                                   post(id="P2", concerns=["defamatory"]),
+                                   history=[step("discussion", "refused", "2026-11-03")]))
+    [legal] = [letter for letter in two.letters if letter.kind == "legal_referral"]
+    assert "P1, P2 are said to be defamatory, and" in legal.reasons[0]
+    assert " is said to be" not in legal.reasons[0]
+
+
 def test_a_premises_notice_is_proposed_as_an_action_and_added_only_by_override():
     threat = post(concerns=["threat_of_violence"])
     proposed = on("2026-11-03", case_of(threat))
@@ -490,3 +506,30 @@ def test_an_action_dated_before_the_post_it_names_is_refused(tmp_path, letters):
 
     assert result.exit_code == 2
     assert f"{path}:{len(text.splitlines())}: actions[1].date: " in result.stderr
+
+
+def test_a_table_counts_wide_characters_as_two_columns_so_the_columns_stay_in_line():
+    from pipeline.cli import display_width, format_table
+
+    rows = [("R-1", "warning letter", "Mr Zhang Wei 张伟", "1 Dec 2026"),
+            ("R-2", "warning letter", "Mrs Jane Doe", "2 Dec 2026")]
+    lines = format_table(("Ref", "Letter", "To", "Due"), rows, wrap=(1,))
+    # Every row's last column starts at the same terminal column.
+    starts = {display_width(line[:line.index(" Dec 2026") - 1]) for line in lines[2:]}
+    assert len(starts) == 1, lines
+    assert display_width("张伟") == 4 and display_width("e\u0301") == 1
+
+
+def test_letters_due_never_says_nothing_is_due_plainly_when_a_case_could_not_be_read(
+        tmp_path, runner):
+    from pipeline.cli import cli
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("case_id: X\n", encoding="utf-8")
+    result = runner.invoke(cli, ["due", str(bad), "--out", str(tmp_path / "o"),
+                                 "--today", "2026-12-01", "--school", str(SCHOOL_PATH)])
+
+    assert result.exit_code == 2
+    assert result.stdout.strip() != "Nothing is due on 1 December 2026."
+    assert "1 case file could not be read" in result.stdout
+    assert "this list is not complete" in result.stdout

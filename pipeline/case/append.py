@@ -7,8 +7,9 @@ written as one flow mapping on its own line (`- {date: ..., step: ...}`), in the
 line endings and indentation:
 
 - a block list (`history:` then `  - ...` lines): a new line after the last entry's last line;
-- a flow list (`history: []` or `history: [{...}]`): the entry inside the brackets;
-- `history:` with nothing after it: the first entry on the next line;
+- a flow list (`history: []` or `history: [{...}]`): the entry inside the brackets, on a line
+  of its own when the list has one entry a line, with a comma after it when the others have one;
+- `history:` with nothing after it (or `~`, `null`): the first entry on the next line;
 - no `history` key at all: `history:` and the entry at the end of the file.
 
 The result is parsed and validated before anything is written; the file is then replaced whole
@@ -91,6 +92,31 @@ def _dash_column(text: str, item: yaml.Node) -> int:
     return found if found >= 0 else item.start_mark.column
 
 
+def _insert_in_flow(text: str, node: yaml.SequenceNode, item: str, nl: str) -> str:
+    """`item` added as the last entry of the flow list `node` (`[...]`), as one insertion: after
+    the last entry (`, {...}`), or, when the last entry has a comma after it (YAML allows one)
+    and the `]` is on a line of its own, on a new line before the `]`, in the same style."""
+    close = text.rindex("]", 0, node.end_mark.index)
+    line_start = text.rfind("\n", 0, close) + 1
+    own_line = line_start > node.start_mark.index and not text[line_start:close].strip()
+    if node.value:
+        last = node.value[-1]
+        # Between the last entry and the ']' there can be only blanks, comments and one comma.
+        if "," not in re.sub(r"#[^\n]*", "", text[last.end_mark.index:close]):
+            at = last.end_mark.index
+            return f"{text[:at]}, {item}{text[at:]}"
+        if not own_line:
+            return f"{text[:close]} {item}{text[close:]}"
+        first = text.rfind("\n", 0, last.start_mark.index) + 1
+        line = text[first:last.start_mark.index]
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        return f"{text[:line_start]}{indent}{item},{nl}{text[line_start:]}"
+    if own_line:  # `[  # none yet` ... `]`
+        indent = " " * (len(text[line_start:close]) + 2)
+        return f"{text[:line_start]}{indent}{item}{nl}{text[line_start:]}"
+    return f"{text[:close]}{item}{text[close:]}"
+
+
 def insert_history(text: str, entry: dict[str, Any], *, name: str = "case file") -> str:
     """`text` with `entry` added at the end of its history list; nothing else changes."""
     nl = _newline(text)
@@ -100,10 +126,7 @@ def insert_history(text: str, entry: dict[str, Any], *, name: str = "case file")
         tail = "" if text.endswith(("\n", "\r")) or not text else nl
         return f"{text}{tail}history:{nl}  - {item}{nl}"
     if isinstance(node, yaml.SequenceNode) and node.flow_style:
-        close = text.rindex("]", 0, node.end_mark.index)
-        inner = text[node.start_mark.index + 1:close]
-        joiner = ", " if inner.strip() else ""
-        return f"{text[:close]}{joiner}{item}{text[close:]}"
+        return _insert_in_flow(text, node, item, nl)
     if isinstance(node, yaml.SequenceNode) and node.value:
         last = node.value[-1]
         end = last.end_mark.index
@@ -113,6 +136,11 @@ def insert_history(text: str, entry: dict[str, Any], *, name: str = "case file")
         prefix = "" if at == 0 or text[at - 1] == "\n" else nl
         return f"{text[:at]}{prefix}{indent}- {item}{nl}{text[at:]}"
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        if node.end_mark.index > node.start_mark.index:  # `history: ~` or `history: null`
+            before, after = text[:node.start_mark.index], text[node.end_mark.index:]
+            if after[:1] in ("", "\n", "\r"):
+                before = before.rstrip(" ")
+            text = before + after
         key_line_end = _line_end(text, node.start_mark.index - 1 if node.start_mark.index else 0)
         prefix = "" if text[key_line_end - 1:key_line_end] == "\n" else nl
         return f"{text[:key_line_end]}{prefix}  - {item}{nl}{text[key_line_end:]}"

@@ -21,7 +21,7 @@ from pipeline.case.images import image_problem
 from pipeline.case.model import Case, School
 from pipeline.case.pupils import name_findings
 from pipeline.case.yaml import Located, dotted, load_yaml, read_text
-from pipeline.dates import date_problems, real_today
+from pipeline.dates import DateProblem, after_today, date_problems, long_date, real_today
 from pipeline.errors import InvalidInput, Problem
 
 # --- turning pydantic errors into FILE:LINE: field: message -----------------------------------
@@ -82,7 +82,8 @@ def problems_from(exc: ValidationError, located: Located, model: type[BaseModel]
         elif kind == "extra_forbidden":
             allowed = _allowed_fields(model, loc[:-1])
             guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-            message = "is not a field a case file can have"
+            message = ("is not a field the school profile can have" if model is School
+                       else "is not a field a case file can have")
             message += f"; did you mean '{guess[0]}'?" if guess else ""
             if allowed:
                 message += f" (allowed here: {', '.join(allowed)})"
@@ -94,6 +95,13 @@ def problems_from(exc: ValidationError, located: Located, model: type[BaseModel]
             if guess:
                 message = f"'{given}' is not one of the words allowed here; did you mean " \
                           f"'{guess}'? (allowed: {expected})"
+            if loc[:1] == ("posts",) and loc[-1:] == ("platform",):
+                if given.strip().casefold() in ("twitter", "twitter.com", "x.com"):
+                    message = (f"'{given}' is not one of the words allowed here; Twitter is now "
+                               f"X: write platform: x (allowed: {expected})")
+                elif not guess:
+                    message += (f"; for a site not listed, write platform: other and "
+                                f"platform_name: {given}")
         elif kind == "required_when":
             field_name, _, message = message.partition(": ")
             loc = loc + (field_name,)
@@ -133,11 +141,25 @@ def _cross_check(case: Case, located: Located, case_dir: Path | None) -> list[Pr
     def add(path: tuple, field_name: str, message: str) -> None:
         problems.append(Problem(located.source, located.line_of(path), field_name, message))
 
+    raw_posts = located.data.get("posts") if isinstance(located.data, dict) else None
+
+    def written(i: int) -> bool:
+        """Whether post i's id is in the file (else it is P1, P2, ... by position)."""
+        return not (isinstance(raw_posts, list) and i < len(raw_posts)
+                    and isinstance(raw_posts[i], dict) and "id" not in raw_posts[i])
+
     seen: dict[str, int] = {}
     for i, post in enumerate(case.posts):
         if post.id in seen:
-            add(("posts", i, "id"), dotted(("posts", i, "id")),
-                f"'{post.id}' is already the id of post {seen[post.id] + 1}; ids must differ")
+            first = seen[post.id]
+            taken = (f"the id of post {first + 1}" if written(first) else
+                     f"post {first + 1}'s id by default (it has no id: line)")
+            if written(i):
+                message = f"'{post.id}' is already {taken}; ids must differ"
+            else:
+                message = (f"post {i + 1} has no id, so its id is '{post.id}' by default, which "
+                           f"is already {taken}; give it its own id (id: ...)")
+            add(("posts", i, "id"), dotted(("posts", i, "id")), message)
         seen.setdefault(post.id, i)
     sites: dict[str, tuple[int, str]] = {}
     for i, post in enumerate(case.posts):
@@ -248,14 +270,35 @@ class LoadedCase:
 
 
 def _date_problems(case: Case, located: Located, today: date) -> list[Problem]:
-    """Dates that cannot be right, at their lines: in posts and history, and in the actions the
-    office records as done (checked like history entries)."""
-    found = list(date_problems(case.posts, case.history, today))
+    """Dates that cannot be right, at their lines: the day the case was opened, posts and
+    history, and the actions the office records as done (checked like history entries)."""
+    found = []
+    if case.opened > today:
+        found.append(DateProblem(("opened",), after_today(case.opened, today)))
+    found += date_problems(case.posts, case.history, today)
+    for i, step in enumerate(case.history):
+        if step.due is not None and step.due < step.date:
+            found.append(DateProblem(("history", i, "due"), (
+                f"is {long_date(step.due)}, before the step itself on {long_date(step.date)}; "
+                "write the date by which the other side agreed or was asked to act")))
     found += [problem._replace(path=("actions", *problem.path[1:]))
               for problem in date_problems(case.posts, case.actions, today)
               if problem.path[0] == "history"]
     return [Problem(located.source, located.line_of(p.path), dotted(p.path), p.message)
             for p in found]
+
+
+CASE_SUFFIXES = (".yaml", ".yml")
+
+
+def case_files_in(folder: Path) -> list[Path]:
+    """The case files in `folder`, in name order: every file ending .yaml or .yml in any case
+    (BPS-2026-030.YML saved on Windows is read, never silently left out)."""
+    try:
+        return sorted(p for p in folder.iterdir()
+                      if p.suffix.lower() in CASE_SUFFIXES and p.is_file())
+    except OSError:
+        return []
 
 
 def validate_case(path: Path | str, text: str | None = None, *,

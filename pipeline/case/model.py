@@ -101,6 +101,16 @@ def _text(value: Any) -> str:
     return clean_text(value)
 
 
+def _post_text(value: Any) -> str:
+    """A post's words, kept exactly; blank is refused (a letter would quote nothing)."""
+    text = _text(value)
+    if not text.strip():
+        raise PydanticCustomError(
+            "empty_text", "is empty; copy the words of the post (for a picture or video without "
+            "words, describe it in square brackets, e.g. [photo of the school gate])")
+    return text
+
+
 def _line(value: Any) -> str:
     text = _text(value).strip()
     if not text:
@@ -159,6 +169,11 @@ def _date(value: Any) -> date:
                 return date.fromisoformat(text)
             except ValueError:
                 raise _impossible(text) or _not_a_date(value) from None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+                        r"(Z|[+-]\d{2}:?\d{2})?", text):
+            raise PydanticCustomError(
+                "date_only", "'{value}' has a time; this field takes a date without a time: "
+                + _DATE_HINT, {"value": text[:40]})
         raise _not_a_date(value)
     raise PydanticCustomError("not_iso_date", "must be a date; " + _DATE_HINT)
 
@@ -196,6 +211,8 @@ def _flag(value: Any) -> bool:
 
 
 Text = Annotated[str, PlainValidator(_text), WithJsonSchema({"type": "string"})]
+PostText = Annotated[str, PlainValidator(_post_text),
+                     WithJsonSchema({"type": "string", "minLength": 1, "pattern": "\\S"})]
 Line = Annotated[str, PlainValidator(_line), WithJsonSchema({"type": "string", "minLength": 1})]
 SafeId = Annotated[str, PlainValidator(_safe_id),
                    WithJsonSchema({"type": "string", "pattern": "^" + SAFE_ID.pattern + "$"})]
@@ -292,7 +309,7 @@ class Post(_Strict):
     captured: When | None = None
     captured_by: Line | None = None
     visibility: Visibility = "public"
-    text: Text
+    text: PostText
     evidence: Line | None = None
     concerns: list[Concern] = Field(min_length=1)
     about: list[Person] = []

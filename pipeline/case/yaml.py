@@ -278,6 +278,12 @@ def _compose(name: str, text: str) -> yaml.Node | None:
             mark = exc.context_mark
             hint = ("if this line is part of a post's text, indent it like the lines above it; "
                     "otherwise check its colon")
+        problem = exc.problem or ""
+        if "'\\t'" in problem or "tab character" in problem:
+            # Indenting with the Tab key: YAML allows only spaces there (a tab inside a post's
+            # text is kept, as written).
+            hint = ("this line has a tab where YAML allows only spaces, usually to indent it: "
+                    "use spaces instead")
         line = mark.line + 1 if mark else None
         detail = exc.problem or "is not valid YAML"
         if exc.context:

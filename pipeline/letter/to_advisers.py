@@ -29,7 +29,7 @@ from pipeline.letter import story
 from pipeline.letter.parts import LetterSource, post_fields
 from pipeline.platforms import platform_info
 from pipeline.policy import Facts, StepState
-from pipeline.words import TITLES, dear, join, number
+from pipeline.words import TITLES, dear, join, number, short_for
 
 # --- plain words --------------------------------------------------------------------------------
 
@@ -352,7 +352,8 @@ class Account:
         self.states = {id(s.step): s for s in self.facts.steps}
         self.ids = {p.id for p in case.posts}
         if case.poster.identified:
-            self.poster, self.poster_short = case.poster.name, short_name(case.poster.name)
+            self.poster = case.poster.name
+            self.poster_short = short_for(case.poster.name, case.poster.salutation, short_name)
         else:
             handles = list(dict.fromkeys(h for p in case.posts if (h := story.handle_of(p)[0])))
             self.poster = "an unidentified account" + (f" ({join(handles)})" if handles else "")

@@ -34,7 +34,7 @@ from pipeline.offences import OFFENCES, OffenceMention, PostFacts, offences_for
 from pipeline.platforms import platform_info
 from pipeline.policy import StepState
 from pipeline.takedown import admin, group_name
-from pipeline.words import TITLES, join
+from pipeline.words import TITLES, join, short_for
 
 WORD_JOINER = "\u2060"
 ZWSP = "\u200b"  # a place a line may break, invisibly (between the SHA-256's groups)
@@ -256,7 +256,7 @@ class _Writer:
         self.poster = ctx["poster"]["name"]
         self.anonymous = not src.case.poster.identified
         self.poster_short = "the account holder" if self.anonymous else \
-            src.redact(short_name(src.case.poster.name))
+            src.redact(short_for(src.case.poster.name, src.case.poster.salutation, short_name))
         self.crime = src.redact(self.police.crime_reference) if self.police and \
             self.police.crime_reference else ""
         self.incident = src.redact(self.police.incident_number) if self.police and \
