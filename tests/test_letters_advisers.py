@@ -621,3 +621,15 @@ def _readable(name: str, data: bytes) -> str | None:
     if name.endswith((".png", ".jpg", ".jpeg", ".pdf")):
         return None
     return data.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize(("name", "own", "whom"), [
+    ("Mr R Vance", "his own decision", "advice for him?"),
+    ("Mrs R Vance", "her own decision", "advice for her?"),
+    ("Dr R Vance", "their own decision", "advice for them?"),
+])
+def test_the_person_defamed_is_his_or_her_by_title_never_their_for_mr(name, own, whom):
+    person = {**BASE["posts"][0]["about"][0], "name": name}
+    asked = questions(advice(case_with(posts=[post(about=[person])])))
+    assert f"who would need to make {own}," in asked
+    assert whom in asked

@@ -29,7 +29,7 @@ from pipeline.letter import story
 from pipeline.letter.parts import LetterSource, post_fields
 from pipeline.platforms import platform_info
 from pipeline.policy import Facts, StepState
-from pipeline.words import TITLES, dear, join, number
+from pipeline.words import TITLES, dear, join, number, pronoun
 
 # --- plain words --------------------------------------------------------------------------------
 
@@ -982,15 +982,17 @@ class _Request:
                        f"reputation of {person.short} (Defamation Act 2013 s1){opinion}.")
         if defamed:
             names = join([p.short for p, _ in defamed])
+            named = [p.name for p, _ in defamed]
             one = len(defamed) == 1
             out.append(
                 "The school understands that a governing body cannot itself sue in defamation "
                 "(Derbyshire County Council v Times Newspapers [1993]) and that any claim "
                 f"belongs to {names}, who would need to make "
-                f"{'their own decision' if one else 'their own decisions'}, arrange funding and "
+                f"{pronoun(named, form='possessive')} own "
+                f"{'decision' if one else 'decisions'}, arrange funding and "
                 "give authority for any notice. What can the school properly do to support "
                 f"{names}, and may it fund or arrange advice for "
-                f"{'them' if one else 'each of them'}?")
+                f"{pronoun(named, form='object') if one else 'each of them'}?")
             if self.identified:
                 out.append(
                     f"If {names} {'decides' if one else 'decide'} to bring a claim, whether a "
