@@ -25,7 +25,7 @@ from pipeline.case.pupils import withheld_screenshots
 from pipeline.dates import add_working_days, day_of, is_overdue, long_date, real_today, step_due
 from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
-from pipeline.takedown import Reading, no_ground_notes, platform_notes
+from pipeline.takedown import Reading, admin, group_name, no_ground_notes, platform_notes
 from pipeline.takedown import read as read_posts
 
 PLATFORM_WORDS = frozenset(PLATFORMS)
@@ -600,12 +600,16 @@ def _actions(facts: Facts, school: School | None,
 # --- deciding ----------------------------------------------------------------------------------
 
 
-def recipient(kind: Kind, case: Case, school: School | None, platform: str | None) -> str:
-    """Who a letter of `kind` goes to, by name."""
+def recipient(kind: Kind, case: Case, school: School | None, platform: str | None, *,
+              posts: tuple[Post, ...] = ()) -> str:
+    """Who a letter of `kind` (about `posts`) goes to, by name."""
     if kind.to is Recipient.POSTER:
         return case.poster.name
     if kind.to is Recipient.PLATFORM:
         post = next(p for p in case.posts if p.platform_key == platform)
+        if post.platform == "whatsapp":
+            # WhatsApp has no route for a notice: the letter goes to the group's admin.
+            return _group_admin(case, [p for p in posts if p.platform == "whatsapp"] or [post])
         info = platform_info(post.platform, post.platform_name)
         return f"{info.label} ({info.operator})"
     if kind.to is Recipient.POLICE:
@@ -613,6 +617,17 @@ def recipient(kind: Kind, case: Case, school: School | None, platform: str | Non
             return case.police.force
         return school.police_force if school else "the police"
     return f"{school.legal_advisers.firm}" if school else "the school's legal advisers"
+
+
+def _group_admin(case: Case, posts: list[Post]) -> str:
+    """'Mrs Kelly Ashby (the admin of the WhatsApp group “Year 5 mums”)', as the letter is
+    addressed (letter/to_platform.py)."""
+    names = list(dict.fromkeys(group_name(p) for p in posts))
+    admins = list(dict.fromkeys(admin(case, p) for p in posts))
+    group = (f"the WhatsApp group “{names[0]}”" if len(names) == 1 and names[0]
+             else "a WhatsApp group" if len(names) == 1 else "WhatsApp groups")
+    person = admins[0] if len(admins) == 1 else ""
+    return f"{person} (the admin of {group})" if person else f"the admin of {group}"
 
 
 def _reason(rule: Rule, match: Match) -> str:
@@ -626,7 +641,7 @@ def _letter(rule: Rule, match: Match, case: Case, school: School | None, on: dat
             reasons: tuple[str, ...], overrides: tuple[str, ...] = ()) -> PlannedLetter:
     urgent = any(p.urgent for p in match.posts)
     return PlannedLetter(
-        kind=rule.kind.name, to=recipient(rule.kind, case, school, match.platform),
+        kind=rule.kind.name, to=recipient(rule.kind, case, school, match.platform, posts=tuple(match.posts)),
         posts=tuple(p.id for p in match.posts), reasons=reasons,
         clauses=match.clauses or rule.clauses, platform=match.platform, overrides=overrides,
         guidance=rule.guidance, respond_by=rule.kind.respond_by_date(on, urgent=urgent),
