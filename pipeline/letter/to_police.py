@@ -161,10 +161,18 @@ def post_facts(post: Post) -> PostFacts:
 
 
 def mentions_for(src: LetterSource) -> list[OffenceMention]:
-    """The offences over every post in the case, keeping those resting on a post in scope."""
+    """A single post's offences from the posts in scope alone (an earlier post already referred
+    is not reported again, "Each of P1 and P2" for one offence but "P2" for the next); a course of
+    conduct from every post in the case, kept where it rests on a post in scope. The same rule as
+    the platform letter's (takedown.py), so the two letters of one run agree."""
     scope = set(src.letter.posts)
-    every = offences_for([post_facts(p) for p in src.case.posts])
-    return [m for m in every if scope.intersection(m.posts)]
+    facts = [post_facts(p) for p in src.case.posts]
+    singles = [m for m in offences_for([f for f in facts if f.id in scope])
+               if not m.offence.needs_course_of_conduct]
+    courses = [m for m in offences_for(facts)
+               if m.offence.needs_course_of_conduct and scope.intersection(m.posts)]
+    order = {offence.id: n for n, offence in enumerate(OFFENCES)}
+    return sorted(singles + courses, key=lambda m: order[m.id])
 
 
 S127 = next(o for o in OFFENCES if o.id == "ca2003_s127_1")
