@@ -605,7 +605,7 @@ def test_a_recorded_whatsapp_request_names_the_admin_it_went_to():
     ctx = referral(case_with(posts=[dict(post, status="removed")], history=[step]))
     assert "On 22 November 2026 the Office Manager wrote to Mr Ian Pole, the admin of the " \
            "WhatsApp group \u201cClass 3\u201d, asking for P1 to be deleted for everyone in the " \
-           "group; it was removed." in ctx["referral"]["history"]
+           "group; P1 was removed." in ctx["referral"]["history"]
     in_app = dict(step, method="webform", reference=None)
     ctx = referral(case_with(posts=[dict(post, status="removed")], history=[in_app]))
     assert "On 22 November 2026 the Office Manager reported P1 to WhatsApp; it was removed." in \
@@ -696,3 +696,11 @@ def test_a_couple_is_two_people_as_targets_and_as_posters(template):
            "Mill Row, Bexton, WA16 0QQ, the parents of a pupil at the school ([T.Q.], Year 3)." \
         in text
     assert "same person" not in text and "the parent of" not in text
+
+
+def test_024_a_warning_whose_post_was_removed_says_the_post_was_removed_not_it():
+    # "a formal warning about P1; it was removed" reads as if the letter had been removed.
+    _, ctx = sample("024")
+    history = plain(" ".join(ctx["referral"]["history"]))
+    assert "a formal warning about P1; P1 was removed." in history
+    assert "; it was removed" not in history

@@ -664,7 +664,8 @@ class _Writer:
         posts = [p for p in self.case.posts if step.covers(p.id)]
         ids = join([p.id for p in posts])
         it = "them" if len(posts) > 1 else "it"
-        was = "they were" if len(posts) > 1 else "it was"
+        # The posts by id: after "a formal warning about P1", "it was removed" could be the letter.
+        was = f"{ids} {'were' if len(posts) > 1 else 'was'}" if ids else "it was"
         on = f"On {long_date(step.date)} {self.person(step.by)}"
         state: StepState | None = self.states.get(id(step))
         outcome = "no_response" if state and state.overdue else step.outcome
