@@ -608,7 +608,7 @@ def test_a_recorded_whatsapp_request_names_the_admin_it_went_to():
            "group; P1 was removed." in ctx["referral"]["history"]
     in_app = dict(step, method="webform", reference=None)
     ctx = referral(case_with(posts=[dict(post, status="removed")], history=[in_app]))
-    assert "On 22 November 2026 the Office Manager reported P1 to WhatsApp; it was removed." in \
+    assert "On 22 November 2026 the Office Manager reported P1 to WhatsApp; P1 was removed." in \
         ctx["referral"]["history"]
 
 
