@@ -704,3 +704,9 @@ def test_024_a_warning_whose_post_was_removed_says_the_post_was_removed_not_it()
     history = plain(" ".join(ctx["referral"]["history"]))
     assert "a formal warning about P1; P1 was removed." in history
     assert "; it was removed" not in history
+
+
+def test_012_one_screenshot_is_the_screenshot(sample_run):
+    text = text_of(docx.Document(sample_letter(sample_run, "012")))
+    assert "The school has kept the screenshot listed in the log and its records of the post, " \
+           "and will not delete them." in text

@@ -1003,7 +1003,9 @@ class _Writer:
                        "square brackets; the school holds the posts as written.")
         s = "s" if len(logged) > 1 else ""
         if any(p.evidence for p in logged):
-            out.append(f"The school has kept the screenshots listed in the log and its records "
+            shots = "the screenshots" if sum(1 for p in logged if p.evidence) > 1 \
+                else "the screenshot"
+            out.append(f"The school has kept {shots} listed in the log and its records "
                        f"of the post{s}, and will not delete them.")
         else:
             out.append(f"The school has kept its records of the post{s} and will not delete "
