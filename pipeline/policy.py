@@ -544,16 +544,20 @@ def _post_actions(facts: Facts) -> dict[str, _Found]:
             need(actions.CONSULT_LADO, post, f"{post.id} alleges that a member of staff or a "
                  "volunteer harmed a child or may pose a risk to children",
                  add_working_days(known, 1))
-        if "names_pupil" in post.concerns or _about(post, "pupil") \
-                or "allegation_of_harm" in post.concerns:
-            need(actions.TELL_DSL, post, f"{post.id} names or concerns a pupil", known)
+        pupil = "names_pupil" in post.concerns or _about(post, "pupil")
+        if pupil or "allegation_of_harm" in post.concerns:
+            # An allegation of harm goes to the DSL whether or not it names a pupil: say which.
+            need(actions.TELL_DSL, post, f"{post.id} names or concerns a pupil" if pupil else
+                 f"{post.id} alleges that a child was harmed", known)
         # Anyone the school is responsible for on its premises: staff, pupils, parents at the gate.
         if "threat_of_violence" in post.concerns and not facts.recorded(kinds.PREMISES_NOTICE):
             need(actions.CONSIDER_PREMISES_NOTICE, post,
                  f"{post.id} threatens violence against someone at the school", known)
         if "names_staff" in post.concerns or _about(post, "staff"):
-            need(actions.SUPPORT_STAFF, post, f"{post.id} names or is about a member of staff",
-                 known)
+            # `names_staff` also marks a governor named (the concerns have no word for one).
+            whom = "a governor" if _about(post, "governor") and not _about(post, "staff") \
+                else "a member of staff"
+            need(actions.SUPPORT_STAFF, post, f"{post.id} names or is about {whom}", known)
     return found
 
 

@@ -555,3 +555,23 @@ def test_an_anonymous_case_needs_no_postal_address(anonymous):
     case = anonymous(posts=[post()])
     assert case.poster.address is None
     assert [l.spec.to.value for l in decide(case).letters] == ["platform"]
+
+
+@pytest.mark.parametrize(("extra", "action", "reason"), [
+    ({"concerns": ["allegation_of_harm", "names_staff"], "about": [{"role": "staff",
+                                                                     "name": "Mr P Hale"}]},
+     "tell_dsl", "P1 alleges that a child was harmed"),
+    ({"concerns": ["names_pupil"], "about": [{"role": "pupil", "name": "Sam Lee"}]},
+     "tell_dsl", "P1 names or concerns a pupil"),
+    ({"concerns": ["negative_comment", "names_staff"],
+      "about": [{"role": "governor", "name": "Mr D Okafor"}]},
+     "support_staff", "P1 names or is about a governor"),
+    ({"concerns": ["negative_comment", "names_staff"],
+      "about": [{"role": "staff", "name": "Miss R Ellis"}]},
+     "support_staff", "P1 names or is about a member of staff"),
+])
+def test_an_actions_reason_says_what_the_post_does(build, extra, action, reason):
+    # An allegation of harm names no pupil (BPS-2026-014); a governor is not staff (BPS-2026-022).
+    plan = decide(build(posts=[post(**extra)]))
+    (found,) = [a for a in plan.actions if a.action == action]
+    assert found.reasons == (reason,)
