@@ -573,8 +573,11 @@ def _step_actions(facts: Facts, found: dict[str, _Found]) -> None:
             live = [p for p in posts if p.live]
             entry = found.setdefault(actions.ESCALATE_TO_POSH.id, _Found())
             for post in live:
-                entry.add(post, f"the platform has not acted on {state.words()} by "
-                          f"{long_date(state.due)}, and {post.id} is still live", state.due)
+                # Name the platform: "the platform has not acted on the request to the platform".
+                label = platform_info(post.platform, post.platform_name).label
+                entry.add(post, f"{label} has not acted on the school's request of "
+                          f"{long_date(state.step.date)} by {long_date(state.due)}, and "
+                          f"{post.id} is still live", state.due)
         entry = found.setdefault(actions.RECORD_OUTCOME.id, _Found())
         for post in posts:
             entry.add(post, reason, state.due)

@@ -575,3 +575,11 @@ def test_an_actions_reason_says_what_the_post_does(build, extra, action, reason)
     plan = decide(build(posts=[post(**extra)]))
     (found,) = [a for a in plan.actions if a.action == action]
     assert found.reasons == (reason,)
+
+
+def test_escalation_names_the_platform_that_has_not_acted(build):
+    reported = step("host_takedown", "pending", "2026-11-04")  # due 6 November
+    plan = decide(build(posts=[post(platform="tiktok")], history=[REFUSED, reported]))
+    (found,) = [a for a in plan.actions if a.action == "escalate_to_posh"]
+    assert found.reasons == ("TikTok has not acted on the school's request of 4 November 2026 by "
+                             "6 November 2026, and P1 is still live",)
