@@ -389,7 +389,9 @@ class Account:
             "refused": f"{_cap(subject)} declined to remove {_it(n)}",
             "no_response": "No reply",
             "continued": f"{_cap(subject)} posted again afterwards",
-            "removed": f"{'It was' if n == 1 else 'They were'} removed",
+            # By id: after "a formal warning about P1", "it was removed" reads as the letter.
+            "removed": (f"{join([p.id for p in posts])} {'was' if n == 1 else 'were'} removed"
+                        if posts else "It was removed"),
         }[step.outcome]
 
     def note(self, text: str | None) -> str:
@@ -452,8 +454,13 @@ class Account:
     def _removed(self, post: Post) -> str:
         removal = next((s for s in self.case.history
                         if s.outcome == "removed" and s.covers(post.id)), None)
-        if removal is not None:
+        # A request's date is when the school asked, not when the post came down (the police
+        # letter's rule too): "removed by" only for a step that recorded the removal itself.
+        if removal is not None and removal.step == kinds.DISCUSSION:
             return f" It was removed by {long_date(removal.date)}."
+        if removal is not None and removal.step == kinds.HOST_TAKEDOWN.step:
+            return (f" It was removed after the school asked {self.label(post)} to remove it on "
+                    f"{long_date(removal.date)}.")
         return " It has since been removed (the case does not record when)."
 
     def _letter(self, record: LetterRecord) -> Event:
