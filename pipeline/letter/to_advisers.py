@@ -328,7 +328,10 @@ class Event:
 
     @property
     def key(self) -> tuple:
-        return (moment(self.when), self.order)
+        # A step recorded without a time goes after the timed events of its day: the school
+        # acts on a post, so "told the DSL about P2" never comes before "posted P2" at 07:55.
+        at = moment(self.when)
+        return (at.date(), not isinstance(to_uk(self.when), datetime), at, self.order)
 
     def date_words(self) -> str:
         return long_date(self.when)
