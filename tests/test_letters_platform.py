@@ -930,3 +930,12 @@ def test_the_plan_and_the_record_name_the_group_admin_the_whatsapp_letter_goes_t
     (letter,) = [l for l in plan.letters if l.kind == "host_takedown"]
     assert letter.to == "Mrs Kelly Ashby (the admin of the WhatsApp group “Year 5 mums”)"
     assert "WhatsApp Ireland" not in letter.to
+
+
+def test_014_the_false_communication_condition_qualifies_the_offence(sample_run):
+    # "the school records the information in it as untrue, if the sender knew ..." read as if
+    # the school's record depended on the sender.
+    text = only_letter(sample_run.out, "BPS-2026-014")
+    assert ("the school records the information in it as untrue, but the offence needs the "
+            "sender to have known the information to be false") in text
+    assert "untrue, if the sender knew" not in text
