@@ -377,7 +377,7 @@ def test_override_reasons_reach_the_letter_verbatim(template):
     assert f"\u201c{excluded}\u201d" in text
     [row] = [r for r in ctx["advice"]["done"] if excluded in r["outcome"]]
     assert row["what"].startswith("Decision not to send the request to a platform")
-    assert "(date not recorded)" in row["what"]
+    assert "(date not recorded; listed on the day the case was opened)" in row["what"]
 
 
 def test_the_lado_and_support_are_said_only_as_recorded():

@@ -589,7 +589,10 @@ class Account:
 
     def _override(self, override: Override) -> Event:
         when = override.date or self.case.opened
-        undated = "" if override.date else " (date not recorded)"
+        # Listed on the case's opening day, which the date column shows: say so, or "30 November
+        # 2026 … (date not recorded)" contradicts itself.
+        undated = "" if override.date else " (date not recorded; listed on the day the case " \
+            "was opened)"
         by = f" by {actor(override.by)}" if override.by else ""
         return Event(when, order=5,
                      sentence=(f"{self.decision(override)}{by}{undated}. "
