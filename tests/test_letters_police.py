@@ -710,3 +710,9 @@ def test_012_one_screenshot_is_the_screenshot(sample_run):
     text = text_of(docx.Document(sample_letter(sample_run, "012")))
     assert "The school has kept the screenshot listed in the log and its records of the post, " \
            "and will not delete them." in text
+
+
+def test_009_the_reach_is_labelled_as_the_schools_knowledge(sample_run):
+    text = text_of(docx.Document(sample_letter(sample_run, "009")))
+    assert ("It is about [S.F.] (a pupil). Reach, as far as the school knows: A closed group of "
+            "about 2,300 members, most of them local parents. It is still online.") in text

@@ -587,7 +587,8 @@ class _Writer:
             if about:
                 said += f" It is about {about}."
             if post.reach:
-                said += f" {self.scrub(post.reach).rstrip('.')}."
+                # Labelled, as in the other letters: the office's note is not a sentence of ours.
+                said += f" Reach, as far as the school knows: {self.scrub(post.reach).rstrip('.')}."
             if "personal_information" in post.concerns and not post.private_details:
                 said += (f" {self.status(post)} Its text is not reproduced because it contains "
                          "personal information; the unredacted original is available to the "
