@@ -716,3 +716,13 @@ def test_009_the_reach_is_labelled_as_the_schools_knowledge(sample_run):
     text = text_of(docx.Document(sample_letter(sample_run, "009")))
     assert ("It is about [S.F.] (a pupil). Reach, as far as the school knows: A closed group of "
             "about 2,300 members, most of them local parents. It is still online.") in text
+
+
+def test_011_letters_waiting_for_the_call_are_drafted_not_sent_today(sample_run):
+    # "Today the school is also sending Mr Brannigan a formal warning" contradicted "the school
+    # will not send its letters until it has spoken to the police" a line below.
+    text = text_of(docx.Document(sample_letter(sample_run, "011")))
+    assert ("The school has also drafted a formal warning to Mr Brannigan about P1 and a letter to "
+            "Mr Brannigan about access to the school premises, and will not send them until it "
+            "has spoken to the police.") in text
+    assert "sending Mr Brannigan" not in text

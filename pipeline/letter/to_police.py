@@ -734,14 +734,21 @@ class _Writer:
 
     def same_run(self) -> list[str]:
         held = bool(self.police and self.police.hold_letters)
+        to_poster = [s.letter for s in self.src.siblings
+                     if s.letter.spec.to is kinds.Recipient.POSTER]
+        # Letters to the poster that wait for the call to the police are drafted, not sent today.
+        waiting = any(actions.CALL_POLICE.id in letter.send_after for letter in to_poster)
         doing = []
+        drafted = []
         for sibling in self.src.siblings:
             letter = sibling.letter
             posts = [self.case.post(pid) for pid in letter.posts]
             ids = join([p.id for p in posts])
             if letter.spec.to is kinds.Recipient.POSTER and held:
                 continue
-            if letter.kind == kinds.CONCERN.name:
+            if letter.spec.to is kinds.Recipient.POSTER and waiting:
+                drafted.append(_drafted_words(letter.kind, self.poster_short, ids))
+            elif letter.kind == kinds.CONCERN.name:
                 doing.append(f"writing to {self.poster_short} about {ids}")
             elif letter.kind == kinds.WARNING.name:
                 doing.append(f"sending {self.poster_short} a formal warning about {ids}")
@@ -760,16 +767,15 @@ class _Writer:
         out = []
         if doing:
             out.append(f"Today the school is also {join(doing)}.")
-        to_poster = [s.letter for s in self.src.siblings
-                     if s.letter.spec.to is kinds.Recipient.POSTER]
         if to_poster and held:
             out.append(f"As the police asked, the school is not writing to {self.poster_short} "
                        "for now.")
         elif to_poster:
             letters = "letters" if len(to_poster) > 1 else "letter"
-            if any(actions.CALL_POLICE.id in letter.send_after for letter in to_poster):
-                out.append(f"The school will not send its {letters} to {self.poster_short} until "
-                           "it has spoken to the police.")
+            if drafted:
+                out.append(f"The school has also drafted {join(drafted)}, and will not send "
+                           f"{'them' if len(drafted) > 1 else 'it'} until it has spoken to the "
+                           "police.")
             may_tell = self.police.may_tell_poster if self.police else None
             if may_tell:
                 out.append(f"The police agreed on {long_date(may_tell)} that the school may tell "
@@ -1225,3 +1231,15 @@ def _police(ctx: dict[str, Any], src: LetterSource) -> None:
         "contact": w.contact(),
         "further": bool(w.crime or src.letter.further),
     }
+
+
+def _drafted_words(kind: str, poster: str, ids: str) -> str:
+    """A letter to the poster as drafted, not yet sent: 'a formal warning to Mr Brannigan about
+    P1'."""
+    if kind == kinds.WARNING.name:
+        return f"a formal warning to {poster} about {ids}"
+    if kind == kinds.ACCESS_RESTRICTION.name:
+        return f"a letter restricting {poster}\u2019s access to the school\u2019s online forum"
+    if kind == kinds.PREMISES_NOTICE.name:
+        return f"a letter to {poster} about access to the school premises"
+    return f"a letter to {poster} about {ids}"
