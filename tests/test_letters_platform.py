@@ -939,3 +939,12 @@ def test_014_the_false_communication_condition_qualifies_the_offence(sample_run)
     assert ("the school records the information in it as untrue, but the offence needs the "
             "sender to have known the information to be false") in text
     assert "untrue, if the sender knew" not in text
+
+
+def test_024_the_earlier_post_not_listed_is_said_once(sample_run):
+    # Harassment and racially aggravated harassment both rest on P1, which this letter does
+    # not list: the letter says so after the first, not after each.
+    text = only_letter(sample_run.out, "BPS-2026-024")
+    assert text.count("P1, an earlier post, is not listed in this letter.") == 1
+    assert ("a course of conduct on two occasions against the same two people. P1, an earlier "
+            "post, is not listed in this letter.") in text
