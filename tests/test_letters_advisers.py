@@ -662,3 +662,10 @@ def test_a_post_removed_after_a_request_is_never_dated_by_the_request(bundle_024
     log = docx.Document(io.BytesIO(bundle_024["BPS-2026-024-evidence-log.docx"])).tables[0]
     (p1,) = [row for row in log.rows if row.cells[0].text == "P1"]
     assert "Removed" in [plain(c.text) for c in p1.cells]
+
+
+def test_014_asks_once_to_confirm_the_limitation_date():
+    _, ctx = sample("014")
+    text = squash(" ".join(f for p in ctx["posts"] for f in p["facts"]))
+    assert text.count("Please confirm the last day for issuing a claim.") == 1
+    assert "19 November 2027 (Limitation Act 1980 s4A). Please confirm" in text

@@ -836,6 +836,7 @@ class _Request:
 
     def post_items(self) -> list[dict[str, Any]]:
         out = []
+        asked = False  # the request to confirm the limitation date, once, at the first date
         for post in self.posts:
             handle, derived = story.handle_of(post)
             account = f", account {handle}{' (from the web address)' if derived else ''}" \
@@ -861,7 +862,9 @@ class _Request:
                 limit = story.limitation_date([post])
                 facts.append(f"First published on {long_date(post.posted)}: one year from "
                              f"first publication is {long_date(limit)} (Limitation Act 1980 "
-                             "s4A). Please confirm the last day for issuing a claim.")
+                             "s4A)." + ("" if asked else
+                                        " Please confirm the last day for issuing a claim."))
+                asked = True
             fields = post_fields(post, self.src.redact)  # in full: the advisers see all of it
             fields.update({"heading": heading, "line": f"{line} {status}", "facts": facts,
                            "in_scope": post.id in self.scope})
