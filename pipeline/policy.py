@@ -454,8 +454,8 @@ def _never(facts: Facts) -> list[Match]:
 
 RULES: tuple[Rule, ...] = (
     Rule(kinds.CONCERN, _concern,
-         "{where} {is_are} live and the school has not yet discussed {it_them} with the poster or "
-         "written to them: the first step is to express concern and ask for removal.",
+         "{where} {is_are} live and the poster has not yet been spoken to or written to about "
+         "{it_them}: the first step is to express concern and ask for removal.",
          (FIRST_STEP, EXPRESS_CONCERN)),
     Rule(kinds.WARNING, _warning,
          "{where} {is_are} still live, and {facts}: set out the school's concerns in writing, "
@@ -880,7 +880,7 @@ def proportion_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
             if criticism_only(post) and letter.kind in (kinds.CONCERN.name, kinds.WARNING.name):
                 notes.append(f"{pid} is criticism of the school, which is protected expression; "
                              "consider answering the concern itself or pointing to the "
-                             "complaints procedure (the letter to the poster invites them to "
+                             "complaints procedure (the letter invites the poster to "
                              "raise it directly and does not ask for its removal)")
             if "personal_information" in post.concerns and not post.private_details:
                 notes.append(f"record private_details for {pid}: until then the letters to the "

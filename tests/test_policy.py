@@ -583,3 +583,11 @@ def test_escalation_names_the_platform_that_has_not_acted(build):
     (found,) = [a for a in plan.actions if a.action == "escalate_to_posh"]
     assert found.reasons == ("TikTok has not acted on the school's request of 4 November 2026 by "
                              "6 November 2026, and P1 is still live",)
+
+
+def test_the_first_steps_reason_gives_the_poster_no_pronoun(build):
+    # "written to them" of Mrs Whitlow (BPS-2026-004): the reason names no pronoun at all.
+    (letter,) = decide(build(posts=[post()])).letters
+    assert letter.reasons[0].endswith("is live and the poster has not yet been spoken to or "
+                                      "written to about it: the first step is to express "
+                                      "concern and ask for removal.")
