@@ -27,6 +27,7 @@ from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
 from pipeline.takedown import Reading, admin, group_name, no_ground_notes, platform_notes
 from pipeline.takedown import read as read_posts
+from pipeline.words import join
 
 PLATFORM_WORDS = frozenset(PLATFORMS)
 
@@ -345,16 +346,28 @@ def _serious_or_urgent(posts: list[Post]) -> list[Post]:
 
 def _urgency(posts: list[Post]) -> str:
     """'P1 threatens violence' or 'P2 publishes personal information': why the clock is short."""
-    found = []
+    found: dict[tuple[str, ...], list[str]] = {}
     for p in posts:
-        what = [w for c, w in (("threat_of_violence", "threatens violence"),
-                               ("racist", "is racist"), ("grossly_obscene", "is grossly obscene"),
-                               ("harassment", "is said to be harassment"),
-                               ("personal_information", "publishes personal information"))
-                if c in p.concerns]
+        what = tuple(w for c, w in (("threat_of_violence", "threatens violence"),
+                                    ("racist", "is racist"),
+                                    ("grossly_obscene", "is grossly obscene"),
+                                    ("harassment", "is said to be harassment"),
+                                    ("personal_information", "publishes personal information"))
+                     if c in p.concerns)
         if what:
-            found.append(f"{p.id} {' and '.join(what)}")
-    return "; ".join(found)
+            found.setdefault(what, []).append(p.id)
+    # Posts with the same words together: "P1 and P2 are said to be harassment", not
+    # "P1 is said to be harassment; P2 is said to be harassment".
+    return "; ".join(
+        f"{join(ids)} {' and '.join(what if len(ids) == 1 else map(_plural, what))}"
+        for what, ids in found.items())
+
+
+def _plural(words: str) -> str:
+    """'is racist' -> 'are racist'; 'threatens violence' -> 'threaten violence'."""
+    verb, _, rest = words.partition(" ")
+    verb = {"is": "are", "threatens": "threaten", "publishes": "publish"}.get(verb, verb)
+    return f"{verb} {rest}"
 
 
 def _concern(facts: Facts) -> list[Match]:

@@ -591,3 +591,14 @@ def test_the_first_steps_reason_gives_the_poster_no_pronoun(build):
     assert letter.reasons[0].endswith("is live and the poster has not yet been spoken to or "
                                       "written to about it: the first step is to express "
                                       "concern and ask for removal.")
+
+
+def test_posts_with_the_same_grounds_are_named_together_in_the_reason(build):
+    # BPS-2026-009 read "P1 is said to be harassment; P2 is said to be harassment".
+    posts = [post(concerns=["harassment"]), post(id="P2", concerns=["harassment"],
+                                                   posted="2026-11-02"),
+             post(id="P3", concerns=["racist", "threat_of_violence"], posted="2026-11-03")]
+    plan = decide(build(posts=posts))
+    (police,) = [l for l in plan.letters if l.kind == "police_referral"]
+    assert ("P1 and P2 are said to be harassment; P3 threatens violence and is racist"
+            in police.reasons[0])
