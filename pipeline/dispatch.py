@@ -44,6 +44,10 @@ class Dispatch:
     signatory: tuple[str, str]  # (name, role) as the letter is signed
     email: str | None = None
     forms: tuple[WebForm, ...] = ()
+    # Sent from the mailbox the letter asks for a reply at: a platform's notice names the role
+    # mailbox (notices_email); a parent, a group's admin and the advisers are asked to write to
+    # the school office (email), so their email must not come from another address.
+    from_notices: bool = False
 
     @property
     def how(self) -> str | None:
@@ -70,7 +74,8 @@ class Dispatch:
             body = covering_note(dear=self.dear, reference=self.reference, title=self.title,
                                  respond_by=self.respond_by, signatory=name, role=role,
                                  school=school.name, telephone=school.telephone)
-            return email_draft(sender=(school.name, school.notices_email),
+            sender = school.notices_email if self.from_notices else school.email
+            return email_draft(sender=(school.name, sender),
                                to=(self.to_name, self.email), subject=self.subject, body=body,
                                on=on, attachments=[Attachment(pdf_name, pdf)])
         text = webforms_text(platform=self.to_name, reference=self.reference, forms=self.forms)
@@ -178,7 +183,8 @@ def dispatch_for(letter: PlannedLetter, context: dict[str, Any], case: Case,
     entry = reading.entry
     legal = next((c for c in channels(reading) if c.legal and c.email), None)
     if legal is not None:
-        return Dispatch(**base, to_name=entry.operator, dear="Sir or Madam", email=legal.email)
+        return Dispatch(**base, to_name=entry.operator, dear="Sir or Madam", email=legal.email,
+                        from_notices=True)
     forms = _forms(context, reading)
     if not forms:
         return None

@@ -160,8 +160,10 @@ OFFENCES: tuple[Offence, ...] = (
         engaged_by=tuple(_on(c, reason="the school records the information in it as untrue",
                              false_statement=True)
                          for c in ("allegation", "allegation_of_harm", "defamatory")),
-        condition="if the sender knew the information to be false and intended it to cause "
-                  "non-trivial harm",
+        # After the reason, not "untrue, if the sender knew": the "if" read as qualifying the
+        # school's record rather than the offence.
+        condition="but the offence needs the sender to have known the information to be false "
+                  "and to have intended it to cause non-trivial harm",
         in_force_note="In force since 31 January 2024."),
 )
 

@@ -25,8 +25,9 @@ from pipeline.case.pupils import withheld_screenshots
 from pipeline.dates import add_working_days, day_of, is_overdue, long_date, real_today, step_due
 from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
-from pipeline.takedown import Reading, no_ground_notes, platform_notes
+from pipeline.takedown import Reading, admin, group_name, no_ground_notes, platform_notes
 from pipeline.takedown import read as read_posts
+from pipeline.words import join
 
 PLATFORM_WORDS = frozenset(PLATFORMS)
 
@@ -345,16 +346,28 @@ def _serious_or_urgent(posts: list[Post]) -> list[Post]:
 
 def _urgency(posts: list[Post]) -> str:
     """'P1 threatens violence' or 'P2 publishes personal information': why the clock is short."""
-    found = []
+    found: dict[tuple[str, ...], list[str]] = {}
     for p in posts:
-        what = [w for c, w in (("threat_of_violence", "threatens violence"),
-                               ("racist", "is racist"), ("grossly_obscene", "is grossly obscene"),
-                               ("harassment", "is said to be harassment"),
-                               ("personal_information", "publishes personal information"))
-                if c in p.concerns]
+        what = tuple(w for c, w in (("threat_of_violence", "threatens violence"),
+                                    ("racist", "is racist"),
+                                    ("grossly_obscene", "is grossly obscene"),
+                                    ("harassment", "is said to be harassment"),
+                                    ("personal_information", "publishes personal information"))
+                     if c in p.concerns)
         if what:
-            found.append(f"{p.id} {' and '.join(what)}")
-    return "; ".join(found)
+            found.setdefault(what, []).append(p.id)
+    # Posts with the same words together: "P1 and P2 are said to be harassment", not
+    # "P1 is said to be harassment; P2 is said to be harassment".
+    return "; ".join(
+        f"{join(ids)} {' and '.join(what if len(ids) == 1 else map(_plural, what))}"
+        for what, ids in found.items())
+
+
+def _plural(words: str) -> str:
+    """'is racist' -> 'are racist'; 'threatens violence' -> 'threaten violence'."""
+    verb, _, rest = words.partition(" ")
+    verb = {"is": "are", "threatens": "threaten", "publishes": "publish"}.get(verb, verb)
+    return f"{verb} {rest}"
 
 
 def _concern(facts: Facts) -> list[Match]:
@@ -458,8 +471,8 @@ def _never(facts: Facts) -> list[Match]:
 
 RULES: tuple[Rule, ...] = (
     Rule(kinds.CONCERN, _concern,
-         "{where} {is_are} live and the school has not yet discussed {it_them} with the poster or "
-         "written to them: the first step is to express concern and ask for removal.",
+         "{where} {is_are} live and the poster has not yet been spoken to or written to about "
+         "{it_them}: the first step is to express concern and ask for removal.",
          (FIRST_STEP, EXPRESS_CONCERN)),
     Rule(kinds.WARNING, _warning,
          "{where} {is_are} still live, and {facts}: set out the school's concerns in writing, "
@@ -548,16 +561,20 @@ def _post_actions(facts: Facts) -> dict[str, _Found]:
             need(actions.CONSULT_LADO, post, f"{post.id} alleges that a member of staff or a "
                  "volunteer harmed a child or may pose a risk to children",
                  add_working_days(known, 1))
-        if "names_pupil" in post.concerns or _about(post, "pupil") \
-                or "allegation_of_harm" in post.concerns:
-            need(actions.TELL_DSL, post, f"{post.id} names or concerns a pupil", known)
+        pupil = "names_pupil" in post.concerns or _about(post, "pupil")
+        if pupil or "allegation_of_harm" in post.concerns:
+            # An allegation of harm goes to the DSL whether or not it names a pupil: say which.
+            need(actions.TELL_DSL, post, f"{post.id} names or concerns a pupil" if pupil else
+                 f"{post.id} alleges that a child was harmed", known)
         # Anyone the school is responsible for on its premises: staff, pupils, parents at the gate.
         if "threat_of_violence" in post.concerns and not facts.recorded(kinds.PREMISES_NOTICE):
             need(actions.CONSIDER_PREMISES_NOTICE, post,
                  f"{post.id} threatens violence against someone at the school", known)
         if "names_staff" in post.concerns or _about(post, "staff"):
-            need(actions.SUPPORT_STAFF, post, f"{post.id} names or is about a member of staff",
-                 known)
+            # `names_staff` also marks a governor named (the concerns have no word for one).
+            whom = "a governor" if _about(post, "governor") and not _about(post, "staff") \
+                else "a member of staff"
+            need(actions.SUPPORT_STAFF, post, f"{post.id} names or is about {whom}", known)
     return found
 
 
@@ -573,8 +590,11 @@ def _step_actions(facts: Facts, found: dict[str, _Found]) -> None:
             live = [p for p in posts if p.live]
             entry = found.setdefault(actions.ESCALATE_TO_POSH.id, _Found())
             for post in live:
-                entry.add(post, f"the platform has not acted on {state.words()} by "
-                          f"{long_date(state.due)}, and {post.id} is still live", state.due)
+                # Name the platform: "the platform has not acted on the request to the platform".
+                label = platform_info(post.platform, post.platform_name).label
+                entry.add(post, f"{label} has not acted on the school's request of "
+                          f"{long_date(state.step.date)} by {long_date(state.due)}, and "
+                          f"{post.id} is still live", state.due)
         entry = found.setdefault(actions.RECORD_OUTCOME.id, _Found())
         for post in posts:
             entry.add(post, reason, state.due)
@@ -604,12 +624,16 @@ def _actions(facts: Facts, school: School | None,
 # --- deciding ----------------------------------------------------------------------------------
 
 
-def recipient(kind: Kind, case: Case, school: School | None, platform: str | None) -> str:
-    """Who a letter of `kind` goes to, by name."""
+def recipient(kind: Kind, case: Case, school: School | None, platform: str | None, *,
+              posts: tuple[Post, ...] = ()) -> str:
+    """Who a letter of `kind` (about `posts`) goes to, by name."""
     if kind.to is Recipient.POSTER:
         return case.poster.name
     if kind.to is Recipient.PLATFORM:
         post = next(p for p in case.posts if p.platform_key == platform)
+        if post.platform == "whatsapp":
+            # WhatsApp has no route for a notice: the letter goes to the group's admin.
+            return _group_admin(case, [p for p in posts if p.platform == "whatsapp"] or [post])
         info = platform_info(post.platform, post.platform_name)
         return f"{info.label} ({info.operator})"
     if kind.to is Recipient.POLICE:
@@ -617,6 +641,17 @@ def recipient(kind: Kind, case: Case, school: School | None, platform: str | Non
             return case.police.force
         return school.police_force if school else "the police"
     return f"{school.legal_advisers.firm}" if school else "the school's legal advisers"
+
+
+def _group_admin(case: Case, posts: list[Post]) -> str:
+    """'Mrs Kelly Ashby (the admin of the WhatsApp group “Year 5 mums”)', as the letter is
+    addressed (letter/to_platform.py)."""
+    names = list(dict.fromkeys(group_name(p) for p in posts))
+    admins = list(dict.fromkeys(admin(case, p) for p in posts))
+    group = (f"the WhatsApp group “{names[0]}”" if len(names) == 1 and names[0]
+             else "a WhatsApp group" if len(names) == 1 else "WhatsApp groups")
+    person = admins[0] if len(admins) == 1 else ""
+    return f"{person} (the admin of {group})" if person else f"the admin of {group}"
 
 
 def _reason(rule: Rule, match: Match) -> str:
@@ -630,7 +665,7 @@ def _letter(rule: Rule, match: Match, case: Case, school: School | None, on: dat
             reasons: tuple[str, ...], overrides: tuple[str, ...] = ()) -> PlannedLetter:
     urgent = any(p.urgent for p in match.posts)
     return PlannedLetter(
-        kind=rule.kind.name, to=recipient(rule.kind, case, school, match.platform),
+        kind=rule.kind.name, to=recipient(rule.kind, case, school, match.platform, posts=tuple(match.posts)),
         posts=tuple(p.id for p in match.posts), reasons=reasons,
         clauses=match.clauses or rule.clauses, platform=match.platform, overrides=overrides,
         guidance=rule.guidance, respond_by=rule.kind.respond_by_date(on, urgent=urgent),
@@ -862,7 +897,7 @@ def proportion_notes(facts: Facts, letters: list[PlannedLetter]) -> list[str]:
             if criticism_only(post) and letter.kind in (kinds.CONCERN.name, kinds.WARNING.name):
                 notes.append(f"{pid} is criticism of the school, which is protected expression; "
                              "consider answering the concern itself or pointing to the "
-                             "complaints procedure (the letter to the poster invites them to "
+                             "complaints procedure (the letter invites the poster to "
                              "raise it directly and does not ask for its removal)")
             if "personal_information" in post.concerns and not post.private_details:
                 notes.append(f"record private_details for {pid}: until then the letters to the "

@@ -523,7 +523,10 @@ def evidence_rows(loaded: LoadedCase) -> list[LogRow]:
         else:
             removal = next((s for s in case.history
                             if s.outcome == "removed" and s.covers(post.id)), None)
-            status = f"Removed {long_date(removal.date)}" if removal else "Removed"
+            # Only a step that recorded the removal dates it; a request's date is when the school
+            # asked (the police letter's log says the same).
+            status = f"Removed by {long_date(removal.date)}" if removal and \
+                removal.step == kinds.DISCUSSION else "Removed"
         refs = [f"Platform: {r}" for r in _report_refs(case, post)]
         if crime:
             refs.append(f"Crime: {crime}")

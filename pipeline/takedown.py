@@ -28,7 +28,7 @@ from pipeline.case.model import Case, Person, Post
 from pipeline.dates import day_of, long_date
 from pipeline.directory import CONCERNS, PlatformEntry, Rule, platform_directory
 from pipeline.offences import OFFENCES, OffenceMention, PostFacts, offences_for
-from pipeline.words import join
+from pipeline.words import join, pronoun
 
 # People a post can be about who can be harmed as individuals (never the school itself).
 INDIVIDUAL_ROLES = ("staff", "governor", "pupil", "parent")
@@ -343,7 +343,8 @@ def _group_notes(case: Case, reading: Reading) -> list[str]:
         if person and person not in seen and not any(admin_contact(post)):
             seen.add(person)
             notes.append(f"the case records no postal or email address for {person} (the admin "
-                         f"of “{group_name(post)}”), so the letter to them has none: record the "
+                         f"of “{group_name(post)}”), so the letter to "
+                         f"{pronoun([person], form='object')} has none: record the "
                          "one the school holds (group: admin_address: [...] or admin_email:) "
                          "and draft again, or hand the letter over and record it with "
                          "letters sent REF --by hand")

@@ -96,3 +96,19 @@ def short_for(name: str, salutation: str | None, shorten) -> str:
 def initials(name: str) -> str:
     """'Sam Fenwick' -> 'S.F.'."""
     return "".join(f"{word[0].upper()}." for word in name.split() if word[:1].isalpha())
+
+
+_TITLED_HE = {"mr"}
+_TITLED_SHE = {"mrs", "ms", "miss"}
+_PRONOUNS = {"object": ("him", "her", "them"), "possessive": ("his", "her", "their")}
+
+
+def pronoun(names: list[str], *, form: str) -> str:
+    """'him'/'her' (form 'object') or 'his'/'her' (form 'possessive') for one person whose title
+    says which; 'them'/'their' otherwise ("Mr and Mrs Nowak", "Dr Shah", "Sam Lee", several)."""
+    he, she, they = _PRONOUNS[form]
+    name = names[0] if len(names) == 1 else ""
+    if not name or " and " in f" {name.casefold()} " or "&" in name:
+        return they
+    title = name.split(" ", 1)[0].rstrip(".").casefold()
+    return he if title in _TITLED_HE else she if title in _TITLED_SHE else they

@@ -377,7 +377,7 @@ def test_override_reasons_reach_the_letter_verbatim(template):
     assert f"\u201c{excluded}\u201d" in text
     [row] = [r for r in ctx["advice"]["done"] if excluded in r["outcome"]]
     assert row["what"].startswith("Decision not to send the request to a platform")
-    assert "(date not recorded)" in row["what"]
+    assert "(date not recorded; listed on the day the case was opened)" in row["what"]
 
 
 def test_the_lado_and_support_are_said_only_as_recorded():
@@ -633,3 +633,51 @@ def test_the_poster_is_called_by_their_salutation_not_the_last_word_of_their_nam
     # Without a salutation the name is shortened as before.
     text = squash(body(render(advice(case_with()), template)))
     assert "Mr Quill declined to remove it" in text
+
+
+@pytest.mark.parametrize(("name", "own", "whom"), [
+    ("Mr R Vance", "his own decision", "advice for him?"),
+    ("Mrs R Vance", "her own decision", "advice for her?"),
+    ("Dr R Vance", "their own decision", "advice for them?"),
+])
+def test_the_person_defamed_is_his_or_her_by_title_never_their_for_mr(name, own, whom):
+    person = {**BASE["posts"][0]["about"][0], "name": name}
+    asked = questions(advice(case_with(posts=[post(about=[person])])))
+    assert f"who would need to make {own}," in asked
+    assert whom in asked
+
+
+@pytest.fixture(scope="module")
+def bundle_024(tmp_path_factory) -> dict[str, bytes]:
+    """BPS-2026-024 (P1 removed after a request to Facebook) drafted and bundled."""
+    root = tmp_path_factory.mktemp("bundle024")
+    out = root / "out"
+    path = CASES / "BPS-2026-024.yaml"
+    draft_many([path], Settings(school_path=SCHOOL_PATH, out_dir=out, today=TODAY))
+    loaded = validate_case(path, today=TODAY, school=SCHOOL)
+    target = write_bundle(loaded, SCHOOL, out, root / "bundle.zip", TODAY)
+    with zipfile.ZipFile(target) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def test_a_post_removed_after_a_request_is_never_dated_by_the_request(bundle_024):
+    # The school asked Facebook on 27 October; its note says Facebook removed P1 on 29 October.
+    # The request's date is not the removal's: "removed by 27 October" would be false, and the
+    # police letter's log of the same run says only "Removed".
+    rows = chronology_rows(bundle_024, "BPS-2026-024")
+    text = squash(" ".join(" ".join(r) for r in rows))
+    assert "removed by 27 October" not in text
+    assert "It was removed after the school asked Facebook to remove it on 27 October 2026." \
+        in text
+    # A warning whose post came down says which post, never "it was removed" (the letter?).
+    assert "formal warning about P1. Outcome: P1 was removed." in text
+    log = docx.Document(io.BytesIO(bundle_024["BPS-2026-024-evidence-log.docx"])).tables[0]
+    (p1,) = [row for row in log.rows if row.cells[0].text == "P1"]
+    assert "Removed" in [plain(c.text) for c in p1.cells]
+
+
+def test_014_asks_once_to_confirm_the_limitation_date():
+    _, ctx = sample("014")
+    text = squash(" ".join(f for p in ctx["posts"] for f in p["facts"]))
+    assert text.count("Please confirm the last day for issuing a claim.") == 1
+    assert "19 November 2027 (Limitation Act 1980 s4A). Please confirm" in text

@@ -817,7 +817,7 @@ def test_the_whatsapp_letter_reaches_the_admin_only_as_the_case_records(sample_r
     text = only_letter(sample_run.out, "BPS-2026-016")
     assert text.split("Mrs Kelly Ashby\n", 1)[1].startswith("\nDear Mrs Ashby")  # no address
     assert ("the case records no postal or email address for Mrs Kelly Ashby (the admin of "
-            "“Year 5 mums”), so the letter to them has none") in " ".join(
+            "“Year 5 mums”), so the letter to her has none") in " ".join(
         samples["BPS-2026-016"][1].notes)
     by_post = letter(built, "T-WA-ADDRESS")
     assert "Mrs Kelly Ashby\n9 Birch Road\nBexton\nWA16 0BR\n" in by_post
@@ -921,3 +921,30 @@ def test_check_says_nothing_about_a_valid_directory(monkeypatch, repo, school_pa
                                 catch_exceptions=False)
     assert result.exit_code == 0 and result.stderr == ""
     assert "platforms.yaml" not in result.stdout
+
+
+def test_the_plan_and_the_record_name_the_group_admin_the_whatsapp_letter_goes_to(samples):
+    # The letter is addressed to the group's admin, never to WhatsApp: the plan (and so the
+    # manifest, the chronology and the advisers' list of letters) says the same.
+    plan = samples["BPS-2026-016"][1]
+    (letter,) = [l for l in plan.letters if l.kind == "host_takedown"]
+    assert letter.to == "Mrs Kelly Ashby (the admin of the WhatsApp group “Year 5 mums”)"
+    assert "WhatsApp Ireland" not in letter.to
+
+
+def test_014_the_false_communication_condition_qualifies_the_offence(sample_run):
+    # "the school records the information in it as untrue, if the sender knew ..." read as if
+    # the school's record depended on the sender.
+    text = only_letter(sample_run.out, "BPS-2026-014")
+    assert ("the school records the information in it as untrue, but the offence needs the "
+            "sender to have known the information to be false") in text
+    assert "untrue, if the sender knew" not in text
+
+
+def test_024_the_earlier_post_not_listed_is_said_once(sample_run):
+    # Harassment and racially aggravated harassment both rest on P1, which this letter does
+    # not list: the letter says so after the first, not after each.
+    text = only_letter(sample_run.out, "BPS-2026-024")
+    assert text.count("P1, an earlier post, is not listed in this letter.") == 1
+    assert ("a course of conduct on two occasions against the same two people. P1, an earlier "
+            "post, is not listed in this letter.") in text

@@ -134,14 +134,20 @@ def test_two_racist_posts_about_one_family_on_two_days_may_be_a_course_of_conduc
     for sentence in ctx["referral"]["offences"]:
         if "s32" in sentence:
             assert sentence.startswith("P1 and P2 may amount to")
+        # P1 was referred in October: a single post's offence is P2's alone, as in the platform
+        # letter of the same run (never "Each of P1 and P2" for one Act and "P2" for the next).
+        if "Malicious Communications" in sentence or "s127(1)" in sentence:
+            assert sentence.startswith("P2 may amount to"), sentence
 
 
 @pytest.mark.parametrize("case_id", SAMPLES)
 def test_every_offence_is_the_tables_and_says_may_amount_to(case_id):
     case, ctx = sample(case_id)
     scope = {p["id"] for p in ctx["posts"]}
-    allowed = {m.sentence for m in offences_for([post_facts(p) for p in case.posts])
-               if scope & set(m.posts)}
+    facts = [post_facts(p) for p in case.posts]
+    # A course of conduct over every post; a single post's offence over the posts in scope.
+    allowed = {m.sentence for m in offences_for(facts) if scope & set(m.posts)} | \
+        {m.sentence for m in offences_for([f for f in facts if f.id in scope])}
     assert set(ctx["referral"]["offences"]) <= allowed
     for sentence in ctx["referral"]["offences"]:
         assert "may amount to" in sentence
@@ -599,10 +605,10 @@ def test_a_recorded_whatsapp_request_names_the_admin_it_went_to():
     ctx = referral(case_with(posts=[dict(post, status="removed")], history=[step]))
     assert "On 22 November 2026 the Office Manager wrote to Mr Ian Pole, the admin of the " \
            "WhatsApp group \u201cClass 3\u201d, asking for P1 to be deleted for everyone in the " \
-           "group; it was removed." in ctx["referral"]["history"]
+           "group; P1 was removed." in ctx["referral"]["history"]
     in_app = dict(step, method="webform", reference=None)
     ctx = referral(case_with(posts=[dict(post, status="removed")], history=[in_app]))
-    assert "On 22 November 2026 the Office Manager reported P1 to WhatsApp; it was removed." in \
+    assert "On 22 November 2026 the Office Manager reported P1 to WhatsApp; P1 was removed." in \
         ctx["referral"]["history"]
 
 
@@ -700,3 +706,33 @@ def test_the_poster_is_called_by_their_salutation_not_the_last_word_of_their_nam
                                    template)).split())
     assert "Dr de la Cruz" in text
     assert "Dr Cruz" not in text
+
+
+def test_024_a_warning_whose_post_was_removed_says_the_post_was_removed_not_it():
+    # "a formal warning about P1; it was removed" reads as if the letter had been removed.
+    _, ctx = sample("024")
+    history = plain(" ".join(ctx["referral"]["history"]))
+    assert "a formal warning about P1; P1 was removed." in history
+    assert "; it was removed" not in history
+
+
+def test_012_one_screenshot_is_the_screenshot(sample_run):
+    text = text_of(docx.Document(sample_letter(sample_run, "012")))
+    assert "The school has kept the screenshot listed in the log and its records of the post, " \
+           "and will not delete them." in text
+
+
+def test_009_the_reach_is_labelled_as_the_schools_knowledge(sample_run):
+    text = text_of(docx.Document(sample_letter(sample_run, "009")))
+    assert ("It is about [S.F.] (a pupil). Reach, as far as the school knows: A closed group of "
+            "about 2,300 members, most of them local parents. It is still online.") in text
+
+
+def test_011_letters_waiting_for_the_call_are_drafted_not_sent_today(sample_run):
+    # "Today the school is also sending Mr Brannigan a formal warning" contradicted "the school
+    # will not send its letters until it has spoken to the police" a line below.
+    text = text_of(docx.Document(sample_letter(sample_run, "011")))
+    assert ("The school has also drafted a formal warning to Mr Brannigan about P1 and a letter to "
+            "Mr Brannigan about access to the school premises, and will not send them until it "
+            "has spoken to the police.") in text
+    assert "sending Mr Brannigan" not in text

@@ -34,6 +34,7 @@ import yaml
 from pipeline.case.load import load_school
 from pipeline.case.model import Case
 from pipeline.dates import add_days, add_working_days, long_date
+from pipeline.dispatch import Dispatch
 from pipeline.docx.package import DocumentProperties
 from pipeline.docx.template import CompiledTemplate
 from pipeline.letter.context import LetterMeta, build_context
@@ -782,3 +783,19 @@ def test_no_sentence_or_stock_phrase_is_said_twice(sample_run, case_id, kind):
 def test_who_the_posts_concern_is_said_by_role(about, concerns, said):
     one = Case.model_validate(case(posts=[post(about=about, concerns=concerns)])).posts
     assert concerning(one) == said
+
+
+@pytest.mark.parametrize(("from_notices", "sender"), [
+    (False, b"<admin@bexton.example.sch.uk>"),  # a parent (and the advisers): the office
+    (True, b"<office@bexton.example.sch.uk>"),  # a platform: the role mailbox its notice names
+])
+def test_the_email_comes_from_the_mailbox_the_letter_asks_replies_at(school, from_notices, sender):
+    # The warning asks the parent to write to admin@; its email must not come from office@.
+    draft = Dispatch(reference="T-1/01", title="warning letter", subject="Formal warning",
+                     to_name="Mr A Parent", dear="Mr Parent", respond_by=None,
+                     signatory=("Mrs Helen Carter", "Headteacher"), email="a@example.org",
+                     from_notices=from_notices)
+    raw = draft.outbox_bytes(school=school, pdf_name="T-1-01.pdf", pdf=b"%PDF-1.4",
+                             on=date(2026, 12, 1))
+    (line,) = [l for l in raw.splitlines() if l.startswith(b"From:")]
+    assert line.endswith(sender)

@@ -196,8 +196,8 @@ def test_a_false_allegation_recorded_as_untrue_may_be_s179():
     s179 = only(mentions, "osa2023_s179")
     assert s179.sentence == (
         "P1 may amount to sending a false communication (Online Safety Act 2023 s179): the school "
-        "records the information in it as untrue, if the sender knew the information to be false "
-        "and intended it to cause non-trivial harm.")
+        "records the information in it as untrue, but the offence needs the sender to have known "
+        "the information to be false and to have intended it to cause non-trivial harm.")
 
 
 def test_the_false_statement_flag_needs_an_allegation():

@@ -555,3 +555,50 @@ def test_an_anonymous_case_needs_no_postal_address(anonymous):
     case = anonymous(posts=[post()])
     assert case.poster.address is None
     assert [l.spec.to.value for l in decide(case).letters] == ["platform"]
+
+
+@pytest.mark.parametrize(("extra", "action", "reason"), [
+    ({"concerns": ["allegation_of_harm", "names_staff"], "about": [{"role": "staff",
+                                                                     "name": "Mr P Hale"}]},
+     "tell_dsl", "P1 alleges that a child was harmed"),
+    ({"concerns": ["names_pupil"], "about": [{"role": "pupil", "name": "Sam Lee"}]},
+     "tell_dsl", "P1 names or concerns a pupil"),
+    ({"concerns": ["negative_comment", "names_staff"],
+      "about": [{"role": "governor", "name": "Mr D Okafor"}]},
+     "support_staff", "P1 names or is about a governor"),
+    ({"concerns": ["negative_comment", "names_staff"],
+      "about": [{"role": "staff", "name": "Miss R Ellis"}]},
+     "support_staff", "P1 names or is about a member of staff"),
+])
+def test_an_actions_reason_says_what_the_post_does(build, extra, action, reason):
+    # An allegation of harm names no pupil (BPS-2026-014); a governor is not staff (BPS-2026-022).
+    plan = decide(build(posts=[post(**extra)]))
+    (found,) = [a for a in plan.actions if a.action == action]
+    assert found.reasons == (reason,)
+
+
+def test_escalation_names_the_platform_that_has_not_acted(build):
+    reported = step("host_takedown", "pending", "2026-11-04")  # due 6 November
+    plan = decide(build(posts=[post(platform="tiktok")], history=[REFUSED, reported]))
+    (found,) = [a for a in plan.actions if a.action == "escalate_to_posh"]
+    assert found.reasons == ("TikTok has not acted on the school's request of 4 November 2026 by "
+                             "6 November 2026, and P1 is still live",)
+
+
+def test_the_first_steps_reason_gives_the_poster_no_pronoun(build):
+    # "written to them" of Mrs Whitlow (BPS-2026-004): the reason names no pronoun at all.
+    (letter,) = decide(build(posts=[post()])).letters
+    assert letter.reasons[0].endswith("is live and the poster has not yet been spoken to or "
+                                      "written to about it: the first step is to express "
+                                      "concern and ask for removal.")
+
+
+def test_posts_with_the_same_grounds_are_named_together_in_the_reason(build):
+    # BPS-2026-009 read "P1 is said to be harassment; P2 is said to be harassment".
+    posts = [post(concerns=["harassment"]), post(id="P2", concerns=["harassment"],
+                                                   posted="2026-11-02"),
+             post(id="P3", concerns=["racist", "threat_of_violence"], posted="2026-11-03")]
+    plan = decide(build(posts=posts))
+    (police,) = [l for l in plan.letters if l.kind == "police_referral"]
+    assert ("P1 and P2 are said to be harassment; P3 threatens violence and is racist"
+            in police.reasons[0])

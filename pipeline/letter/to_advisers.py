@@ -29,7 +29,7 @@ from pipeline.letter import story
 from pipeline.letter.parts import LetterSource, post_fields
 from pipeline.platforms import platform_info
 from pipeline.policy import Facts, StepState
-from pipeline.words import TITLES, dear, join, number, short_for
+from pipeline.words import TITLES, dear, join, number, pronoun, short_for
 
 # --- plain words --------------------------------------------------------------------------------
 
@@ -328,7 +328,10 @@ class Event:
 
     @property
     def key(self) -> tuple:
-        return (moment(self.when), self.order)
+        # A step recorded without a time goes after the timed events of its day: the school
+        # acts on a post, so "told the DSL about P2" never comes before "posted P2" at 07:55.
+        at = moment(self.when)
+        return (at.date(), not isinstance(to_uk(self.when), datetime), at, self.order)
 
     def date_words(self) -> str:
         return long_date(self.when)
@@ -390,7 +393,9 @@ class Account:
             "refused": f"{_cap(subject)} declined to remove {_it(n)}",
             "no_response": "No reply",
             "continued": f"{_cap(subject)} posted again afterwards",
-            "removed": f"{'It was' if n == 1 else 'They were'} removed",
+            # By id: after "a formal warning about P1", "it was removed" reads as the letter.
+            "removed": (f"{join([p.id for p in posts])} {'was' if n == 1 else 'were'} removed"
+                        if posts else "It was removed"),
         }[step.outcome]
 
     def note(self, text: str | None) -> str:
@@ -453,8 +458,13 @@ class Account:
     def _removed(self, post: Post) -> str:
         removal = next((s for s in self.case.history
                         if s.outcome == "removed" and s.covers(post.id)), None)
-        if removal is not None:
+        # A request's date is when the school asked, not when the post came down (the police
+        # letter's rule too): "removed by" only for a step that recorded the removal itself.
+        if removal is not None and removal.step == kinds.DISCUSSION:
             return f" It was removed by {long_date(removal.date)}."
+        if removal is not None and removal.step == kinds.HOST_TAKEDOWN.step:
+            return (f" It was removed after the school asked {self.label(post)} to remove it on "
+                    f"{long_date(removal.date)}.")
         return " It has since been removed (the case does not record when)."
 
     def _letter(self, record: LetterRecord) -> Event:
@@ -580,7 +590,10 @@ class Account:
 
     def _override(self, override: Override) -> Event:
         when = override.date or self.case.opened
-        undated = "" if override.date else " (date not recorded)"
+        # Listed on the case's opening day, which the date column shows: say so, or "30 November
+        # 2026 … (date not recorded)" contradicts itself.
+        undated = "" if override.date else " (date not recorded; listed on the day the case " \
+            "was opened)"
         by = f" by {actor(override.by)}" if override.by else ""
         return Event(when, order=5,
                      sentence=(f"{self.decision(override)}{by}{undated}. "
@@ -824,6 +837,7 @@ class _Request:
 
     def post_items(self) -> list[dict[str, Any]]:
         out = []
+        asked = False  # the request to confirm the limitation date, once, at the first date
         for post in self.posts:
             handle, derived = story.handle_of(post)
             account = f", account {handle}{' (from the web address)' if derived else ''}" \
@@ -849,7 +863,9 @@ class _Request:
                 limit = story.limitation_date([post])
                 facts.append(f"First published on {long_date(post.posted)}: one year from "
                              f"first publication is {long_date(limit)} (Limitation Act 1980 "
-                             "s4A). Please confirm the last day for issuing a claim.")
+                             "s4A)." + ("" if asked else
+                                        " Please confirm the last day for issuing a claim."))
+                asked = True
             fields = post_fields(post, self.src.redact)  # in full: the advisers see all of it
             fields.update({"heading": heading, "line": f"{line} {status}", "facts": facts,
                            "in_scope": post.id in self.scope})
@@ -983,15 +999,17 @@ class _Request:
                        f"reputation of {person.short} (Defamation Act 2013 s1){opinion}.")
         if defamed:
             names = join([p.short for p, _ in defamed])
+            named = [p.name for p, _ in defamed]
             one = len(defamed) == 1
             out.append(
                 "The school understands that a governing body cannot itself sue in defamation "
                 "(Derbyshire County Council v Times Newspapers [1993]) and that any claim "
                 f"belongs to {names}, who would need to make "
-                f"{'their own decision' if one else 'their own decisions'}, arrange funding and "
+                f"{pronoun(named, form='possessive')} own "
+                f"{'decision' if one else 'decisions'}, arrange funding and "
                 "give authority for any notice. What can the school properly do to support "
                 f"{names}, and may it fund or arrange advice for "
-                f"{'them' if one else 'each of them'}?")
+                f"{pronoun(named, form='object') if one else 'each of them'}?")
             if self.identified:
                 out.append(
                     f"If {names} {'decides' if one else 'decide'} to bring a claim, whether a "

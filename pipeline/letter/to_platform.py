@@ -551,6 +551,17 @@ def _group_letter(ctx: dict[str, Any], src: LetterSource) -> dict[str, Any]:
     }
 
 
+def _offences(mentions: list[OffenceMention], ids: list[str]) -> list[str]:
+    """Each mention's sentence; the first to rest on a post this letter does not list says so,
+    once (the harassment and s32 sentences both rest on the same earlier post)."""
+    out, told = [], set()
+    for mention in mentions:
+        others = [pid for pid in mention.posts if pid not in ids]
+        out.append(_offence(mention, ids) if set(others) - told else mention.sentence)
+        told |= set(others)
+    return out
+
+
 def _offence(mention: OffenceMention, ids: list[str]) -> str:
     """The offence table's sentence, saying which of its posts this letter does not list."""
     others = [pid for pid in mention.posts if pid not in ids]
@@ -636,7 +647,7 @@ def _host_takedown(ctx: dict[str, Any], src: LetterSource) -> None:
         takedown["pupils_note"] = "Pupils are referred to by their initials."
     if variant == "notice":
         takedown["defamation"] = _defamation(reading, redact)
-        takedown["offences"] = [_offence(m, ids) for m in reading.offences]
+        takedown["offences"] = _offences(reading.offences, ids)
         defamatory = [p for p in src.posts if "defamatory" in p.concerns]
         if defamatory and src.case.poster.identified:
             # It relies on the platform's own rules only where the posts engage them, by name.

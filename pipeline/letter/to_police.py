@@ -161,10 +161,18 @@ def post_facts(post: Post) -> PostFacts:
 
 
 def mentions_for(src: LetterSource) -> list[OffenceMention]:
-    """The offences over every post in the case, keeping those resting on a post in scope."""
+    """A single post's offences from the posts in scope alone (an earlier post already referred
+    is not reported again, "Each of P1 and P2" for one offence but "P2" for the next); a course of
+    conduct from every post in the case, kept where it rests on a post in scope. The same rule as
+    the platform letter's (takedown.py), so the two letters of one run agree."""
     scope = set(src.letter.posts)
-    every = offences_for([post_facts(p) for p in src.case.posts])
-    return [m for m in every if scope.intersection(m.posts)]
+    facts = [post_facts(p) for p in src.case.posts]
+    singles = [m for m in offences_for([f for f in facts if f.id in scope])
+               if not m.offence.needs_course_of_conduct]
+    courses = [m for m in offences_for(facts)
+               if m.offence.needs_course_of_conduct and scope.intersection(m.posts)]
+    order = {offence.id: n for n, offence in enumerate(OFFENCES)}
+    return sorted(singles + courses, key=lambda m: order[m.id])
 
 
 S127 = next(o for o in OFFENCES if o.id == "ca2003_s127_1")
@@ -579,7 +587,8 @@ class _Writer:
             if about:
                 said += f" It is about {about}."
             if post.reach:
-                said += f" {self.scrub(post.reach).rstrip('.')}."
+                # Labelled, as in the other letters: the office's note is not a sentence of ours.
+                said += f" Reach, as far as the school knows: {self.scrub(post.reach).rstrip('.')}."
             if "personal_information" in post.concerns and not post.private_details:
                 said += (f" {self.status(post)} Its text is not reproduced because it contains "
                          "personal information; the unredacted original is available to the "
@@ -656,7 +665,8 @@ class _Writer:
         posts = [p for p in self.case.posts if step.covers(p.id)]
         ids = join([p.id for p in posts])
         it = "them" if len(posts) > 1 else "it"
-        was = "they were" if len(posts) > 1 else "it was"
+        # The posts by id: after "a formal warning about P1", "it was removed" could be the letter.
+        was = f"{ids} {'were' if len(posts) > 1 else 'was'}" if ids else "it was"
         on = f"On {long_date(step.date)} {self.person(step.by)}"
         state: StepState | None = self.states.get(id(step))
         outcome = "no_response" if state and state.overdue else step.outcome
@@ -724,14 +734,21 @@ class _Writer:
 
     def same_run(self) -> list[str]:
         held = bool(self.police and self.police.hold_letters)
+        to_poster = [s.letter for s in self.src.siblings
+                     if s.letter.spec.to is kinds.Recipient.POSTER]
+        # Letters to the poster that wait for the call to the police are drafted, not sent today.
+        waiting = any(actions.CALL_POLICE.id in letter.send_after for letter in to_poster)
         doing = []
+        drafted = []
         for sibling in self.src.siblings:
             letter = sibling.letter
             posts = [self.case.post(pid) for pid in letter.posts]
             ids = join([p.id for p in posts])
             if letter.spec.to is kinds.Recipient.POSTER and held:
                 continue
-            if letter.kind == kinds.CONCERN.name:
+            if letter.spec.to is kinds.Recipient.POSTER and waiting:
+                drafted.append(_drafted_words(letter.kind, self.poster_short, ids))
+            elif letter.kind == kinds.CONCERN.name:
                 doing.append(f"writing to {self.poster_short} about {ids}")
             elif letter.kind == kinds.WARNING.name:
                 doing.append(f"sending {self.poster_short} a formal warning about {ids}")
@@ -750,16 +767,15 @@ class _Writer:
         out = []
         if doing:
             out.append(f"Today the school is also {join(doing)}.")
-        to_poster = [s.letter for s in self.src.siblings
-                     if s.letter.spec.to is kinds.Recipient.POSTER]
         if to_poster and held:
             out.append(f"As the police asked, the school is not writing to {self.poster_short} "
                        "for now.")
         elif to_poster:
             letters = "letters" if len(to_poster) > 1 else "letter"
-            if any(actions.CALL_POLICE.id in letter.send_after for letter in to_poster):
-                out.append(f"The school will not send its {letters} to {self.poster_short} until "
-                           "it has spoken to the police.")
+            if drafted:
+                out.append(f"The school has also drafted {join(drafted)}, and will not send "
+                           f"{'them' if len(drafted) > 1 else 'it'} until it has spoken to the "
+                           "police.")
             may_tell = self.police.may_tell_poster if self.police else None
             if may_tell:
                 out.append(f"The police agreed on {long_date(may_tell)} that the school may tell "
@@ -994,7 +1010,9 @@ class _Writer:
                        "square brackets; the school holds the posts as written.")
         s = "s" if len(logged) > 1 else ""
         if any(p.evidence for p in logged):
-            out.append(f"The school has kept the screenshots listed in the log and its records "
+            shots = "the screenshots" if sum(1 for p in logged if p.evidence) > 1 \
+                else "the screenshot"
+            out.append(f"The school has kept {shots} listed in the log and its records "
                        f"of the post{s}, and will not delete them.")
         else:
             out.append(f"The school has kept its records of the post{s} and will not delete "
@@ -1213,3 +1231,15 @@ def _police(ctx: dict[str, Any], src: LetterSource) -> None:
         "contact": w.contact(),
         "further": bool(w.crime or src.letter.further),
     }
+
+
+def _drafted_words(kind: str, poster: str, ids: str) -> str:
+    """A letter to the poster as drafted, not yet sent: 'a formal warning to Mr Brannigan about
+    P1'."""
+    if kind == kinds.WARNING.name:
+        return f"a formal warning to {poster} about {ids}"
+    if kind == kinds.ACCESS_RESTRICTION.name:
+        return f"a letter restricting {poster}\u2019s access to the school\u2019s online forum"
+    if kind == kinds.PREMISES_NOTICE.name:
+        return f"a letter to {poster} about access to the school premises"
+    return f"a letter to {poster} about {ids}"

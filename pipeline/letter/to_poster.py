@@ -42,7 +42,7 @@ from pipeline.policy import (
     mild_case,
     police_told,
 )
-from pipeline.words import TITLES, join, number
+from pipeline.words import TITLES, join, number, pronoun
 
 # --- the words --------------------------------------------------------------------------------
 
@@ -1268,15 +1268,6 @@ def _premises(ctx: dict[str, Any], src: LetterSource) -> None:
     ctx["premises"] = out
 
 
-_TITLED_HIM = {"mr"}
-_TITLED_HER = {"mrs", "ms", "miss"}
-
-
 def _object_pronoun(people: list[Person]) -> str:
-    """"him" or "her" for one person whose title says which, else "them" ("Mr and Mrs Nowak",
-    "Dr Shah", "Sam Lee", several people)."""
-    name = (people[0].name or "") if len(people) == 1 else ""
-    if not name or " and " in f" {name.casefold()} " or "&" in name:
-        return "them"
-    title = name.split(" ", 1)[0].rstrip(".").casefold()
-    return "him" if title in _TITLED_HIM else "her" if title in _TITLED_HER else "them"
+    """"him" or "her" for one person whose title says which, else "them"."""
+    return pronoun([p.name or "" for p in people], form="object")
