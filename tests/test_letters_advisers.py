@@ -661,7 +661,7 @@ def bundle_024(tmp_path_factory) -> dict[str, bytes]:
 
 
 def test_a_post_removed_after_a_request_is_never_dated_by_the_request(bundle_024):
-    # The school asked Facebook on 27 October; its note says Facebook removed P1 on 29 October.
+    # The school asked Facebook on 27 October; its note says Facebook removed P1 on 28 October.
     # The request's date is not the removal's: "removed by 27 October" would be false, and the
     # police letter's log of the same run says only "Removed".
     rows = chronology_rows(bundle_024, "BPS-2026-024")

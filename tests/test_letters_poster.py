@@ -285,9 +285,10 @@ def test_the_same_runs_platform_letters_and_legal_advice_are_told(sample_run):
     # Every step for these posts is in this run: what may follow is about a further post.
     steps = letter.text[letter.text.index("What may happen next"):]
     assert steps.split("\n")[1] == ("If you post material like this again, the school may take "
-                                    "further steps under its Social Media Policy. These could "
-                                    "include:")
-    assert "asking the platform concerned to remove any further post." in steps
+                                    "a further step under its Social Media Policy: asking the "
+                                    "platform concerned to remove any further post. I very much "
+                                    "hope that this will not be needed.")
+    assert "These could include" not in steps  # never a list of one
     assert "taking legal advice" not in steps and "not removed by" not in steps
 
 
@@ -589,8 +590,13 @@ def test_every_sample_warning_says_what_may_happen_next(sample_run, case_id):
     (lead, *steps) = section(letter, "What may happen next")
     assert re.fullmatch(r"If (the posts? (is|are) not removed by \d+ \w+ \d{4}, or if )?you post "
                         r"material like this again, the school (may take further steps under its "
-                        r"Social Media Policy\. These could include:|will consider what further "
+                        r"Social Media Policy\. These could include:|may take a further step under "
+                        r"its Social Media Policy: (asking|restricting|taking|contacting) [^:]+\. I "
+                        r"very much hope that this will not be needed\.|will consider what further "
                         r"steps to take under its Social Media Policy\.)", lead), lead
+    # A list has at least two steps (one step is said in the sentence above).
+    if lead.endswith("These could include:"):
+        assert len(steps) >= 3  # two steps or more, then "I very much hope that none …"
     for step in steps[:-1]:
         assert step.startswith(("asking", "restricting", "taking", "contacting")), step
 

@@ -1128,6 +1128,9 @@ def _next_steps(w: Writer) -> tuple[str, list[str]]:
         return (f"{when}, the school will consider what further steps to take under its "
                 f"{title}.", [])
     steps[-1] = steps[-1].rstrip(";") + "."
+    if len(steps) == 1:  # one step reads as a sentence, not a list of one
+        return (f"{when}, the school may take a further step under its {title}: {steps[0]} "
+                "I very much hope that this will not be needed."), []
     return f"{when}, the school may take further steps under its {title}. These could include:", \
         steps
 
