@@ -367,3 +367,17 @@ def test_an_empty_or_broken_file_is_refused(tmp_path):
     assert "is empty; the platform directory needs" in problems_in(tmp_path, "")[0]
     assert "not valid YAML" in problems_in(tmp_path, "facebook: [unclosed\n")[0]
     assert "must be a set of fields" in problems_in(tmp_path, "- facebook\n")[0]
+
+
+def test_every_letter_reads_the_same_directory_from_any_folder(tmp_path, monkeypatch):
+    # Run from a folder with no data/platforms.yaml (an installed `letters`): the poster's and
+    # the police letters find the copy shipped with the program, as the platform letter does,
+    # instead of failing (poster) or silently going without it (police).
+    from pipeline.directory import platform_directory
+    from pipeline.letter import to_police, to_poster
+
+    monkeypatch.chdir(tmp_path)
+    shipped = platform_directory()
+    assert to_poster._directory() is shipped
+    assert to_police._directory() is shipped
+    assert shipped.entry("facebook", None) is not None

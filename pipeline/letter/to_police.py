@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from pipeline import actions, kinds
@@ -26,8 +24,9 @@ from pipeline.case.load import evidence_path
 from pipeline.case.model import HistoryStep, Person, Post
 from pipeline.case.names import initials
 from pipeline.dates import day_of, long_date, uk_time
-from pipeline.directory import Directory, PlatformEntry, load_directory
+from pipeline.directory import Directory, PlatformEntry, platform_directory
 from pipeline.docx.images import EMU_PER_CM, EvidenceImage
+from pipeline.errors import InvalidInput
 from pipeline.letter.parts import LetterSource, evidence_image, post_fields
 from pipeline.letter.story import handle_of, is_signatory, keep_together, who
 from pipeline.offences import OFFENCES, OffenceMention, PostFacts, offences_for
@@ -1057,13 +1056,12 @@ class _Writer:
                 f"referral{collect}.")
 
 
-@cache
 def _directory() -> Directory | None:
-    """The platform directory shipped with the package (read-only), or None if unreadable."""
-    path = Path(__file__).resolve().parents[2] / "data" / "platforms.yaml"
+    """The platform directory the other letters use (./data/platforms.yaml, else the copy
+    installed with the program), or None if it cannot be read: a police letter still goes."""
     try:
-        return load_directory(path)
-    except Exception:  # noqa: BLE001 - a letter without the directory still goes
+        return platform_directory()
+    except InvalidInput:
         return None
 
 

@@ -24,13 +24,12 @@ lists a template prints one paragraph (or bullet) each, under a key named after 
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from typing import Any
 
 from pipeline import actions, kinds
 from pipeline.case.model import HistoryStep, Person, Post, School, Signatory
 from pipeline.dates import add_days, add_working_days, day_of, long_date, to_uk, uk_time
-from pipeline.directory import Directory, load_directory
+from pipeline.directory import Directory, platform_directory
 from pipeline.letter import story
 from pipeline.letter.parts import LetterSource
 from pipeline.platforms import platform_info
@@ -78,9 +77,9 @@ GRAVE = frozenset({"threat_of_violence", "racist", "grossly_obscene", "harassmen
 DEFAULT_PERIOD_DAYS = 84  # twelve weeks [judgement, letter-spec 8.2]: a restriction or bar ends
 
 
-@cache
 def _directory() -> Directory:
-    return load_directory()
+    # ./data/platforms.yaml, else the copy installed with the program; read once per process.
+    return platform_directory()
 
 
 def _v(plural: bool, one: str, many: str) -> str:
