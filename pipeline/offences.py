@@ -272,9 +272,10 @@ def _courses(offence: Offence, posts: list[PostFacts]) -> list[OffenceMention]:
         for name in sorted(post.targets):
             shown.setdefault(_person(name), " ".join(name.split()))
     courses: dict[tuple[str, ...], list[str]] = {}
+    # Each post's triggers and targets worked out once, not once per person targeted.
+    firing = [(p, {_person(t) for t in p.targets}) for p in posts if offence.triggers(p)]
     for key in sorted(shown):
-        engaged = [p for p in posts if offence.triggers(p)
-                   and key in {_person(t) for t in p.targets}]
+        engaged = [p for p, keys in firing if key in keys]
         if len({p.posted for p in engaged}) >= 2:
             courses.setdefault(tuple(p.id for p in engaged), []).append(shown[key])
     out = []

@@ -272,13 +272,15 @@ class _Writer:
         self.facts = src.facts()
         self.states = {id(s.step): s for s in self.facts.steps}
         self.directory = _directory()
+        # The posts with private details to remove, found once (scrub runs for every field).
+        self._private_posts = [p for p in self.case.posts if p.private_details]
 
     # -- text from the case, as this letter may print it
 
     def scrub(self, text: str | None) -> str:
         """Case text for the police: pupils by initials, staff's private details removed."""
         out = self.src.redact(text or "")
-        for post in self.case.posts:
+        for post in self._private_posts:
             out, _ = self.src.redact.private(out, post)
         return out.strip()
 

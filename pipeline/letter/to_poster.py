@@ -23,6 +23,7 @@ lists a template prints one paragraph (or bullet) each, under a key named after 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -218,6 +219,7 @@ class Writer:
         self.ctx, self.src = ctx, src
         self.case = src.case
         self.posts = _sorted(list(src.posts))
+        self._per_day: Counter[date] | None = None
         self.facts: Facts = src.facts()
         self.school = self._signing_school(src)
         # A premises notice names only the poster's own children (by first name).
@@ -317,9 +319,15 @@ class Writer:
 
     def post_label(self, post: Post) -> str:
         """'your post of 19 November 2026' when the letter has several posts."""
-        same_day = [p for p in self.posts if day_of(p.posted) == day_of(post.posted)]
-        on = f" on {self.site(post)}" if len(same_day) > 1 else ""
+        on = f" on {self.site(post)}" if self._posts_per_day()[day_of(post.posted)] > 1 else ""
         return f"post of {long_date(post.posted)}{on}"
+
+    def _posts_per_day(self) -> Counter[date]:
+        # Counted once per letter: a label is asked for each post, and counting the day's posts
+        # again each time made a letter with many posts quadratic in them.
+        if self._per_day is None:
+            self._per_day = Counter(day_of(p.posted) for p in self.posts)
+        return self._per_day
 
     def subject_posts(self, posts: list[Post]) -> tuple[str, bool]:
         """('Your post', False), ('Your posts', True) or ('Your post of 19 November 2026', …)."""
@@ -1092,10 +1100,11 @@ def _next_steps(w: Writer) -> tuple[str, list[str]]:
     asked = {p.id for _, posts in w.same_run_platforms() for p in posts}
     reported: list[Post] = []
     groups: dict[str, list[Post]] = {}
+    removal = {p.id for p in w.removal_posts()}  # once: a list's `in` made this quadratic
     for post in [p for p in w.objected if p.external]:
         if post.id in asked or w.facts.recorded(kinds.HOST_TAKEDOWN, post):
             reported.append(post)
-        elif post in w.removal_posts() and _engages_rules(post):
+        elif post.id in removal and _engages_rules(post):
             groups.setdefault(w.site(post), []).append(post)
     for label, posts in groups.items():
         now.append(f"asking {label} to remove {w.the_posts(posts)};")
