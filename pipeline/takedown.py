@@ -49,6 +49,21 @@ def individuals(post: Post) -> list[Person]:
 # --- what the letter rests on ---------------------------------------------------------------
 
 
+# The last case read, with its posts' facts and the courses of conduct across all its posts: a
+# plan reads each platform's posts in turn, and working these out afresh for every platform made
+# the plan's time grow with platforms times posts.
+_last_case: list[tuple[Case, list[PostFacts], list[OffenceMention]]] = []
+
+
+def _whole_case(case: Case) -> tuple[list[PostFacts], list[OffenceMention]]:
+    if _last_case and _last_case[0][0] is case:
+        return _last_case[0][1], _last_case[0][2]
+    facts = _post_facts(case)
+    courses = [m for m in offences_for(facts) if m.offence.needs_course_of_conduct]
+    _last_case[:] = [(case, facts, courses)]
+    return facts, courses
+
+
 def _post_facts(case: Case) -> list[PostFacts]:
     return [PostFacts(p.id, frozenset(p.concerns), day_of(p.posted),
                       targets=frozenset(a.name for a in individuals(p)),
@@ -247,11 +262,10 @@ def read(case: Case, posts: Sequence[Post]) -> Reading:
                                                                                 person)))
     # A single post's offences from the letter's posts alone; a course of conduct from every
     # post in the case (an earlier post, even one removed or elsewhere, is part of it).
-    facts = _post_facts(case)
+    facts, every_course = _whole_case(case)
     singles = [m for m in offences_for([f for f in facts if f.id in ids])
                if not m.offence.needs_course_of_conduct]
-    courses = [m for m in offences_for(facts)
-               if m.offence.needs_course_of_conduct and ids.intersection(m.posts)]
+    courses = [m for m in every_course if ids.intersection(m.posts)]
     order = {offence.id: n for n, offence in enumerate(OFFENCES)}
     reading.offences = sorted(singles + courses, key=lambda m: order[m.id])
     reading._offending = {pid for m in reading.offences for pid in m.posts}
