@@ -25,7 +25,14 @@ from pipeline.case.pupils import withheld_screenshots
 from pipeline.dates import add_working_days, day_of, is_overdue, long_date, real_today, step_due
 from pipeline.kinds import Kind, Recipient
 from pipeline.platforms import PLATFORMS, platform_info
-from pipeline.takedown import Reading, admin, group_name, no_ground_notes, platform_notes
+from pipeline.takedown import (
+    Reading,
+    WholeCase,
+    admin,
+    group_name,
+    no_ground_notes,
+    platform_notes,
+)
 from pipeline.takedown import read as read_posts
 from pipeline.words import join
 
@@ -239,13 +246,15 @@ class Facts:
         self.live = [p for p in case.posts if p.live]
         self.steps = [self._state(step) for step in case.history]
         self._readings: dict[tuple[str, ...], Reading] = {}
+        self._whole: WholeCase | None = None
 
     def reading(self, posts: list[Post]) -> Reading:
         """What a letter to the platform of `posts` would rest on (pipeline/takedown.py), read
         once per set of posts: the rule and the notes ask the same question."""
         key = tuple(p.id for p in posts)
         if key not in self._readings:
-            self._readings[key] = read_posts(self.case, posts)
+            self._whole = self._whole or WholeCase.of(self.case)
+            self._readings[key] = read_posts(self.case, posts, self._whole)
         return self._readings[key]
 
     def _posts_of(self, step: HistoryStep) -> list[Post]:

@@ -49,19 +49,18 @@ def individuals(post: Post) -> list[Person]:
 # --- what the letter rests on ---------------------------------------------------------------
 
 
-# The last case read, with its posts' facts and the courses of conduct across all its posts: a
-# plan reads each platform's posts in turn, and working these out afresh for every platform made
-# the plan's time grow with platforms times posts.
-_last_case: list[tuple[Case, list[PostFacts], list[OffenceMention]]] = []
+@dataclass(frozen=True)
+class WholeCase:
+    """What every reading of one case shares: each post's facts, and the courses of conduct
+    across all its posts (an earlier post, even one removed or elsewhere, is part of one)."""
 
+    facts: list[PostFacts]
+    courses: list[OffenceMention]
 
-def _whole_case(case: Case) -> tuple[list[PostFacts], list[OffenceMention]]:
-    if _last_case and _last_case[0][0] is case:
-        return _last_case[0][1], _last_case[0][2]
-    facts = _post_facts(case)
-    courses = [m for m in offences_for(facts) if m.offence.needs_course_of_conduct]
-    _last_case[:] = [(case, facts, courses)]
-    return facts, courses
+    @classmethod
+    def of(cls, case: Case) -> WholeCase:
+        facts = _post_facts(case)
+        return cls(facts, [m for m in offences_for(facts) if m.offence.needs_course_of_conduct])
 
 
 def _post_facts(case: Case) -> list[PostFacts]:
@@ -240,8 +239,11 @@ def route_words(reading: Reading, rules_name: str) -> str:
     return "; ".join([parts[0]] + [p[:1].lower() + p[1:] for p in parts[1:]])
 
 
-def read(case: Case, posts: Sequence[Post]) -> Reading:
-    """What a letter to the platform of `posts` rests on (the directory is data/platforms.yaml)."""
+def read(case: Case, posts: Sequence[Post], whole: WholeCase | None = None) -> Reading:
+    """What a letter to the platform of `posts` rests on (the directory is data/platforms.yaml).
+
+    `whole`: the case's WholeCase, when the caller reads several sets of posts of one case (the
+    plan reads each platform's in turn), so it is worked out once."""
     posts = list(posts)
     first = posts[0]
     entry = platform_directory().entry(first.platform, first.platform_name)
@@ -262,7 +264,8 @@ def read(case: Case, posts: Sequence[Post]) -> Reading:
                                                                                 person)))
     # A single post's offences from the letter's posts alone; a course of conduct from every
     # post in the case (an earlier post, even one removed or elsewhere, is part of it).
-    facts, every_course = _whole_case(case)
+    whole = whole or WholeCase.of(case)
+    facts, every_course = whole.facts, whole.courses
     singles = [m for m in offences_for([f for f in facts if f.id in ids])
                if not m.offence.needs_course_of_conduct]
     courses = [m for m in every_course if ids.intersection(m.posts)]

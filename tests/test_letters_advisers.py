@@ -446,9 +446,13 @@ def run_014(tmp_path_factory) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def bundle_009(tmp_path_factory) -> dict[str, bytes]:
     """BPS-2026-009 (two redacted screenshots) drafted and bundled on 1 December."""
-    root = tmp_path_factory.mktemp("bundle009")
+    return drafted_and_bundled("009", tmp_path_factory.mktemp("bundle009"))
+
+
+def drafted_and_bundled(case_id: str, root: Path) -> dict[str, bytes]:
+    """A sample case drafted and bundled on 1 December: the bundle's members by name."""
     out = root / "out"
-    path = CASES / "BPS-2026-009.yaml"
+    path = CASES / f"BPS-2026-{case_id}.yaml"
     draft_many([path], Settings(school_path=SCHOOL_PATH, out_dir=out, today=TODAY))
     loaded = validate_case(path, today=TODAY, school=SCHOOL)
     target = write_bundle(loaded, SCHOOL, out, root / "bundle.zip", TODAY)
@@ -650,14 +654,7 @@ def test_the_person_defamed_is_his_or_her_by_title_never_their_for_mr(name, own,
 @pytest.fixture(scope="module")
 def bundle_024(tmp_path_factory) -> dict[str, bytes]:
     """BPS-2026-024 (P1 removed after a request to Facebook) drafted and bundled."""
-    root = tmp_path_factory.mktemp("bundle024")
-    out = root / "out"
-    path = CASES / "BPS-2026-024.yaml"
-    draft_many([path], Settings(school_path=SCHOOL_PATH, out_dir=out, today=TODAY))
-    loaded = validate_case(path, today=TODAY, school=SCHOOL)
-    target = write_bundle(loaded, SCHOOL, out, root / "bundle.zip", TODAY)
-    with zipfile.ZipFile(target) as zf:
-        return {name: zf.read(name) for name in zf.namelist()}
+    return drafted_and_bundled("024", tmp_path_factory.mktemp("bundle024"))
 
 
 def test_a_post_removed_after_a_request_is_never_dated_by_the_request(bundle_024):

@@ -908,12 +908,12 @@ class _Request:
                 said += f" \u201c{wishes.strip()}\u201d"
             if person.role != "pupil":
                 authority = person.first("authority")
+                their = pronoun([person.name or ""], form="possessive")
                 if authority:
                     said += (f" {person.short} authorised the school on {long_date(authority)} "
-                             f"to give notices in {_possessive(person.name)} name.")
+                             f"to give notices in {their} name.")
                 else:
-                    said += (f" {person.short} has not authorised any notice in "
-                             f"{_possessive(person.name)} name.")
+                    said += f" {person.short} has not authorised any notice in {their} name."
             supported = sorted({a.date for a in case.actions
                                 if a.action == actions.SUPPORT_STAFF.id
                                 and any(a.covers(p.id) for p in person.posts)})
@@ -1189,11 +1189,3 @@ def _legal(ctx: dict[str, Any], src: LetterSource) -> None:
     ctx["letter"]["enclosures"] = [f"the bundle for case {src.case.case_id} "
                                    f"({bundle_name(src.case.case_id)})"]
 
-
-def _possessive(name: str | None) -> str:
-    """"his" or "her" for one person whose title says which, else "their"."""
-    name = (name or "").strip()
-    if not name or " and " in f" {name.casefold()} " or "&" in name:
-        return "their"
-    title = name.split(" ", 1)[0].rstrip(".").casefold()
-    return "his" if title == "mr" else "her" if title in ("mrs", "ms", "miss") else "their"

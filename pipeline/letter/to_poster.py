@@ -556,9 +556,9 @@ class Writer:
             seen = self.seen_by([p for p in ps if any(
                 _key(a.name or "") in {_key(s.name or "") for s in staff}
                 for a in _individuals(p))])
+            whom = pronoun([a.name or "" for a in staff], form="object")
             said.append(f"{subj} {_v(pl, 'names', 'name')} {listed}, and "
-                        f"{_v(pl, 'criticises', 'criticise')} {_object_pronoun(staff)} "
-                        f"personally {seen}. "
+                        f"{_v(pl, 'criticises', 'criticise')} {whom} personally {seen}. "
                         f"{who_cannot} cannot answer comments about them on social media, and a "
                         "concern about an individual\u2019s work is best raised with me.")
             nouns.append(f"comments about {names.all(staff)} personally")
@@ -1278,7 +1278,3 @@ def _premises(ctx: dict[str, Any], src: LetterSource) -> None:
         "school office, rather than online.", w.complaints()]
     ctx["premises"] = out
 
-
-def _object_pronoun(people: list[Person]) -> str:
-    """"him" or "her" for one person whose title says which, else "them"."""
-    return pronoun([p.name or "" for p in people], form="object")
