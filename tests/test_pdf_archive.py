@@ -16,13 +16,12 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from conftest import BASE_CASE, LETTER_DATE, REPO, this_checkout_env
-from test_pdf_chunks import FAKE_SOFFICE, calls, wait_for
+from test_pdf_chunks import calls, install_fake_soffice, wait_for
 
 import pipeline.archive.store
 import pipeline.draft
@@ -32,17 +31,10 @@ CASES = ("T-001", "T-002", "T-003", "T-004", "T-005")
 
 @pytest.fixture
 def fake(tmp_path, monkeypatch):
-    """The fake soffice first on PATH (see test_pdf_chunks.py); returns its state folder."""
-    bin_dir, state, temp = tmp_path / "bin", tmp_path / "state", tmp_path / "temp"
-    for folder in (bin_dir, state, temp):
-        folder.mkdir()
-    script = bin_dir / "soffice"
-    script.write_text(FAKE_SOFFICE.format(python=sys.executable), encoding="utf-8")
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_STATE", str(state))
-    monkeypatch.setenv("TMPDIR", str(temp))
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    """The fake soffice first on PATH (see test_pdf_chunks.py); returns its state folder. The
+    runs started as child processes use the same temporary folder (TMPDIR)."""
+    state = install_fake_soffice(tmp_path, monkeypatch)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "temp"))
     return state
 
 

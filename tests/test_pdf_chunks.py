@@ -60,10 +60,15 @@ FAKE_SOFFICE = textwrap.dedent("""\
 
 @pytest.fixture
 def fake(tmp_path, monkeypatch):
-    """A fake soffice first on PATH; returns its state folder (calls.jsonl, pid).
+    """A fake soffice first on PATH; returns its state folder (calls.jsonl, pid)."""
+    return install_fake_soffice(tmp_path, monkeypatch)
 
-    The temporary folder (where private profiles go) is moved into tmp_path, so a test can see
-    that no profile is left behind.
+
+def install_fake_soffice(tmp_path, monkeypatch) -> Path:
+    """Put the fake soffice first on PATH; returns its state folder (calls.jsonl, pid).
+
+    The temporary folder (where private profiles go) is moved into tmp_path / "temp", so a test
+    can see that no profile is left behind.
     """
     bin_dir, state, temp = tmp_path / "bin", tmp_path / "state", tmp_path / "temp"
     for folder in (bin_dir, state, temp):
